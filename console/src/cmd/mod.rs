@@ -1,0 +1,5 @@
+//! Subcommands of `canh`.
+
+pub mod demo;
+pub mod generate;
+pub mod replay;

@@ -1,0 +1,143 @@
+//! `canh replay FILES...`: analyze captures offline into Zeek-compatible logs.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use canh_sensor::engine::EngineConfig;
+use canh_sensor::output::Target;
+use canh_sensor::record::{LogType, Origin};
+use canh_sensor::replay::{ReplayOptions, Summary, replay};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Capture files (pcap or pcapng), read as one stream in time order; `-` reads stdin.
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Directory for the logs (conn.ndjson, dns.ndjson, http.ndjson, ssl.ndjson,
+    /// files.ndjson); `-` writes every record to stdout instead.
+    #[arg(long, default_value = "canh-logs")]
+    pub out: String,
+    /// Write HTTP bodies and TCP stream heads to this directory (named by fuid).
+    #[arg(long, value_name = "DIR")]
+    pub extract_files: Option<PathBuf>,
+    /// Engine threads; flows are hashed to them by address. 1 runs single-threaded.
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
+    /// KiB of each TCP stream direction kept as a stream-head artifact.
+    #[arg(long, default_value_t = 64)]
+    pub stream_head_kib: usize,
+    /// Bytes per direction handed to the protocol parsers (reassembly depth), in MiB.
+    #[arg(long, default_value_t = 8)]
+    pub depth_mib: u64,
+    /// Connections tracked at once.
+    #[arg(long, default_value_t = 500_000)]
+    pub max_flows: usize,
+    /// Out-of-order TCP bytes buffered across all connections, in MiB.
+    #[arg(long, default_value_t = 256)]
+    pub reassembly_memcap_mib: usize,
+    /// Name of this sensor, in every record's `_sensor`.
+    #[arg(long, env = "CANH_SENSOR", default_value = "replay")]
+    pub sensor: String,
+    /// Organization (agency) the traffic belongs to, in every record's `_org`.
+    #[arg(long, env = "CANH_ORG", default_value = "local")]
+    pub org: String,
+    /// Also write the summary as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
+}
+
+impl ReplayArgs {
+    pub fn options(&self) -> ReplayOptions {
+        let mut engine = EngineConfig::default();
+        engine.app.stream_head_bytes = self.stream_head_kib * 1024;
+        engine.app.keep_artifacts = self.extract_files.is_some();
+        engine.stream.depth = self.depth_mib << 20;
+        engine.max_flows = self.max_flows.max(1);
+        engine.reassembly_memcap = self.reassembly_memcap_mib << 20;
+        engine.origin = Origin { sensor: Arc::from(self.sensor.as_str()), org: Arc::from(self.org.as_str()) };
+        ReplayOptions {
+            files: self.files.clone(),
+            target: if self.out == "-" { Target::Stdout } else { Target::Dir(self.out.clone().into()) },
+            extract_dir: self.extract_files.clone(),
+            workers: self.workers.max(1),
+            engine,
+        }
+    }
+}
+
+/// Runs the replay with a progress bar on a terminal; returns the summary (the caller decides
+/// the exit code from its capture errors).
+pub fn run_replay(opts: &ReplayOptions) -> Result<Summary> {
+    let total: u64 = opts.files.iter().filter(|f| *f != "-").filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    let bar = if std::io::stderr().is_terminal() && total > 0 {
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {wide_bar} {binary_bytes_per_sec} eta {eta}")
+                .expect("valid template"),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let summary = replay(opts, &|done| bar.set_position(done)).map_err(anyhow::Error::from)?;
+    bar.finish_and_clear();
+    Ok(summary)
+}
+
+pub fn run(args: ReplayArgs) -> Result<i32> {
+    let opts = args.options();
+    let summary = run_replay(&opts)?;
+    eprint!("{}", render_summary(&summary));
+    if let Target::Dir(dir) = &opts.target {
+        eprintln!("logs: {}", dir.display());
+    }
+    if let Some(path) = &args.summary_json {
+        std::fs::write(path, serde_json::to_vec_pretty(&summary.to_json())?).with_context(|| format!("writing {}", path.display()))?;
+    }
+    for e in &summary.capture_errors {
+        eprintln!("error: {e}");
+    }
+    Ok(if summary.capture_errors.is_empty() { 0 } else { 2 })
+}
+
+/// The human summary: what was read, what was written, what could not be decoded, how fast.
+pub fn render_summary(s: &Summary) -> String {
+    let mut out = String::new();
+    let st = &s.stats;
+    out.push_str(&format!(
+        "packets {}  bytes {}  flows {}{}\n",
+        st.packets,
+        st.bytes,
+        st.flows,
+        if st.flows_evicted > 0 { format!(" ({} evicted at the flow cap)", st.flows_evicted) } else { String::new() }
+    ));
+    let records: Vec<String> = LogType::ALL.iter().map(|t| format!("{} {}", t.name(), s.records_of(*t))).collect();
+    out.push_str(&format!("records  {}\n", records.join("  ")));
+    let errors = st.decode_errors_by_kind();
+    if errors.is_empty() {
+        out.push_str("decode errors  none\n");
+    } else {
+        let e: Vec<String> = errors.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        out.push_str(&format!("decode errors  {}\n", e.join("  ")));
+    }
+    if st.not_ip > 0 {
+        out.push_str(&format!("not analyzed (ARP, STP, …)  {} frames\n", st.not_ip));
+    }
+    if st.reassembly_forced_gaps > 0 {
+        out.push_str(&format!("reassembly holes skipped at the memory cap  {}\n", st.reassembly_forced_gaps));
+    }
+    if s.files_extracted > 0 {
+        out.push_str(&format!("files extracted  {}\n", s.files_extracted));
+    }
+    out.push_str(&format!(
+        "elapsed {:.3} s  {:.3} Gbit/s  {:.0} packets/s\n",
+        s.elapsed.as_secs_f64(),
+        s.gbit_per_s(),
+        s.packets_per_s()
+    ));
+    out
+}

@@ -1,0 +1,41 @@
+//! `canh`: one binary for Canh's sensors, analyzer, console and compliance tools.
+
+use canh_console::cmd;
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "canh", version, about = "Canh: network security monitoring and security-level compliance for Vietnamese agencies")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate a capture with incidents, analyze it, and show where the results are.
+    Demo(cmd::demo::DemoArgs),
+    /// Analyze capture files offline into conn, dns, http, ssl and files logs.
+    Replay(cmd::replay::ReplayArgs),
+    /// Write a synthetic agency-LAN capture with planted incidents.
+    Gen(cmd::generate::GenArgs),
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("CANH_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo(a) => cmd::demo::run(a),
+        Command::Replay(a) => cmd::replay::run(a),
+        Command::Gen(a) => cmd::generate::run(a),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Per-flow application-layer state: which protocol a connection speaks (decided by content,
+//! not only by port), and the state machines that turn its bytes into records and artifacts.
+
+pub mod dns;
+pub mod http;
+pub mod tls;
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use crate::files::Artifact;
+use crate::record::{Body, Head, Record};
+use crate::time::{Micros, as_secs_f64};
+
+/// What the application layer may keep and hand on.
+#[derive(Debug, Clone, Copy)]
+pub struct AppConfig {
+    /// Bytes of each TCP stream direction kept as a stream-head artifact.
+    pub stream_head_bytes: usize,
+    /// Bytes of each artifact handed on (for YARA, extraction). Bodies are hashed whole.
+    pub artifact_bytes: usize,
+    /// Whether artifacts are handed on at all (false: files records only).
+    pub keep_artifacts: bool,
+    /// A compressed HTTP body is decoded up to this many bytes (decompression bombs).
+    pub max_decoded_body: u64,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self { stream_head_bytes: 64 * 1024, artifact_bytes: 16 << 20, keep_artifacts: false, max_decoded_body: 64 << 20 }
+    }
+}
+
+/// Records and artifacts produced while processing packets, drained by the caller.
+#[derive(Debug, Default)]
+pub struct Output {
+    pub records: Vec<Record>,
+    pub artifacts: Vec<Artifact>,
+}
+
+/// What an application state machine needs from its flow.
+pub struct Ctx<'a> {
+    pub head: &'a Head,
+    pub ts: Micros,
+    pub cfg: &'a AppConfig,
+    pub out: &'a mut Output,
+}
+
+impl Ctx<'_> {
+    pub fn emit(&mut self, ts: Micros, body: Body) {
+        let mut head = self.head.clone();
+        head.ts = as_secs_f64(ts);
+        self.out.records.push(Record { head, body });
+    }
+
+    /// A file id derived from the connection and the artifact's place in it, so that
+    /// replaying a capture twice gives the same ids.
+    pub fn fuid(&self, kind: &str, index: u64) -> String {
+        fuid(&self.head.uid, kind, index)
+    }
+}
+
+/// The file id of the `index`-th artifact of `kind` in connection `uid`.
+pub fn fuid(uid: &str, kind: &str, index: u64) -> String {
+    let mut h = DefaultHasher::new();
+    (uid, kind, index).hash(&mut h);
+    format!("F{}", base62(h.finish()))
+}
+
+/// Base62 digits of a number, as Zeek's uids use.
+pub fn base62(mut n: u64) -> String {
+    const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::with_capacity(11);
+    while n > 0 || out.is_empty() {
+        out.push(DIGITS[(n % 62) as usize]);
+        n /= 62;
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ascii")
+}
+
+/// Protocols recognized only to name the connection's `service`.
+pub fn service_label(orig_first: &[u8], resp_first: &[u8], resp_port: u16) -> Option<&'static str> {
+    let banner = |p: &[u8]| resp_first.starts_with(p);
+    if orig_first.starts_with(b"SSH-") || banner(b"SSH-") {
+        return Some("ssh");
+    }
+    if banner(b"220") && resp_port == 21 || orig_first.starts_with(b"USER ") {
+        return Some("ftp");
+    }
+    if banner(b"220") && (orig_first.starts_with(b"EHLO") || orig_first.starts_with(b"HELO")) {
+        return Some("smtp");
+    }
+    if banner(b"220") && matches!(resp_port, 25 | 465 | 587) {
+        return Some("smtp");
+    }
+    if banner(b"+OK") {
+        return Some("pop3");
+    }
+    if banner(b"* OK") {
+        return Some("imap");
+    }
+    None
+}

@@ -1,0 +1,566 @@
+//! Packet decoding: link layer → (tunnels) → IP → TCP/UDP/ICMP, with `pnet::packet` views.
+//!
+//! The decoder turns one captured frame into a [`Decoded`] transport-layer view, or says why it
+//! could not ([`DecodeError`], counted by kind in the replay summary) or that the frame carries
+//! nothing Canh analyzes (`Ok(None)`: ARP, STP, …). It owns the IP defragmenter, so a
+//! reassembled datagram is returned borrowed from the decoder itself.
+//!
+//! Tunnels are opened so that the inner conversation is what gets analyzed: IP-in-IP, GRE
+//! (plain, transparent Ethernet, ERSPAN I/II/III), VXLAN, Teredo, PPPoE, MPLS.
+
+use std::net::IpAddr;
+
+use pnet_packet::ethernet::{EtherTypes, EthernetPacket};
+use pnet_packet::ipv4::Ipv4Packet;
+use pnet_packet::ipv6::Ipv6Packet;
+use pnet_packet::sll::SLLPacket;
+use pnet_packet::sll2::SLL2Packet;
+use pnet_packet::tcp::TcpPacket;
+use pnet_packet::udp::UdpPacket;
+use pnet_packet::vlan::VlanPacket;
+
+use crate::defrag::{Defragmenter, FragmentKey, FragmentOutcome};
+use crate::time::Micros;
+
+/// Link-layer header types (LINKTYPE_* values of pcap and pcapng) that the decoder opens.
+pub mod linktype {
+    pub const NULL: u32 = 0;
+    pub const ETHERNET: u32 = 1;
+    pub const RAW_OLD: u32 = 12;
+    pub const RAW_OLD2: u32 = 14;
+    pub const PPP: u32 = 9;
+    pub const C_HDLC: u32 = 104;
+    pub const RAW: u32 = 101;
+    pub const LOOP: u32 = 108;
+    pub const LINUX_SLL: u32 = 113;
+    pub const IPV4: u32 = 228;
+    pub const IPV6: u32 = 229;
+    pub const LINUX_SLL2: u32 = 276;
+}
+
+pub const PROTO_ICMP: u8 = 1;
+pub const PROTO_TCP: u8 = 6;
+pub const PROTO_UDP: u8 = 17;
+pub const PROTO_ICMPV6: u8 = 58;
+
+/// Tunnels nested deeper than this are refused (`too_many_layers`): hostile captures can
+/// nest encapsulations to make a decoder recurse without end.
+const MAX_LAYERS: usize = 8;
+
+/// Why a frame could not be decoded. Each kind is a counter in the replay summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DecodeError {
+    UnsupportedLinktype,
+    TruncatedLink,
+    TruncatedVlan,
+    TruncatedIpv4,
+    BadIpv4Header,
+    TruncatedIpv6,
+    BadIpv6ExtHeader,
+    TruncatedTcp,
+    BadTcpHeader,
+    TruncatedUdp,
+    TruncatedIcmp,
+    TruncatedTunnel,
+    TooManyLayers,
+    FragmentDropped,
+}
+
+impl DecodeError {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnsupportedLinktype => "unsupported_linktype",
+            Self::TruncatedLink => "truncated_link_header",
+            Self::TruncatedVlan => "truncated_vlan",
+            Self::TruncatedIpv4 => "truncated_ipv4",
+            Self::BadIpv4Header => "bad_ipv4_header",
+            Self::TruncatedIpv6 => "truncated_ipv6",
+            Self::BadIpv6ExtHeader => "bad_ipv6_extension_header",
+            Self::TruncatedTcp => "truncated_tcp",
+            Self::BadTcpHeader => "bad_tcp_header",
+            Self::TruncatedUdp => "truncated_udp",
+            Self::TruncatedIcmp => "truncated_icmp",
+            Self::TruncatedTunnel => "truncated_tunnel",
+            Self::TooManyLayers => "too_many_layers",
+            Self::FragmentDropped => "ip_fragment_dropped",
+        }
+    }
+}
+
+/// TCP header fields the flow table and reassembler need.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TcpHeader {
+    pub seq: u32,
+    pub ack: u32,
+    pub flags: u8,
+    pub window: u16,
+}
+
+pub mod tcp_flags {
+    pub const FIN: u8 = 0x01;
+    pub const SYN: u8 = 0x02;
+    pub const RST: u8 = 0x04;
+    pub const PSH: u8 = 0x08;
+    pub const ACK: u8 = 0x10;
+}
+
+/// A decoded packet at the transport layer: what the flow table consumes.
+#[derive(Debug, Clone)]
+pub struct Decoded<'a> {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub proto: u8,
+    pub sport: u16,
+    pub dport: u16,
+    /// Length of the innermost IP datagram (header included), as Zeek's `*_ip_bytes` count it.
+    pub ip_len: u32,
+    pub tcp: Option<TcpHeader>,
+    pub payload: &'a [u8],
+}
+
+/// One step of the layer walk: a finished transport view, or a fragment to hand to the
+/// defragmenter before the walk can go on.
+enum Step<'a> {
+    Done(Decoded<'a>),
+    NotIp,
+    Fragment { key: FragmentKey, offset: usize, more: bool, header_len: usize, payload: &'a [u8] },
+}
+
+/// Decodes frames. One per flow-table worker (the defragmenter is stateful).
+#[derive(Default)]
+pub struct Decoder {
+    defrag: Defragmenter,
+    scratch: Vec<u8>,
+}
+
+impl Decoder {
+    pub fn new(defrag: Defragmenter) -> Self {
+        Self { defrag, scratch: Vec::new() }
+    }
+
+    pub fn fragments_in_flight(&self) -> usize {
+        self.defrag.in_flight()
+    }
+
+    /// Decodes one frame of the given link type captured at `ts`. `Ok(None)`: the frame
+    /// carries nothing analyzed here (ARP, LLC), or is a fragment of an incomplete datagram.
+    pub fn decode<'a>(&'a mut self, linktype: u32, frame: &'a [u8], ts: Micros) -> Result<Option<Decoded<'a>>, DecodeError> {
+        let Some((ethertype, l3)) = link_payload(linktype, frame)? else {
+            return Ok(None);
+        };
+        match walk(ethertype, l3, MAX_LAYERS)? {
+            Step::Done(d) => Ok(Some(d)),
+            Step::NotIp => Ok(None),
+            Step::Fragment { key, offset, more, header_len, payload } => {
+                match self.defrag.add(key, offset, more, payload, ts, &mut self.scratch) {
+                    FragmentOutcome::Pending => Ok(None),
+                    FragmentOutcome::Dropped => Err(DecodeError::FragmentDropped),
+                    FragmentOutcome::Complete => {
+                        let datagram: &'a [u8] = &self.scratch;
+                        let ip_len = (header_len + datagram.len()) as u32;
+                        // A fragment inside a reassembled tunnel would need a second buffer;
+                        // such nesting is only ever seen in attacks, so it is refused.
+                        match after_ip(key.src, key.dst, key.proto, ip_len, datagram, MAX_LAYERS)? {
+                            Step::Done(d) => Ok(Some(d)),
+                            Step::NotIp => Ok(None),
+                            Step::Fragment { .. } => Err(DecodeError::FragmentDropped),
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Walks from an ethertype down to the transport layer, through any tunnels.
+fn walk(ethertype: u16, bytes: &[u8], depth: usize) -> Result<Step<'_>, DecodeError> {
+    if depth == 0 {
+        return Err(DecodeError::TooManyLayers);
+    }
+    match ethertype_payload(ethertype, bytes)? {
+        None => Ok(Step::NotIp),
+        Some((false, b)) => ipv4(b, depth),
+        Some((true, b)) => ipv6(b, depth),
+    }
+}
+
+/// Continues the walk above the IP layer: a tunnel goes round again, anything else is final.
+fn after_ip(src: IpAddr, dst: IpAddr, proto: u8, ip_len: u32, payload: &[u8], depth: usize) -> Result<Step<'_>, DecodeError> {
+    match inner_of(proto, payload)? {
+        Some((ethertype, inner)) => walk(ethertype, inner, depth - 1),
+        None => transport(src, dst, proto, ip_len, payload).map(Step::Done),
+    }
+}
+
+fn ipv4(bytes: &[u8], depth: usize) -> Result<Step<'_>, DecodeError> {
+    let ip = Ipv4Packet::new(bytes).ok_or(DecodeError::TruncatedIpv4)?;
+    let ihl = usize::from(ip.get_header_length()) * 4;
+    if ip.get_version() != 4 || ihl < 20 || ihl > bytes.len() {
+        return Err(DecodeError::BadIpv4Header);
+    }
+    let total = usize::from(ip.get_total_length());
+    // Ethernet pads short frames; a capture may also cut the datagram short, and TSO frames
+    // may claim a length of 0. Trust the header's length only when it fits what was captured.
+    let end = if total >= ihl && total <= bytes.len() { total } else { bytes.len() };
+    let src = IpAddr::V4(ip.get_source());
+    let dst = IpAddr::V4(ip.get_destination());
+    let proto = ip.get_next_level_protocol().0;
+    let payload = &bytes[ihl..end];
+    let more = ip.get_flags() & 0x1 != 0;
+    let offset = usize::from(ip.get_fragment_offset()) * 8;
+    if more || offset != 0 {
+        let key = FragmentKey { src, dst, id: u32::from(ip.get_identification()), proto };
+        return Ok(Step::Fragment { key, offset, more, header_len: ihl, payload });
+    }
+    after_ip(src, dst, proto, end as u32, payload, depth)
+}
+
+fn ipv6(bytes: &[u8], depth: usize) -> Result<Step<'_>, DecodeError> {
+    let ip = Ipv6Packet::new(bytes).ok_or(DecodeError::TruncatedIpv6)?;
+    if ip.get_version() != 6 {
+        return Err(DecodeError::TruncatedIpv6);
+    }
+    let src = IpAddr::V6(ip.get_source());
+    let dst = IpAddr::V6(ip.get_destination());
+    let declared = 40 + usize::from(ip.get_payload_length());
+    let end = if declared > 40 && declared <= bytes.len() { declared } else { bytes.len() };
+    let mut next = ip.get_next_header().0;
+    let mut pos = 40;
+    // Walk the extension header chain to the upper-layer protocol.
+    loop {
+        match next {
+            0 | 43 | 60 | 135 | 139 | 140 => {
+                let h = bytes.get(pos..pos + 2).ok_or(DecodeError::BadIpv6ExtHeader)?;
+                let len = (usize::from(h[1]) + 1) * 8;
+                if pos + len > end {
+                    return Err(DecodeError::BadIpv6ExtHeader);
+                }
+                next = h[0];
+                pos += len;
+            }
+            51 => {
+                // Authentication Header: length in 4-octet units, minus 2.
+                let h = bytes.get(pos..pos + 2).ok_or(DecodeError::BadIpv6ExtHeader)?;
+                let len = (usize::from(h[1]) + 2) * 4;
+                if pos + len > end {
+                    return Err(DecodeError::BadIpv6ExtHeader);
+                }
+                next = h[0];
+                pos += len;
+            }
+            44 => {
+                let h = bytes.get(pos..pos + 8).ok_or(DecodeError::BadIpv6ExtHeader)?;
+                let proto = h[0];
+                let off_flags = u16::from_be_bytes([h[2], h[3]]);
+                let offset = usize::from(off_flags >> 3) * 8;
+                let more = off_flags & 1 != 0;
+                let id = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
+                pos += 8;
+                let payload = &bytes[pos..end];
+                if offset == 0 && !more {
+                    // An atomic fragment (RFC 6946): the datagram is whole.
+                    return after_ip(src, dst, proto, end as u32, payload, depth);
+                }
+                let key = FragmentKey { src, dst, id, proto };
+                return Ok(Step::Fragment { key, offset, more, header_len: pos, payload });
+            }
+            _ => {
+                if pos > end {
+                    return Err(DecodeError::BadIpv6ExtHeader);
+                }
+                return after_ip(src, dst, next, end as u32, &bytes[pos..end], depth);
+            }
+        }
+    }
+}
+
+/// Strips the link-layer header: returns the ethertype of what follows, and its bytes.
+fn link_payload(linktype: u32, frame: &[u8]) -> Result<Option<(u16, &[u8])>, DecodeError> {
+    match linktype {
+        linktype::ETHERNET => ethernet(frame).map(Some),
+        linktype::RAW | linktype::RAW_OLD | linktype::RAW_OLD2 | linktype::IPV4 | linktype::IPV6 => {
+            Ok(raw_ip(frame))
+        }
+        linktype::LINUX_SLL => {
+            let sll = SLLPacket::new(frame).ok_or(DecodeError::TruncatedLink)?;
+            Ok(Some((sll.get_protocol().0, &frame[16..])))
+        }
+        linktype::LINUX_SLL2 => {
+            let sll = SLL2Packet::new(frame).ok_or(DecodeError::TruncatedLink)?;
+            Ok(Some((sll.get_protocol_type().0, &frame[20..])))
+        }
+        linktype::NULL | linktype::LOOP => {
+            // BSD loopback: a 4-byte address family in host (NULL) or network (LOOP) order.
+            let h = frame.get(..4).ok_or(DecodeError::TruncatedLink)?;
+            let family = if linktype == linktype::NULL {
+                u32::from_le_bytes([h[0], h[1], h[2], h[3]]).max(u32::from_be_bytes([h[0], h[1], h[2], h[3]]))
+            } else {
+                u32::from_be_bytes([h[0], h[1], h[2], h[3]])
+            };
+            Ok(match family {
+                2 => Some((EtherTypes::Ipv4.0, &frame[4..])),
+                10 | 24 | 28 | 30 => Some((EtherTypes::Ipv6.0, &frame[4..])),
+                _ => None,
+            })
+        }
+        linktype::PPP | linktype::C_HDLC => {
+            // Cisco HDLC carries an ethertype after address and control; PPP carries a PPP
+            // protocol number, optionally after the HDLC-like 0xff 0x03 framing.
+            let h = frame.get(..4).ok_or(DecodeError::TruncatedLink)?;
+            if linktype == linktype::C_HDLC {
+                return Ok(Some((u16::from_be_bytes([h[2], h[3]]), &frame[4..])));
+            }
+            let (proto, rest) =
+                if h[0] == 0xff && h[1] == 0x03 { (u16::from_be_bytes([h[2], h[3]]), &frame[4..]) } else { (u16::from_be_bytes([h[0], h[1]]), &frame[2..]) };
+            Ok(ppp_protocol(proto).map(|t| (t, rest)))
+        }
+        _ => Err(DecodeError::UnsupportedLinktype),
+    }
+}
+
+/// Maps a PPP protocol number to the ethertype of its payload.
+fn ppp_protocol(proto: u16) -> Option<u16> {
+    match proto {
+        0x0021 => Some(EtherTypes::Ipv4.0),
+        0x0057 => Some(EtherTypes::Ipv6.0),
+        _ => None,
+    }
+}
+
+fn raw_ip(frame: &[u8]) -> Option<(u16, &[u8])> {
+    match frame.first()? >> 4 {
+        4 => Some((EtherTypes::Ipv4.0, frame)),
+        6 => Some((EtherTypes::Ipv6.0, frame)),
+        _ => None,
+    }
+}
+
+fn ethernet(frame: &[u8]) -> Result<(u16, &[u8]), DecodeError> {
+    let eth = EthernetPacket::new(frame).ok_or(DecodeError::TruncatedLink)?;
+    let ethertype = eth.get_ethertype().0;
+    if ethertype <= 1500 {
+        // An 802.3 length field: LLC/SNAP frames (STP, CDP). Nothing to analyze; keep as is.
+        return Ok((ethertype, &frame[14..]));
+    }
+    Ok((ethertype, &frame[14..]))
+}
+
+/// Opens VLAN tags, PPPoE and MPLS until an IP header. `Ok(None)`: not IP (ARP, LLC, …).
+fn ethertype_payload(mut ethertype: u16, mut bytes: &[u8]) -> Result<Option<(bool, &[u8])>, DecodeError> {
+    for _ in 0..MAX_LAYERS {
+        match ethertype {
+            0x0800 => return Ok(Some((false, bytes))),
+            0x86dd => return Ok(Some((true, bytes))),
+            // 802.1Q, 802.1ad (QinQ) and the old 0x9100 QinQ tag.
+            0x8100 | 0x88a8 | 0x9100 => {
+                let vlan = VlanPacket::new(bytes).ok_or(DecodeError::TruncatedVlan)?;
+                ethertype = vlan.get_ethertype().0;
+                bytes = &bytes[4..];
+            }
+            // PPPoE session: 6-byte header, then a PPP protocol number.
+            0x8864 => {
+                let h = bytes.get(..8).ok_or(DecodeError::TruncatedTunnel)?;
+                match ppp_protocol(u16::from_be_bytes([h[6], h[7]])) {
+                    Some(t) => {
+                        ethertype = t;
+                        bytes = &bytes[8..];
+                    }
+                    None => return Ok(None),
+                }
+            }
+            // MPLS unicast/multicast: pop labels to bottom of stack, guess IP by version.
+            0x8847 | 0x8848 => {
+                let mut pos = 0;
+                loop {
+                    let label = bytes.get(pos..pos + 4).ok_or(DecodeError::TruncatedTunnel)?;
+                    pos += 4;
+                    if label[2] & 0x01 != 0 {
+                        break;
+                    }
+                    if pos > 4 * MAX_LAYERS {
+                        return Err(DecodeError::TooManyLayers);
+                    }
+                }
+                match raw_ip(&bytes[pos..]) {
+                    Some((t, b)) => {
+                        ethertype = t;
+                        bytes = b;
+                    }
+                    None => return Ok(None),
+                }
+            }
+            _ => return Ok(None),
+        }
+    }
+    Err(DecodeError::TooManyLayers)
+}
+
+/// If the IP payload is itself a tunnel, returns the encapsulated frame's ethertype and bytes.
+fn inner_of(proto: u8, payload: &[u8]) -> Result<Option<(u16, &[u8])>, DecodeError> {
+    match proto {
+        4 => Ok(Some((EtherTypes::Ipv4.0, payload))),
+        41 => Ok(Some((EtherTypes::Ipv6.0, payload))),
+        47 => gre(payload),
+        PROTO_UDP => {
+            let Some(udp) = UdpPacket::new(payload) else { return Ok(None) };
+            let body = &payload[8..];
+            let (sport, dport) = (udp.get_source(), udp.get_destination());
+            if (dport == 4789 || sport == 4789) && body.len() >= 8 + 14 && body[0] & 0x08 != 0 {
+                // VXLAN: 8-byte header with the I flag, then an Ethernet frame.
+                return ethernet(&body[8..]).map(Some);
+            }
+            if (dport == 3544 || sport == 3544) && body.len() >= 40 {
+                // Teredo: IPv6 in UDP, optionally after origin (0x0000) or auth (0x0001) headers.
+                let mut b = body;
+                if b.starts_with(&[0x00, 0x01]) && b.len() > 4 {
+                    let skip = 4 + usize::from(b[2]) + usize::from(b[3]) + 8 + 1;
+                    b = b.get(skip..).unwrap_or(&[]);
+                }
+                if b.starts_with(&[0x00, 0x00]) {
+                    b = b.get(8..).unwrap_or(&[]);
+                }
+                if b.len() >= 40 && b[0] >> 4 == 6 && 40 + usize::from(u16::from_be_bytes([b[4], b[5]])) == b.len() {
+                    return Ok(Some((EtherTypes::Ipv6.0, b)));
+                }
+            }
+            Ok(None)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// GRE (RFC 2784/2890) and the ERSPAN types carried in it. Parsed here rather than with
+/// pnet's `GrePacket`, which panics on source-routed headers.
+fn gre(b: &[u8]) -> Result<Option<(u16, &[u8])>, DecodeError> {
+    let h = b.get(..4).ok_or(DecodeError::TruncatedTunnel)?;
+    let flags = h[0];
+    let version = h[1] & 0x07;
+    let proto = u16::from_be_bytes([h[2], h[3]]);
+    let mut pos = 4;
+    if version == 1 {
+        // Enhanced GRE (PPTP): key is always present; sequence and ack are optional.
+        pos += 4;
+        if flags & 0x10 != 0 {
+            pos += 4;
+        }
+        if h[1] & 0x80 != 0 {
+            pos += 4;
+        }
+        let rest = b.get(pos..).ok_or(DecodeError::TruncatedTunnel)?;
+        if proto != 0x880b || rest.len() < 2 {
+            return Ok(None);
+        }
+        let (ppp, rest) = if rest.starts_with(&[0xff, 0x03]) { (rest.get(2..4), &rest[rest.len().min(4)..]) } else { (rest.get(..2), &rest[2..]) };
+        let ppp = ppp.ok_or(DecodeError::TruncatedTunnel)?;
+        return Ok(ppp_protocol(u16::from_be_bytes([ppp[0], ppp[1]])).map(|t| (t, rest)));
+    }
+    if version != 0 {
+        return Ok(None);
+    }
+    let routing = flags & 0x40 != 0;
+    if flags & 0x80 != 0 || routing {
+        pos += 4; // checksum + offset
+    }
+    if flags & 0x20 != 0 {
+        pos += 4; // key
+    }
+    let has_seq = flags & 0x10 != 0;
+    if has_seq {
+        pos += 4;
+    }
+    if routing {
+        // Source route entries until the NULL entry (address family 0, length 0).
+        loop {
+            let sre = b.get(pos..pos + 4).ok_or(DecodeError::TruncatedTunnel)?;
+            let len = usize::from(sre[3]);
+            pos += 4 + len;
+            if sre[0] == 0 && sre[1] == 0 && len == 0 {
+                break;
+            }
+        }
+    }
+    let rest = b.get(pos..).ok_or(DecodeError::TruncatedTunnel)?;
+    match proto {
+        0x0800 | 0x86dd => Ok(Some((proto, rest))),
+        // Transparent Ethernet bridging.
+        0x6558 => ethernet(rest).map(Some),
+        // ERSPAN type I has no header (and no sequence bit); type II an 8-byte header.
+        0x88be => {
+            let skip = if has_seq { 8 } else { 0 };
+            ethernet(rest.get(skip..).ok_or(DecodeError::TruncatedTunnel)?).map(Some)
+        }
+        // ERSPAN type III: 12-byte header, plus an 8-byte platform subheader when O is set.
+        0x22eb => {
+            let hdr = rest.get(..12).ok_or(DecodeError::TruncatedTunnel)?;
+            let skip = if hdr[11] & 0x01 != 0 { 20 } else { 12 };
+            ethernet(rest.get(skip..).ok_or(DecodeError::TruncatedTunnel)?).map(Some)
+        }
+        0x880b => {
+            let ppp = rest.get(..2).ok_or(DecodeError::TruncatedTunnel)?;
+            Ok(ppp_protocol(u16::from_be_bytes([ppp[0], ppp[1]])).map(|t| (t, &rest[2..])))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn transport<'a>(src: IpAddr, dst: IpAddr, proto: u8, ip_len: u32, payload: &'a [u8]) -> Result<Decoded<'a>, DecodeError> {
+    let mut d = Decoded { src, dst, proto, sport: 0, dport: 0, ip_len, tcp: None, payload: &[] };
+    match proto {
+        PROTO_TCP => {
+            let tcp = TcpPacket::new(payload).ok_or(DecodeError::TruncatedTcp)?;
+            let off = usize::from(tcp.get_data_offset()) * 4;
+            if off < 20 {
+                return Err(DecodeError::BadTcpHeader);
+            }
+            if off > payload.len() {
+                return Err(DecodeError::TruncatedTcp);
+            }
+            d.sport = tcp.get_source();
+            d.dport = tcp.get_destination();
+            d.tcp = Some(TcpHeader {
+                seq: tcp.get_sequence(),
+                ack: tcp.get_acknowledgement(),
+                flags: tcp.get_flags() as u8,
+                window: tcp.get_window(),
+            });
+            d.payload = &payload[off..];
+        }
+        PROTO_UDP => {
+            let udp = UdpPacket::new(payload).ok_or(DecodeError::TruncatedUdp)?;
+            d.sport = udp.get_source();
+            d.dport = udp.get_destination();
+            let len = usize::from(udp.get_length());
+            let end = if len >= 8 && len <= payload.len() { len } else { payload.len() };
+            d.payload = &payload[8..end];
+        }
+        PROTO_ICMP | PROTO_ICMPV6 => {
+            // Zeek keys ICMP "connections" by type (as orig port) and code (as resp port).
+            let h = payload.get(..4).ok_or(DecodeError::TruncatedIcmp)?;
+            d.sport = u16::from(h[0]);
+            d.dport = u16::from(h[1]);
+            d.payload = &payload[4..];
+        }
+        _ => d.payload = payload,
+    }
+    Ok(d)
+}
+
+/// The IP addresses of a frame, for hashing frames to workers without a full decode. Fragments
+/// of one datagram share addresses, so they reach the same worker as the rest of their flow.
+pub fn address_hash(linktype: u32, frame: &[u8]) -> u64 {
+    fn hash_ips(a: &[u8], b: &[u8]) -> u64 {
+        // Symmetric: both directions of a flow hash alike.
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        let mut h: u64 = 0xcbf29ce484222325;
+        for byte in lo.iter().chain(hi) {
+            h = (h ^ u64::from(*byte)).wrapping_mul(0x100000001b3);
+        }
+        h
+    }
+    let Ok(Some((ethertype, l3))) = link_payload(linktype, frame) else { return 0 };
+    match ethertype_payload(ethertype, l3) {
+        Ok(Some((false, b))) if b.len() >= 20 => hash_ips(&b[12..16], &b[16..20]),
+        Ok(Some((true, b))) if b.len() >= 40 => hash_ips(&b[8..24], &b[24..40]),
+        _ => 0,
+    }
+}

@@ -1,0 +1,257 @@
+//! The engine: frames in, records and artifacts out. It owns a decoder, the flow table with
+//! its timeouts and caps, and the reassembly memory budget. One engine per worker thread;
+//! frames are hashed to workers by address so that a flow always meets the same engine.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use crate::app::{AppConfig, Output};
+use crate::decode::{DecodeError, Decoder};
+use crate::defrag::{DefragLimits, Defragmenter};
+use crate::flow::{Flow, FlowEnv, FlowKey};
+use crate::reassembly::{Budget, StreamLimits};
+use crate::record::Origin;
+use crate::time::{Micros, SECOND};
+
+/// Everything that bounds or shapes the engine. Defaults follow Zeek's timeouts.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Idle time after which a TCP connection ends (Zeek's tcp_inactivity_timeout).
+    pub tcp_timeout: Micros,
+    pub udp_timeout: Micros,
+    pub other_timeout: Micros,
+    /// Time a closed (FIN/FIN or RST) TCP connection lingers for stragglers.
+    pub closed_linger: Micros,
+    /// A connection is logged and forgotten after this long even if still active.
+    pub active_timeout: Micros,
+    /// Connections tracked at once; past this the one due first is logged and dropped.
+    pub max_flows: usize,
+    pub stream: StreamLimits,
+    /// Out-of-order bytes buffered across all connections.
+    pub reassembly_memcap: usize,
+    pub defrag: DefragLimits,
+    pub app: AppConfig,
+    pub origin: Origin,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            tcp_timeout: 300 * SECOND,
+            udp_timeout: 60 * SECOND,
+            other_timeout: 60 * SECOND,
+            closed_linger: 5 * SECOND,
+            active_timeout: 3600 * SECOND,
+            max_flows: 500_000,
+            stream: StreamLimits::default(),
+            reassembly_memcap: 256 << 20,
+            defrag: DefragLimits::default(),
+            app: AppConfig::default(),
+            origin: Origin::default(),
+        }
+    }
+}
+
+/// Counters of one engine (summed across workers for the summary).
+#[derive(Debug, Clone, Default)]
+pub struct EngineStats {
+    pub packets: u64,
+    /// Bytes on the wire (original frame lengths).
+    pub bytes: u64,
+    pub flows: u64,
+    /// Flows ended early because the table was full.
+    pub flows_evicted: u64,
+    /// Frames that carry nothing analyzed (ARP, STP, …).
+    pub not_ip: u64,
+    pub decode_errors: [u64; DECODE_ERROR_KINDS],
+    /// Holes skipped because a reassembly cap was reached.
+    pub reassembly_forced_gaps: u64,
+    pub peak_flows: u64,
+    pub peak_reassembly_bytes: u64,
+}
+
+pub const DECODE_ERROR_KINDS: usize = DecodeError::FragmentDropped as usize + 1;
+
+impl EngineStats {
+    pub fn add(&mut self, o: &EngineStats) {
+        self.packets += o.packets;
+        self.bytes += o.bytes;
+        self.flows += o.flows;
+        self.flows_evicted += o.flows_evicted;
+        self.not_ip += o.not_ip;
+        for (a, b) in self.decode_errors.iter_mut().zip(o.decode_errors) {
+            *a += b;
+        }
+        self.reassembly_forced_gaps += o.reassembly_forced_gaps;
+        self.peak_flows += o.peak_flows;
+        self.peak_reassembly_bytes += o.peak_reassembly_bytes;
+    }
+
+    /// Decode errors by kind, non-zero only.
+    pub fn decode_errors_by_kind(&self) -> Vec<(&'static str, u64)> {
+        ALL_DECODE_ERRORS.iter().map(|e| (e.as_str(), self.decode_errors[*e as usize])).filter(|(_, n)| *n > 0).collect()
+    }
+}
+
+const ALL_DECODE_ERRORS: [DecodeError; DECODE_ERROR_KINDS] = [
+    DecodeError::UnsupportedLinktype,
+    DecodeError::TruncatedLink,
+    DecodeError::TruncatedVlan,
+    DecodeError::TruncatedIpv4,
+    DecodeError::BadIpv4Header,
+    DecodeError::TruncatedIpv6,
+    DecodeError::BadIpv6ExtHeader,
+    DecodeError::TruncatedTcp,
+    DecodeError::BadTcpHeader,
+    DecodeError::TruncatedUdp,
+    DecodeError::TruncatedIcmp,
+    DecodeError::TruncatedTunnel,
+    DecodeError::TooManyLayers,
+    DecodeError::FragmentDropped,
+];
+
+pub struct Engine {
+    cfg: EngineConfig,
+    decoder: Decoder,
+    flows: HashMap<FlowKey, Flow>,
+    /// (when to look at the flow again, its key, its id): one entry per live flow.
+    due: BinaryHeap<Reverse<(Micros, FlowKey, u64)>>,
+    budget: Budget,
+    next_id: u64,
+    now: Micros,
+    next_sweep: Micros,
+    pub stats: EngineStats,
+    pub out: Output,
+}
+
+impl Engine {
+    pub fn new(cfg: EngineConfig) -> Self {
+        Self {
+            decoder: Decoder::new(Defragmenter::new(cfg.defrag)),
+            budget: Budget::new(cfg.reassembly_memcap),
+            cfg,
+            flows: HashMap::new(),
+            due: BinaryHeap::new(),
+            next_id: 0,
+            now: 0,
+            next_sweep: 0,
+            stats: EngineStats::default(),
+            out: Output::default(),
+        }
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.cfg
+    }
+
+    /// Takes the records and artifacts produced so far.
+    pub fn drain(&mut self) -> Output {
+        std::mem::take(&mut self.out)
+    }
+
+    /// Processes one frame.
+    pub fn packet(&mut self, ts: Micros, linktype: u32, frame: &[u8], wire_len: u32) {
+        self.stats.packets += 1;
+        self.stats.bytes += u64::from(wire_len);
+        // Capture time only moves forward; a frame from the past does not rewind timers.
+        if ts > self.now {
+            self.now = ts;
+        }
+        if self.now >= self.next_sweep {
+            self.expire(self.now);
+            self.next_sweep = self.now + SECOND;
+        }
+        let decoded = match self.decoder.decode(linktype, frame, ts) {
+            Ok(Some(d)) => d,
+            Ok(None) => {
+                self.stats.not_ip += 1;
+                return;
+            }
+            Err(e) => {
+                self.stats.decode_errors[e as usize] += 1;
+                return;
+            }
+        };
+        let key = FlowKey::of(&decoded);
+        let mut env = FlowEnv { app: &self.cfg.app, stream: &self.cfg.stream, budget: &mut self.budget, out: &mut self.out };
+        if let Some(flow) = self.flows.get_mut(&key) {
+            flow.packet(&decoded, ts, &mut env);
+        } else {
+            if self.flows.len() >= self.cfg.max_flows {
+                evict_one(&mut self.flows, &mut self.due, &mut env);
+                self.stats.flows_evicted += 1;
+            }
+            self.next_id += 1;
+            let mut flow = Flow::new(self.next_id, &decoded, ts, &self.cfg.origin);
+            flow.packet(&decoded, ts, &mut env);
+            let deadline = ts + timeout(&self.cfg, &flow);
+            self.due.push(Reverse((deadline, key, flow.id)));
+            self.flows.insert(key, flow);
+            self.stats.flows += 1;
+            self.stats.peak_flows = self.stats.peak_flows.max(self.flows.len() as u64);
+        }
+        self.stats.peak_reassembly_bytes = self.stats.peak_reassembly_bytes.max(self.budget.used as u64);
+    }
+
+    /// Ends the flows whose time is up.
+    fn expire(&mut self, now: Micros) {
+        while let Some(Reverse((deadline, key, id))) = self.due.peek().copied() {
+            if deadline > now {
+                break;
+            }
+            self.due.pop();
+            let Some(flow) = self.flows.get(&key) else { continue };
+            if flow.id != id {
+                continue;
+            }
+            let idle_end = flow.last + timeout(&self.cfg, flow);
+            let active_end = flow.start + self.cfg.active_timeout;
+            let end = idle_end.min(active_end);
+            if end <= now {
+                let flow = self.flows.remove(&key).expect("flow exists");
+                let mut env = FlowEnv { app: &self.cfg.app, stream: &self.cfg.stream, budget: &mut self.budget, out: &mut self.out };
+                flow.finish(&mut env);
+            } else {
+                self.due.push(Reverse((end, key, id)));
+            }
+        }
+    }
+
+    /// Ends every flow (end of input).
+    pub fn finish(&mut self) {
+        let mut flows: Vec<Flow> = self.flows.drain().map(|(_, f)| f).collect();
+        // Log in start order, which is what a reader of the logs expects.
+        flows.sort_by_key(|f| (f.start, f.id));
+        let mut env = FlowEnv { app: &self.cfg.app, stream: &self.cfg.stream, budget: &mut self.budget, out: &mut self.out };
+        for flow in flows {
+            flow.finish(&mut env);
+        }
+        self.due.clear();
+        self.stats.reassembly_forced_gaps = self.budget.forced_gaps;
+    }
+
+    pub fn flows_in_table(&self) -> usize {
+        self.flows.len()
+    }
+}
+
+fn timeout(cfg: &EngineConfig, flow: &Flow) -> Micros {
+    if flow.is_tcp() {
+        if flow.closed() { cfg.closed_linger } else { cfg.tcp_timeout }
+    } else if flow.proto() == crate::decode::PROTO_UDP {
+        cfg.udp_timeout
+    } else {
+        cfg.other_timeout
+    }
+}
+
+/// Ends the flow that is due first, to make room.
+fn evict_one(flows: &mut HashMap<FlowKey, Flow>, due: &mut BinaryHeap<Reverse<(Micros, FlowKey, u64)>>, env: &mut FlowEnv<'_>) {
+    while let Some(Reverse((_, key, id))) = due.pop() {
+        if flows.get(&key).is_some_and(|f| f.id == id) {
+            let flow = flows.remove(&key).expect("flow exists");
+            flow.finish(env);
+            return;
+        }
+    }
+}

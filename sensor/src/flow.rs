@@ -1,0 +1,464 @@
+//! One connection: its endpoints (the originator is the sender of the first packet, or of the
+//! SYN), counters per direction, TCP state as Zeek's `conn_state` and `history`, its
+//! reassemblers, its application-layer state and its stream-head artifacts.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use crate::app::dns::{DnsState, DnsTcp};
+use crate::app::http::HttpConn;
+use crate::app::tls::TlsConn;
+use crate::app::{AppConfig, Ctx, Output, base62, service_label};
+use crate::community_id::community_id;
+use crate::decode::{Decoded, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, tcp_flags};
+use crate::files::FileBuilder;
+use crate::proto;
+use crate::reassembly::{Budget, Chunk, Reassembler, StreamLimits};
+use crate::record::{Body, Conn, Head, Origin, Record};
+use crate::time::{Micros, as_secs_f64};
+
+pub const ORIG: usize = 0;
+pub const RESP: usize = 1;
+
+/// A flow's identity, the same for both directions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FlowKey {
+    lo: (IpAddr, u16),
+    hi: (IpAddr, u16),
+    proto: u8,
+}
+
+impl FlowKey {
+    pub fn of(d: &Decoded<'_>) -> Self {
+        // ICMP messages between two hosts are one flow; their type and code are not its key.
+        let icmp = d.proto == PROTO_ICMP || d.proto == PROTO_ICMPV6;
+        let (sp, dp) = if icmp { (0, 0) } else { (d.sport, d.dport) };
+        let (a, b) = ((d.src, sp), (d.dst, dp));
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        Self { lo, hi, proto: d.proto }
+    }
+}
+
+/// Ports that identify a server, for deciding who originated a flow seen mid-stream.
+fn is_service_port(p: u16) -> bool {
+    p < 1024 || matches!(p, 1433 | 1521 | 3306 | 3389 | 5060 | 5353 | 5355 | 5432 | 6379 | 8000 | 8008 | 8080 | 8443 | 8888 | 9200 | 27017)
+}
+
+/// Zeek's connection history: one letter per event kind and direction, in the order first
+/// seen; upper case for the originator.
+#[derive(Debug, Default)]
+struct History {
+    text: String,
+    seen: u32,
+}
+
+impl History {
+    fn add(&mut self, letter: u8, dir: usize) {
+        let bit = (u32::from(letter - b'a') % 16) + 16 * dir as u32;
+        if self.seen & (1 << bit) == 0 {
+            self.seen |= 1 << bit;
+            self.text.push(if dir == ORIG { letter.to_ascii_uppercase() } else { letter } as char);
+        }
+    }
+}
+
+enum App {
+    Undecided,
+    Http(Box<HttpConn>),
+    Tls(Box<TlsConn>),
+    DnsTcp(Box<DnsTcp>),
+    DnsUdp(DnsState),
+    Other,
+}
+
+impl App {
+    fn service(&self) -> Option<&'static str> {
+        match self {
+            App::Http(_) => Some("http"),
+            App::Tls(_) => Some("ssl"),
+            App::DnsTcp(_) | App::DnsUdp(_) => Some("dns"),
+            App::Undecided | App::Other => None,
+        }
+    }
+}
+
+/// What a flow needs from its engine while handling a packet.
+pub struct FlowEnv<'a> {
+    pub app: &'a AppConfig,
+    pub stream: &'a StreamLimits,
+    pub budget: &'a mut Budget,
+    pub out: &'a mut Output,
+}
+
+pub struct Flow {
+    pub id: u64,
+    head: Head,
+    proto: u8,
+    pub start: Micros,
+    pub last: Micros,
+    pkts: [u64; 2],
+    ip_bytes: [u64; 2],
+    payload_bytes: [u64; 2],
+    history: History,
+    /// TCP flags seen per direction (OR of all).
+    flags: [u8; 2],
+    /// Which side sent the first RST.
+    first_rst: Option<usize>,
+    reasm: Option<Box<[Reassembler; 2]>>,
+    delivered: [u64; 2],
+    app: App,
+    first_bytes: [Vec<u8>; 2],
+    stream_heads: [Option<FileBuilder>; 2],
+}
+
+const FIRST_BYTES: usize = 16;
+
+impl Flow {
+    /// Creates a flow from its first packet, deciding who the originator is.
+    pub fn new(id: u64, d: &Decoded<'_>, ts: Micros, origin: &Origin) -> Self {
+        let mut flip = false;
+        let mut history = History::default();
+        if let Some(tcp) = d.tcp {
+            // A SYN-ACK first means the SYN was missed: the receiver is the originator.
+            let synack = tcp.flags & (tcp_flags::SYN | tcp_flags::ACK) == (tcp_flags::SYN | tcp_flags::ACK);
+            let syn = tcp.flags & tcp_flags::SYN != 0;
+            flip = synack || (!syn && is_service_port(d.sport) && !is_service_port(d.dport));
+        } else if d.proto == PROTO_UDP {
+            flip = is_service_port(d.sport) && !is_service_port(d.dport);
+        } else if d.proto == PROTO_ICMP || d.proto == PROTO_ICMPV6 {
+            // Replies (echo reply 0/129, errors) mean the other side started.
+            flip = matches!((d.proto, d.sport), (PROTO_ICMP, 0) | (PROTO_ICMPV6, 129));
+        }
+        if flip {
+            history.text.push('^');
+        }
+        let (orig, resp) = if flip { ((d.dst, d.dport), (d.src, d.sport)) } else { ((d.src, d.sport), (d.dst, d.dport)) };
+        let cid = community_id(d.src, d.dst, d.proto, d.sport, d.dport);
+        let mut h = DefaultHasher::new();
+        (orig, resp, d.proto, ts).hash(&mut h);
+        let a = h.finish();
+        (a, "uid").hash(&mut h);
+        let b = h.finish();
+        let mut uid = format!("C{}{}", base62(a), base62(b));
+        uid.truncate(18);
+        let head = Head {
+            ts: as_secs_f64(ts),
+            uid: Arc::from(uid),
+            orig_h: orig.0,
+            orig_p: orig.1,
+            resp_h: resp.0,
+            resp_p: resp.1,
+            community_id: Arc::from(cid),
+            origin: origin.clone(),
+        };
+        Self {
+            id,
+            head,
+            proto: d.proto,
+            start: ts,
+            last: ts,
+            pkts: [0; 2],
+            ip_bytes: [0; 2],
+            payload_bytes: [0; 2],
+            history,
+            flags: [0; 2],
+            first_rst: None,
+            reasm: (d.proto == PROTO_TCP).then(Default::default),
+            delivered: [0; 2],
+            app: App::Undecided,
+            first_bytes: Default::default(),
+            stream_heads: Default::default(),
+        }
+    }
+
+    pub fn uid(&self) -> &str {
+        &self.head.uid
+    }
+
+    /// True once both sides closed (FIN each way) or one reset: only stragglers remain.
+    pub fn closed(&self) -> bool {
+        let fin = |d: usize| self.flags[d] & tcp_flags::FIN != 0;
+        self.reasm.is_some() && (self.first_rst.is_some() || (fin(ORIG) && fin(RESP)))
+    }
+
+    pub fn proto(&self) -> u8 {
+        self.proto
+    }
+
+    pub fn is_tcp(&self) -> bool {
+        self.reasm.is_some()
+    }
+
+    /// Handles one packet of this flow.
+    pub fn packet(&mut self, d: &Decoded<'_>, ts: Micros, env: &mut FlowEnv<'_>) {
+        let dir = if (d.src, d.sport) == (self.head.orig_h, self.head.orig_p) || self.proto_is_icmp() && d.src == self.head.orig_h {
+            ORIG
+        } else {
+            RESP
+        };
+        self.last = ts;
+        self.pkts[dir] += 1;
+        self.ip_bytes[dir] += u64::from(d.ip_len);
+        if let Some(tcp) = d.tcp {
+            self.tcp_packet(dir, tcp, d.payload, ts, env);
+        } else {
+            self.payload_bytes[dir] += d.payload.len() as u64;
+            if !d.payload.is_empty() {
+                self.history.add(b'd', dir);
+                if self.proto == PROTO_UDP {
+                    self.udp_payload(dir, d.payload, ts, env);
+                }
+            }
+        }
+    }
+
+    fn proto_is_icmp(&self) -> bool {
+        self.proto == PROTO_ICMP || self.proto == PROTO_ICMPV6
+    }
+
+    fn udp_payload(&mut self, dir: usize, payload: &[u8], ts: Micros, env: &mut FlowEnv<'_>) {
+        if let App::Undecided = self.app {
+            let dns_port = |p: u16| matches!(p, 53 | 5353 | 5355);
+            self.app = if dns_port(self.head.orig_p) || dns_port(self.head.resp_p) || proto::dns::looks_like_dns(payload) {
+                App::DnsUdp(DnsState::new("udp"))
+            } else {
+                App::Other
+            };
+        }
+        if let App::DnsUdp(state) = &mut self.app {
+            let mut ctx = Ctx { head: &self.head, ts, cfg: env.app, out: env.out };
+            state.message(payload, &mut ctx);
+        }
+        let _ = dir;
+    }
+
+    fn tcp_packet(&mut self, dir: usize, tcp: crate::decode::TcpHeader, payload: &[u8], ts: Micros, env: &mut FlowEnv<'_>) {
+        use tcp_flags::*;
+        let f = tcp.flags;
+        self.flags[dir] |= f;
+        if f & SYN != 0 {
+            self.history.add(if f & ACK != 0 { b'h' } else { b's' }, dir);
+        }
+        if f & FIN != 0 {
+            self.history.add(b'f', dir);
+        }
+        if f & RST != 0 {
+            self.history.add(b'r', dir);
+            self.first_rst.get_or_insert(dir);
+        }
+        if f & ACK != 0 && payload.is_empty() && f & (SYN | FIN | RST) == 0 {
+            self.history.add(b'a', dir);
+        }
+        let Some(reasm) = self.reasm.as_mut() else { return };
+        let retransmits_before = reasm[dir].retransmits;
+        let Self { head, app, first_bytes, stream_heads, delivered, .. } = self;
+        let mut deliver = |chunk: Chunk<'_>| {
+            deliver_chunk(dir, chunk, ts, head, app, first_bytes, stream_heads, delivered, env.app, env.stream, env.out)
+        };
+        reasm[dir].segment(tcp.seq, f & SYN != 0, f & FIN != 0, payload, env.stream, env.budget, &mut deliver);
+        if f & ACK != 0 {
+            reasm[1 - dir].ack(tcp.ack, env.budget, &mut |chunk| {
+                deliver_chunk(1 - dir, chunk, ts, head, app, first_bytes, stream_heads, delivered, env.app, env.stream, env.out)
+            });
+        }
+        if !payload.is_empty() {
+            self.history.add(if reasm[dir].retransmits > retransmits_before { b't' } else { b'd' }, dir);
+        }
+    }
+
+    /// Ends the flow: flushes reassembly and the application layer, then logs the stream
+    /// heads and the connection.
+    pub fn finish(mut self, env: &mut FlowEnv<'_>) {
+        let ts = self.last;
+        let Self { head, app, first_bytes, stream_heads, delivered, reasm, .. } = &mut self;
+        if let Some(reasm) = reasm.as_mut() {
+            for dir in [ORIG, RESP] {
+                reasm[dir].close(env.budget, &mut |chunk| {
+                    deliver_chunk(dir, chunk, ts, head, app, first_bytes, stream_heads, delivered, env.app, env.stream, env.out)
+                });
+            }
+        }
+        let mut ctx = Ctx { head: &self.head, ts, cfg: env.app, out: env.out };
+        match &mut self.app {
+            App::Http(h) => h.finish(&mut ctx),
+            App::Tls(t) => t.finish(&mut ctx),
+            App::DnsTcp(d) => d.state.finish(&mut ctx),
+            App::DnsUdp(d) => d.finish(&mut ctx),
+            App::Undecided | App::Other => {}
+        }
+        drop(ctx);
+        let service = self.app.service().or_else(|| service_label(&self.first_bytes[ORIG], &self.first_bytes[RESP], self.head.resp_p));
+        for dir in [ORIG, RESP] {
+            if let Some(builder) = self.stream_heads[dir].take() {
+                let fuid = crate::app::fuid(&self.head.uid, "stream", dir as u64);
+                let (record, artifact) = builder.finish(&self.head, fuid, "TCP", service, dir == ORIG, None, env.app.keep_artifacts);
+                let mut head = self.head.clone();
+                head.ts = artifact.head.ts;
+                env.out.records.push(Record { head, body: Body::Files(record) });
+                if env.app.keep_artifacts {
+                    env.out.artifacts.push(artifact);
+                }
+            }
+        }
+        let conn = self.conn_record(service);
+        let mut head = self.head.clone();
+        head.ts = as_secs_f64(self.start);
+        env.out.records.push(Record { head, body: Body::Conn(conn) });
+    }
+
+    fn conn_record(&self, service: Option<&'static str>) -> Conn {
+        let (orig_bytes, resp_bytes, missed) = match &self.reasm {
+            Some(r) => (r[ORIG].max_end, r[RESP].max_end, r[ORIG].missed + r[RESP].missed),
+            None => (self.payload_bytes[ORIG], self.payload_bytes[RESP], 0),
+        };
+        Conn {
+            proto: match self.proto {
+                PROTO_TCP => "tcp",
+                PROTO_UDP => "udp",
+                PROTO_ICMP | PROTO_ICMPV6 => "icmp",
+                _ => "unknown_transport",
+            },
+            service,
+            duration: as_secs_f64(self.last - self.start),
+            orig_bytes,
+            resp_bytes,
+            conn_state: self.conn_state(),
+            missed_bytes: missed,
+            history: self.history.text.clone(),
+            orig_pkts: self.pkts[ORIG],
+            orig_ip_bytes: self.ip_bytes[ORIG],
+            resp_pkts: self.pkts[RESP],
+            resp_ip_bytes: self.ip_bytes[RESP],
+        }
+    }
+
+    /// Zeek's `conn_state` (see Zeek's base/protocols/conn/main.zeek for the definitions).
+    fn conn_state(&self) -> &'static str {
+        use tcp_flags::*;
+        if self.reasm.is_none() {
+            return match (self.pkts[ORIG] > 0, self.pkts[RESP] > 0) {
+                (true, true) => "SF",
+                (true, false) => "S0",
+                _ => "SHR",
+            };
+        }
+        let [o, r] = self.flags;
+        let o_syn = o & SYN != 0 && self.history.text.contains('S');
+        let r_synack = r & SYN != 0;
+        let (o_fin, r_fin) = (o & FIN != 0, r & FIN != 0);
+        let (o_rst, r_rst) = (o & RST != 0, r & RST != 0);
+        if o_syn && !r_synack {
+            if r_rst {
+                return "REJ";
+            }
+            if self.pkts[RESP] == 0 {
+                return if o_rst {
+                    "RSTOS0"
+                } else if o_fin {
+                    "SH"
+                } else {
+                    "S0"
+                };
+            }
+        }
+        if !o_syn && r_synack && self.pkts[ORIG] == 0 {
+            return if r_rst {
+                "RSTRH"
+            } else if r_fin {
+                "SHR"
+            } else {
+                "OTH"
+            };
+        }
+        if !o_syn && !r_synack {
+            return "OTH";
+        }
+        match self.first_rst {
+            Some(ORIG) => return "RSTO",
+            Some(_) => return "RSTR",
+            None => {}
+        }
+        match (o_fin, r_fin) {
+            (true, true) => "SF",
+            (true, false) => "S2",
+            (false, true) => "S3",
+            (false, false) => "S1",
+        }
+    }
+}
+
+/// Hands one reassembled chunk of direction `dir` to the stream head and the application.
+#[allow(clippy::too_many_arguments)]
+fn deliver_chunk(
+    dir: usize,
+    chunk: Chunk<'_>,
+    ts: Micros,
+    head: &Head,
+    app: &mut App,
+    first_bytes: &mut [Vec<u8>; 2],
+    stream_heads: &mut [Option<FileBuilder>; 2],
+    delivered: &mut [u64; 2],
+    cfg: &AppConfig,
+    limits: &StreamLimits,
+    out: &mut Output,
+) {
+    if delivered[dir] >= limits.depth {
+        return;
+    }
+    let mut ctx = Ctx { head, ts, cfg, out };
+    match chunk {
+        Chunk::Gap(n) => {
+            delivered[dir] += n;
+            if let Some(b) = stream_heads[dir].as_mut() {
+                b.gap(n);
+            }
+            match app {
+                App::Http(h) => h.gap(dir, n, &mut ctx),
+                App::Tls(t) => t.gap(dir),
+                App::DnsTcp(d) => d.gap(dir),
+                _ => {}
+            }
+        }
+        Chunk::Data(data) => {
+            let data = &data[..data.len().min((limits.depth - delivered[dir]) as usize)];
+            delivered[dir] += data.len() as u64;
+            if first_bytes[dir].is_empty() {
+                first_bytes[dir].extend_from_slice(&data[..data.len().min(FIRST_BYTES)]);
+            }
+            if cfg.stream_head_bytes > 0 {
+                let builder = stream_heads[dir].get_or_insert_with(|| FileBuilder::new(cfg.stream_head_bytes.min(if cfg.keep_artifacts { usize::MAX } else { 0 }), ts));
+                let room = cfg.stream_head_bytes as u64 - builder.seen().min(cfg.stream_head_bytes as u64);
+                if room > 0 {
+                    builder.update(&data[..data.len().min(room as usize)], ts);
+                }
+            }
+            if let App::Undecided = app {
+                *app = detect(dir, data, head);
+            }
+            match app {
+                App::Http(h) => h.data(dir, data, &mut ctx),
+                App::Tls(t) => t.data(dir, data, &mut ctx),
+                App::DnsTcp(d) => d.data(dir, data, &mut ctx),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Decides a TCP connection's protocol from the first bytes of either side.
+fn detect(dir: usize, data: &[u8], head: &Head) -> App {
+    if dir == ORIG && proto::http::looks_like_request(data) {
+        return App::Http(Box::new(HttpConn::new(true)));
+    }
+    if dir == RESP && proto::http::looks_like_response(data) {
+        return App::Http(Box::new(HttpConn::new(false)));
+    }
+    if data.len() >= 3 && data[0] == 0x16 && data[1] == 3 && data[2] <= 4 {
+        return App::Tls(Box::default());
+    }
+    if head.resp_p == 53 || head.orig_p == 53 {
+        return App::DnsTcp(Box::new(DnsTcp::new()));
+    }
+    App::Other
+}

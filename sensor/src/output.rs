@@ -1,0 +1,133 @@
+//! Writing records: NDJSON, one file per log type (`conn.ndjson`, `dns.ndjson`, …) or all
+//! records on one stream; artifacts written to a directory when extraction is asked for.
+//! Serialization is separate from writing so that worker threads can serialize in parallel
+//! while one writer owns the files.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::app::Output;
+use crate::record::{Body, LogType};
+
+/// Records of one batch, serialized: one NDJSON buffer per log type.
+#[derive(Debug, Default)]
+pub struct Serialized {
+    pub lines: [Vec<u8>; 5],
+    pub counts: [u64; 5],
+    pub extracted: u64,
+}
+
+impl Serialized {
+    pub fn is_empty(&self) -> bool {
+        self.counts.iter().all(|c| *c == 0)
+    }
+}
+
+pub fn log_index(t: LogType) -> usize {
+    LogType::ALL.iter().position(|x| *x == t).expect("listed")
+}
+
+/// Serializes a batch of output; writes its artifacts to `extract_dir` when set.
+pub fn serialize(out: Output, extract_dir: Option<&Path>, into: &mut Serialized) -> io::Result<()> {
+    let Output { mut records, artifacts } = out;
+    if let Some(dir) = extract_dir {
+        for artifact in &artifacts {
+            let name = extracted_name(&artifact.fuid, artifact.mime_type.as_deref());
+            std::fs::write(dir.join(&name), &artifact.data)?;
+            into.extracted += 1;
+            if let Some(rec) = records.iter_mut().find_map(|r| match &mut r.body {
+                Body::Files(f) if f.fuid == artifact.fuid => Some(f),
+                _ => None,
+            }) {
+                rec.extracted = Some(name);
+            }
+        }
+    }
+    for rec in &records {
+        let i = log_index(rec.log_type());
+        serde_json::to_writer(&mut into.lines[i], rec).map_err(io::Error::other)?;
+        into.lines[i].push(b'\n');
+        into.counts[i] += 1;
+    }
+    Ok(())
+}
+
+/// `<fuid>.<ext>`: the name never comes from the wire, so no path can be smuggled in.
+fn extracted_name(fuid: &str, mime: Option<&str>) -> String {
+    let ext = match mime {
+        Some("text/plain") => "txt",
+        Some("text/html") => "html",
+        Some("application/json") => "json",
+        Some("application/pdf") => "pdf",
+        Some("application/zip") => "zip",
+        Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document") => "docx",
+        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet") => "xlsx",
+        Some("image/png") => "png",
+        Some("image/jpeg") => "jpg",
+        Some("image/gif") => "gif",
+        Some("application/gzip") => "gz",
+        _ => "bin",
+    };
+    format!("{fuid}.{ext}")
+}
+
+/// Where records go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// One NDJSON file per log type in this directory.
+    Dir(PathBuf),
+    /// Every record on standard output, one per line.
+    Stdout,
+    /// Nowhere (benchmarks, tests that read the engine directly).
+    Discard,
+}
+
+pub struct Writer {
+    files: Vec<Option<BufWriter<File>>>,
+    stdout: Option<BufWriter<io::Stdout>>,
+    pub counts: [u64; 5],
+    pub extracted: u64,
+}
+
+impl Writer {
+    pub fn open(target: &Target) -> io::Result<Self> {
+        let mut w = Self { files: (0..5).map(|_| None).collect(), stdout: None, counts: [0; 5], extracted: 0 };
+        match target {
+            Target::Dir(dir) => {
+                std::fs::create_dir_all(dir)?;
+                for (i, t) in LogType::ALL.iter().enumerate() {
+                    let file = File::create(dir.join(format!("{}.ndjson", t.name())))?;
+                    w.files[i] = Some(BufWriter::with_capacity(1 << 20, file));
+                }
+            }
+            Target::Stdout => w.stdout = Some(BufWriter::with_capacity(1 << 20, io::stdout())),
+            Target::Discard => {}
+        }
+        Ok(w)
+    }
+
+    pub fn write(&mut self, s: &Serialized) -> io::Result<()> {
+        for i in 0..5 {
+            self.counts[i] += s.counts[i];
+            if let Some(f) = self.files[i].as_mut() {
+                f.write_all(&s.lines[i])?;
+            }
+            if let Some(out) = self.stdout.as_mut() {
+                out.write_all(&s.lines[i])?;
+            }
+        }
+        self.extracted += s.extracted;
+        Ok(())
+    }
+
+    pub fn finish(&mut self) -> io::Result<()> {
+        for f in self.files.iter_mut().flatten() {
+            f.flush()?;
+        }
+        if let Some(out) = self.stdout.as_mut() {
+            out.flush()?;
+        }
+        Ok(())
+    }
+}

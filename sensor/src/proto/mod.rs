@@ -1,0 +1,6 @@
+//! Pure application-layer parsers over byte slices: no flow state, no records. Each is tested
+//! on byte fixtures and fuzzed (see `fuzz/`).
+
+pub mod dns;
+pub mod http;
+pub mod tls;
