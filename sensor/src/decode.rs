@@ -290,13 +290,12 @@ fn link_payload(linktype: u32, frame: &[u8]) -> Result<Option<(u16, &[u8])>, Dec
             Ok(Some((sll.get_protocol_type().0, &frame[20..])))
         }
         linktype::NULL | linktype::LOOP => {
-            // BSD loopback: a 4-byte address family in host (NULL) or network (LOOP) order.
+            // BSD loopback: a 4-byte address family, in the capturing host's byte order for
+            // NULL (so either order), in network order for LOOP.
             let h = frame.get(..4).ok_or(DecodeError::TruncatedLink)?;
-            let family = if linktype == linktype::NULL {
-                u32::from_le_bytes([h[0], h[1], h[2], h[3]]).max(u32::from_be_bytes([h[0], h[1], h[2], h[3]]))
-            } else {
-                u32::from_be_bytes([h[0], h[1], h[2], h[3]])
-            };
+            let be = u32::from_be_bytes([h[0], h[1], h[2], h[3]]);
+            let le = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
+            let family = if linktype == linktype::LOOP || be < 256 { be } else { le };
             Ok(match family {
                 2 => Some((EtherTypes::Ipv4.0, &frame[4..])),
                 10 | 24 | 28 | 30 => Some((EtherTypes::Ipv6.0, &frame[4..])),

@@ -197,7 +197,8 @@ impl Flow {
         } else {
             RESP
         };
-        self.last = ts;
+        // Capture clocks can step backwards; a flow's last-seen time never does.
+        self.last = self.last.max(ts);
         self.pkts[dir] += 1;
         self.ip_bytes[dir] += u64::from(d.ip_len);
         if let Some(tcp) = d.tcp {
@@ -220,7 +221,10 @@ impl Flow {
     fn udp_payload(&mut self, dir: usize, payload: &[u8], ts: Micros, env: &mut FlowEnv<'_>) {
         if let App::Undecided = self.app {
             let dns_port = |p: u16| matches!(p, 53 | 5353 | 5355);
-            self.app = if dns_port(self.head.orig_p) || dns_port(self.head.resp_p) || proto::dns::looks_like_dns(payload) {
+            // NetBIOS name service shares DNS's message format but is a protocol of its own.
+            let netbios = |p: u16| matches!(p, 137 | 138);
+            let (o, r) = (self.head.orig_p, self.head.resp_p);
+            self.app = if dns_port(o) || dns_port(r) || (!netbios(o) && !netbios(r) && proto::dns::looks_like_dns(payload)) {
                 App::DnsUdp(DnsState::new("udp"))
             } else {
                 App::Other
@@ -320,7 +324,7 @@ impl Flow {
                 _ => "unknown_transport",
             },
             service,
-            duration: as_secs_f64(self.last - self.start),
+            duration: as_secs_f64(self.last.saturating_sub(self.start)),
             orig_bytes,
             resp_bytes,
             conn_state: self.conn_state(),
@@ -448,11 +452,9 @@ fn deliver_chunk(
 
 /// Decides a TCP connection's protocol from the first bytes of either side.
 fn detect(dir: usize, data: &[u8], head: &Head) -> App {
-    if dir == ORIG && proto::http::looks_like_request(data) {
-        return App::Http(Box::new(HttpConn::new(true)));
-    }
-    if dir == RESP && proto::http::looks_like_response(data) {
-        return App::Http(Box::new(HttpConn::new(false)));
+    // A capture may begin with the response; the requests that follow are still parsed.
+    if (dir == ORIG && proto::http::looks_like_request(data)) || (dir == RESP && proto::http::looks_like_response(data)) {
+        return App::Http(Box::default());
     }
     if data.len() >= 3 && data[0] == 0x16 && data[1] == 3 && data[2] <= 4 {
         return App::Tls(Box::default());

@@ -203,14 +203,6 @@ impl Default for HttpConn {
 }
 
 impl HttpConn {
-    pub fn new(request_side_seen: bool) -> Self {
-        let mut c = Self::default();
-        if !request_side_seen {
-            c.phase[ORIG] = Phase::Dead;
-        }
-        c
-    }
-
     pub fn data(&mut self, dir: usize, mut data: &[u8], ctx: &mut Ctx<'_>) {
         while !data.is_empty() {
             match &mut self.phase[dir] {
@@ -468,7 +460,7 @@ mod tests {
         let h = head();
         let cfg = AppConfig { keep_artifacts: true, ..Default::default() };
         let mut out = Output::default();
-        let mut conn = HttpConn::new(true);
+        let mut conn = HttpConn::default();
         let mut ctx = Ctx { head: &h, ts: 1_000_000, cfg: &cfg, out: &mut out };
         for o in orig {
             conn.data(ORIG, o, &mut ctx);

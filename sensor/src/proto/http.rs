@@ -135,15 +135,48 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HttpErr
         Ok(httparse::Status::Partial) => {
             return if buf.len() > MAX_HEAD { Err(HttpError::HeadTooLong) } else { Ok(None) };
         }
-        Err(_) => return Err(HttpError::BadHead),
+        Err(_) => return parse_request_lenient(buf),
     };
-    let mut head = RequestHead {
+    let head = RequestHead {
         method: req.method.unwrap_or_default().to_string(),
         uri: req.path.unwrap_or_default().to_string(),
         version: version_text(req.version),
         ..Default::default()
     };
-    for h in req.headers.iter() {
+    Ok(Some((request_headers(head, req.headers), len)))
+}
+
+/// A request line that `httparse` refuses but servers accept, such as a target with spaces
+/// (`GET /a b HTTP/1.1`): the target is everything between the method and the version, as
+/// Zeek and libhtp log it — cutting at the space would hide what an attacker put after it.
+fn parse_request_lenient(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HttpError> {
+    let Some(line_end) = buf.iter().position(|&b| b == b'\n') else {
+        return if buf.len() > MAX_HEAD { Err(HttpError::HeadTooLong) } else { Ok(None) };
+    };
+    let line = std::str::from_utf8(&buf[..line_end]).map_err(|_| HttpError::BadHead)?.trim_end_matches('\r');
+    let (method, rest) = line.split_once(' ').ok_or(HttpError::BadHead)?;
+    let (uri, version) = rest.rsplit_once(' ').ok_or(HttpError::BadHead)?;
+    let version = version.strip_prefix("HTTP/1.").ok_or(HttpError::BadHead)?;
+    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) || uri.trim().is_empty() {
+        return Err(HttpError::BadHead);
+    }
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let len = match httparse::parse_headers(&buf[line_end + 1..], &mut headers) {
+        Ok(httparse::Status::Complete((n, _))) => line_end + 1 + n,
+        Ok(httparse::Status::Partial) => return if buf.len() > MAX_HEAD { Err(HttpError::HeadTooLong) } else { Ok(None) },
+        Err(_) => return Err(HttpError::BadHead),
+    };
+    let head = RequestHead {
+        method: method.to_string(),
+        uri: uri.trim().to_string(),
+        version: if version == "0" { "1.0".into() } else { "1.1".into() },
+        ..Default::default()
+    };
+    Ok(Some((request_headers(head, &headers), len)))
+}
+
+fn request_headers(mut head: RequestHead, headers: &[httparse::Header<'_>]) -> RequestHead {
+    for h in headers.iter().take_while(|h| !h.name.is_empty()) {
         if common_header(&mut head.common, h.name, &text(h.value)) {
             continue;
         }
@@ -168,7 +201,7 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HttpErr
             head.auth_scheme = Some(scheme);
         }
     }
-    Ok(Some((head, len)))
+    head
 }
 
 /// The user name of a Basic credential (`base64(user:password)`).
@@ -335,6 +368,9 @@ Content-Disposition: attachment; filename=\"cccd.csv\"\r\n\r\nhello";
     fn partial_and_malformed_heads() {
         assert_eq!(parse_request(b"GET / HTTP/1.1\r\nHost: a"), Ok(None));
         assert_eq!(parse_request(b"GET / HTTP/1.1\r\nHo st: a\r\n\r\n"), Err(HttpError::BadHead));
+        assert_eq!(parse_request(b"\x16\x03\x01\x02\x00\x01\r\n\r\n"), Err(HttpError::BadHead));
+        let (h, _) = parse_request(b"GET /uri afterspace HTTP/1.1\r\nHost: a\r\n\r\n").unwrap().unwrap();
+        assert_eq!((h.uri.as_str(), h.host.as_deref()), ("/uri afterspace", Some("a")));
         let huge = [b"GET / HTTP/1.1\r\nX: ".as_slice(), &vec![b'a'; MAX_HEAD]].concat();
         assert_eq!(parse_request(&huge), Err(HttpError::HeadTooLong));
     }

@@ -1,0 +1,72 @@
+//! Helpers shared by the end-to-end tests.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use canh_sensor::capture::CaptureReader;
+use canh_sensor::engine::{Engine, EngineConfig};
+use canh_sensor::record::{Body, Record};
+
+/// `../shared/corpus` beside the repository, or `None` (tests then skip, saying so).
+pub fn corpus() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipping: {} is absent (the shared corpus sits beside the checkout in CI)", dir.display());
+        None
+    }
+}
+
+/// Every record of a capture, run through one engine.
+pub struct Replayed {
+    pub records: Vec<Record>,
+    pub engine: Engine,
+    pub error: Option<canh_sensor::capture::CaptureError>,
+}
+
+pub fn replay_file(path: &Path, cfg: EngineConfig) -> Replayed {
+    let mut engine = Engine::new(cfg);
+    let mut records = Vec::new();
+    let mut error = None;
+    match CaptureReader::open(&path.display().to_string()) {
+        Ok(mut reader) => loop {
+            match reader.advance() {
+                Ok(true) => {
+                    let p = &reader.packet;
+                    engine.packet(p.ts, p.linktype, &p.data, p.orig_len);
+                    records.append(&mut engine.drain().records);
+                }
+                Ok(false) => break,
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        },
+        Err(e) => error = Some(e),
+    }
+    engine.finish();
+    records.append(&mut engine.drain().records);
+    Replayed { records, engine, error }
+}
+
+pub fn dns_queries(records: &[Record]) -> Vec<String> {
+    records.iter().filter_map(|r| if let Body::Dns(d) = &r.body { d.query.clone() } else { None }).collect()
+}
+
+/// "host uri" of each HTTP request, as the corpus lists them.
+pub fn http_requests(records: &[Record]) -> Vec<String> {
+    records
+        .iter()
+        .filter_map(|r| match &r.body {
+            Body::Http(h) if h.method.is_some() => Some(format!("{} {}", h.host.clone().unwrap_or_default(), h.uri.clone().unwrap_or_default())),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn tls_server_names(records: &[Record]) -> Vec<String> {
+    records.iter().filter_map(|r| if let Body::Ssl(s) = &r.body { s.server_name.clone() } else { None }).collect()
+}
