@@ -22,6 +22,7 @@ pub fn corpus() -> Option<PathBuf> {
 /// Every record of a capture, run through one engine.
 pub struct Replayed {
     pub records: Vec<Record>,
+    pub artifacts: Vec<canh_sensor::files::Artifact>,
     pub engine: Engine,
     pub error: Option<canh_sensor::capture::CaptureError>,
 }
@@ -29,6 +30,7 @@ pub struct Replayed {
 pub fn replay_file(path: &Path, cfg: EngineConfig) -> Replayed {
     let mut engine = Engine::new(cfg);
     let mut records = Vec::new();
+    let mut artifacts = Vec::new();
     let mut error = None;
     match CaptureReader::open(&path.display().to_string()) {
         Ok(mut reader) => loop {
@@ -36,7 +38,9 @@ pub fn replay_file(path: &Path, cfg: EngineConfig) -> Replayed {
                 Ok(true) => {
                     let p = &reader.packet;
                     engine.packet(p.ts, p.linktype, &p.data, p.orig_len);
-                    records.append(&mut engine.drain().records);
+                    let mut out = engine.drain();
+                    records.append(&mut out.records);
+                    artifacts.append(&mut out.artifacts);
                 }
                 Ok(false) => break,
                 Err(e) => {
@@ -48,8 +52,10 @@ pub fn replay_file(path: &Path, cfg: EngineConfig) -> Replayed {
         Err(e) => error = Some(e),
     }
     engine.finish();
-    records.append(&mut engine.drain().records);
-    Replayed { records, engine, error }
+    let mut out = engine.drain();
+    records.append(&mut out.records);
+    artifacts.append(&mut out.artifacts);
+    Replayed { records, artifacts, engine, error }
 }
 
 pub fn dns_queries(records: &[Record]) -> Vec<String> {

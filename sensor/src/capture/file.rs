@@ -124,6 +124,9 @@ impl CaptureReader {
                     Ok((len, got))
                 }
                 Err(PcapError::Eof) => return Ok(false),
+                Err(PcapError::UnexpectedEof) => {
+                    return Err(CaptureError::Truncated { file: self.name.clone(), offset: self.offset });
+                }
                 Err(PcapError::Incomplete(_)) => Err(true),
                 Err(e) => {
                     let reason = match e {
@@ -228,4 +231,150 @@ fn fill(packet: &mut Packet, ts: Micros, linktype: u32, orig_len: u32, data: &[u
     packet.orig_len = orig_len.max(data.len() as u32);
     packet.data.clear();
     packet.data.extend_from_slice(data);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader(bytes: Vec<u8>) -> CaptureReader {
+        CaptureReader::from_reader("fixture.pcap", Box::new(std::io::Cursor::new(bytes))).expect("a capture")
+    }
+
+    fn all(mut r: CaptureReader) -> (Vec<Packet>, Option<CaptureError>) {
+        let mut out = Vec::new();
+        loop {
+            match r.advance() {
+                Ok(true) => out.push(r.packet.clone()),
+                Ok(false) => return (out, None),
+                Err(e) => return (out, Some(e)),
+            }
+        }
+    }
+
+    /// A legacy pcap: `nanos` selects the 0xa1b23c4d magic; `be` the byte order.
+    fn legacy(nanos: bool, be: bool, frames: &[(u32, u32, &[u8])]) -> Vec<u8> {
+        let w32 = |v: u32| if be { v.to_be_bytes() } else { v.to_le_bytes() };
+        let w16 = |v: u16| if be { v.to_be_bytes() } else { v.to_le_bytes() };
+        let mut b = Vec::new();
+        b.extend_from_slice(&w32(if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 }));
+        b.extend_from_slice(&w16(2));
+        b.extend_from_slice(&w16(4));
+        b.extend_from_slice(&[0; 8]);
+        b.extend_from_slice(&w32(65535));
+        b.extend_from_slice(&w32(1));
+        for (sec, frac, data) in frames {
+            b.extend_from_slice(&w32(*sec));
+            b.extend_from_slice(&w32(*frac));
+            b.extend_from_slice(&w32(data.len() as u32));
+            b.extend_from_slice(&w32(data.len() as u32 + 10));
+            b.extend_from_slice(data);
+        }
+        b
+    }
+
+    #[test]
+    fn legacy_pcap_all_four_variants() {
+        for nanos in [false, true] {
+            for be in [false, true] {
+                let frac = if nanos { 123_456_789 } else { 123_456 };
+                let (pkts, err) = all(reader(legacy(nanos, be, &[(1_700_000_000, frac, b"abc"), (1_700_000_001, 0, b"de")])));
+                assert_eq!(err, None);
+                assert_eq!(pkts.len(), 2, "nanos={nanos} be={be}");
+                assert_eq!(pkts[0].ts, 1_700_000_000_123_456, "nanos={nanos} be={be}");
+                assert_eq!((pkts[0].linktype, pkts[0].orig_len, pkts[0].data.as_slice()), (1, 13, b"abc".as_slice()));
+                assert_eq!(pkts[1].ts, 1_700_000_001_000_000);
+            }
+        }
+    }
+
+    fn block(kind: u32, body: &[u8]) -> Vec<u8> {
+        let len = 12 + body.len().div_ceil(4) * 4;
+        let mut b = Vec::new();
+        b.extend_from_slice(&kind.to_le_bytes());
+        b.extend_from_slice(&(len as u32).to_le_bytes());
+        b.extend_from_slice(body);
+        b.resize(len - 4, 0);
+        b.extend_from_slice(&(len as u32).to_le_bytes());
+        b
+    }
+
+    fn idb(linktype: u16, tsresol: Option<u8>) -> Vec<u8> {
+        let mut body = Vec::new();
+        body.extend_from_slice(&linktype.to_le_bytes());
+        body.extend_from_slice(&[0, 0]);
+        body.extend_from_slice(&65535u32.to_le_bytes());
+        if let Some(r) = tsresol {
+            body.extend_from_slice(&[9, 0, 1, 0, r, 0, 0, 0]);
+            body.extend_from_slice(&[0, 0, 0, 0]);
+        }
+        block(1, &body)
+    }
+
+    fn epb(iface: u32, ts: u64, data: &[u8]) -> Vec<u8> {
+        let mut body = Vec::new();
+        body.extend_from_slice(&iface.to_le_bytes());
+        body.extend_from_slice(&((ts >> 32) as u32).to_le_bytes());
+        body.extend_from_slice(&(ts as u32).to_le_bytes());
+        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        body.extend_from_slice(data);
+        block(6, &body)
+    }
+
+    fn pcapng() -> Vec<u8> {
+        let mut shb = Vec::new();
+        shb.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
+        shb.extend_from_slice(&[1, 0, 0, 0]);
+        shb.extend_from_slice(&(-1i64).to_le_bytes());
+        let mut f = block(0x0a0d_0d0a, &shb);
+        f.extend(idb(1, None)); // interface 0: Ethernet, microseconds
+        f.extend(idb(101, Some(9))); // interface 1: raw IP, nanoseconds
+        f.extend(epb(0, 1_700_000_000_000_001, b"eth"));
+        f.extend(epb(1, 1_700_000_000_000_002_000, b"raw"));
+        let mut spb = Vec::new();
+        spb.extend_from_slice(&4u32.to_le_bytes());
+        spb.extend_from_slice(b"spb!");
+        f.extend(block(3, &spb));
+        f
+    }
+
+    #[test]
+    fn pcapng_interfaces_resolutions_and_simple_packets() {
+        let (pkts, err) = all(reader(pcapng()));
+        assert_eq!(err, None);
+        assert_eq!(pkts.len(), 3);
+        assert_eq!((pkts[0].linktype, pkts[0].ts, pkts[0].data.as_slice()), (1, 1_700_000_000_000_001, b"eth".as_slice()));
+        assert_eq!((pkts[1].linktype, pkts[1].ts), (101, 1_700_000_000_000_002));
+        // A simple packet block belongs to interface 0 and has no time of its own.
+        assert_eq!((pkts[2].linktype, pkts[2].ts, pkts[2].data.as_slice()), (1, 1_700_000_000_000_002, b"spb!".as_slice()));
+    }
+
+    #[test]
+    fn truncation_keeps_what_came_before_and_names_the_offset() {
+        let mut bytes = legacy(false, false, &[(1, 0, b"first"), (2, 0, b"second")]);
+        bytes.truncate(bytes.len() - 3);
+        let (pkts, err) = all(reader(bytes));
+        assert_eq!(pkts.len(), 1);
+        // 24-byte header + 16-byte record header + 5 bytes: the second record starts at 45.
+        assert_eq!(err, Some(CaptureError::Truncated { file: "fixture.pcap".into(), offset: 45 }));
+        assert_eq!(err.unwrap().to_string(), "fixture.pcap: truncated: the record at byte offset 45 is incomplete");
+    }
+
+    #[test]
+    fn not_a_capture_is_refused() {
+        let e = CaptureReader::from_reader("notes.txt", Box::new(std::io::Cursor::new(b"hello, this is text\n".repeat(10)))).err();
+        assert_eq!(e, Some(CaptureError::NotACapture { file: "notes.txt".into() }));
+        let e = CaptureReader::from_reader("empty.pcap", Box::new(std::io::Cursor::new(Vec::new()))).err();
+        assert_eq!(e, Some(CaptureError::NotACapture { file: "empty.pcap".into() }));
+    }
+
+    #[test]
+    fn packet_for_an_undeclared_interface_is_corruption() {
+        let mut f = pcapng();
+        f.extend(epb(7, 0, b"x"));
+        let (pkts, err) = all(reader(f));
+        assert_eq!(pkts.len(), 3);
+        assert!(matches!(err, Some(CaptureError::Corrupt { ref reason, .. }) if reason.contains("interface 7")), "{err:?}");
+    }
 }

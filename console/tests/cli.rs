@@ -1,0 +1,89 @@
+//! The `canh` command line as a user meets it: exit codes, messages, files written.
+
+use std::process::{Command, Stdio};
+
+fn canh() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_canh"))
+}
+
+fn generate(dir: &std::path::Path) -> std::path::PathBuf {
+    let pcap = dir.join("lan.pcap");
+    let out = canh().args(["gen", "--size-mb", "1", "--seed", "3", "--out"]).arg(&pcap).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    pcap
+}
+
+#[test]
+fn replay_writes_one_log_per_type_and_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = generate(dir.path());
+    let logs = dir.path().join("logs");
+    let out = canh().arg("replay").arg(&pcap).arg("--out").arg(&logs).arg("--summary-json").arg(dir.path().join("s.json")).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for t in ["conn", "dns", "http", "ssl", "files"] {
+        let log = std::fs::read_to_string(logs.join(format!("{t}.ndjson"))).unwrap();
+        let first: serde_json::Value = serde_json::from_str(log.lines().next().expect("records")).unwrap();
+        assert_eq!(first["_type"], t);
+        assert!(first["uid"].as_str().unwrap().starts_with('C'));
+    }
+    for word in ["packets", "flows", "records", "decode errors", "Gbit/s"] {
+        assert!(stderr.contains(word), "summary lacks {word}: {stderr}");
+    }
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("s.json")).unwrap()).unwrap();
+    assert!(summary["records"]["http"].as_u64().unwrap() > 10);
+}
+
+#[test]
+fn stdin_in_and_stdout_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = generate(dir.path());
+    let out = canh().args(["replay", "-", "--out", "-"]).stdin(Stdio::from(std::fs::File::open(&pcap).unwrap())).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let types: std::collections::BTreeSet<String> =
+        text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["_type"].as_str().unwrap().to_string()).collect();
+    assert_eq!(types.into_iter().collect::<Vec<_>>(), ["conn", "dns", "files", "http", "ssl"]);
+}
+
+#[test]
+fn truncated_capture_keeps_records_and_names_file_and_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = generate(dir.path());
+    let bytes = std::fs::read(&pcap).unwrap();
+    let cut = dir.path().join("cut.pcap");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let logs = dir.path().join("logs");
+    let out = canh().arg("replay").arg(&cut).arg("--out").arg(&logs).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cut.pcap: truncated: the record at byte offset"), "{stderr}");
+    let conns = std::fs::read_to_string(logs.join("conn.ndjson")).unwrap().lines().count();
+    assert!(conns > 20, "only {conns} connections kept");
+}
+
+#[test]
+fn a_file_that_is_no_capture_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "không phải pcap\n").unwrap();
+    let out = canh().arg("replay").arg(&text).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("notes.txt: not a capture file"), "{stderr}");
+    let out = canh().args(["replay", "/nonexistent/x.pcap"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/x.pcap: cannot open"));
+}
+
+#[test]
+fn demo_runs_on_an_embedded_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = canh().args(["demo", "--size-mb", "2", "--dir"]).arg(dir.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("planted incidents"), "{stderr}");
+    let http = std::fs::read_to_string(dir.path().join("logs/http.ndjson")).unwrap();
+    assert!(http.contains("\"username\":\"admin\""));
+    let extracted = std::fs::read_dir(dir.path().join("files")).unwrap().count();
+    assert!(extracted > 10);
+}
