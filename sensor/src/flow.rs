@@ -430,7 +430,10 @@ fn deliver_chunk(
             if first_bytes[dir].is_empty() {
                 first_bytes[dir].extend_from_slice(&data[..data.len().min(FIRST_BYTES)]);
             }
-            if cfg.stream_head_bytes > 0 {
+            // A TLS stream's head ends where its encrypted records begin: it keeps the
+            // handshake in clear (hellos, certificates) and not ciphertext.
+            let ciphertext = matches!(app, App::Tls(t) if t.encrypted(dir));
+            if cfg.stream_head_bytes > 0 && !ciphertext {
                 let builder = stream_heads[dir].get_or_insert_with(|| FileBuilder::new(cfg.stream_head_bytes.min(if cfg.keep_artifacts { usize::MAX } else { 0 }), ts));
                 let room = cfg.stream_head_bytes as u64 - builder.seen().min(cfg.stream_head_bytes as u64);
                 if room > 0 {

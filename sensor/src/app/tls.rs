@@ -121,6 +121,12 @@ impl TlsConn {
         self.sides[dir].dead = true;
     }
 
+    /// True once this direction carries only encrypted records (or the handshake was logged):
+    /// its bytes from here on are ciphertext that no content rule can match.
+    pub fn encrypted(&self, dir: usize) -> bool {
+        self.logged || self.sides[dir].encrypted
+    }
+
     fn log(&mut self, ctx: &mut Ctx<'_>) {
         self.logged = true;
         let mut rec = Ssl { established: self.application_data || self.sides.iter().all(|s| s.encrypted), ..Default::default() };
