@@ -256,7 +256,7 @@ fn ipv6(bytes: &[u8], depth: usize) -> Result<Step<'_>, DecodeError> {
                 let more = off_flags & 1 != 0;
                 let id = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
                 pos += 8;
-                let payload = &bytes[pos..end];
+                let payload = bytes.get(pos..end).ok_or(DecodeError::BadIpv6ExtHeader)?;
                 if offset == 0 && !more {
                     // An atomic fragment (RFC 6946): the datagram is whole.
                     return after_ip(src, dst, proto, end as u32, payload, depth);
@@ -282,12 +282,15 @@ fn link_payload(linktype: u32, frame: &[u8]) -> Result<Option<(u16, &[u8])>, Dec
             Ok(raw_ip(frame))
         }
         linktype::LINUX_SLL => {
+            // pnet's views accept frames a little shorter than the header; check the length.
+            let rest = frame.get(16..).ok_or(DecodeError::TruncatedLink)?;
             let sll = SLLPacket::new(frame).ok_or(DecodeError::TruncatedLink)?;
-            Ok(Some((sll.get_protocol().0, &frame[16..])))
+            Ok(Some((sll.get_protocol().0, rest)))
         }
         linktype::LINUX_SLL2 => {
+            let rest = frame.get(20..).ok_or(DecodeError::TruncatedLink)?;
             let sll = SLL2Packet::new(frame).ok_or(DecodeError::TruncatedLink)?;
-            Ok(Some((sll.get_protocol_type().0, &frame[20..])))
+            Ok(Some((sll.get_protocol_type().0, rest)))
         }
         linktype::NULL | linktype::LOOP => {
             // BSD loopback: a 4-byte address family, in the capturing host's byte order for
@@ -561,5 +564,39 @@ pub fn address_hash(linktype: u32, frame: &[u8]) -> u64 {
         Ok(Some((false, b))) if b.len() >= 20 => hash_ips(&b[12..16], &b[16..20]),
         Ok(Some((true, b))) if b.len() >= 40 => hash_ips(&b[8..24], &b[24..40]),
         _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Crashes found by fuzzing, kept as regressions.
+    #[test]
+    fn short_and_inconsistent_headers_are_errors_not_panics() {
+        let mut d = Decoder::default();
+        for len in 0..24 {
+            let frame = vec![0x08u8; len];
+            for lt in [linktype::LINUX_SLL, linktype::LINUX_SLL2, linktype::ETHERNET, linktype::NULL, linktype::PPP] {
+                let _ = d.decode(lt, &frame, 0);
+            }
+        }
+        // IPv6 whose payload length ends inside a fragment header.
+        let mut v6 = vec![0x60, 0, 0, 0, 0, 4, 44, 64];
+        v6.extend_from_slice(&[0u8; 32]);
+        v6.extend_from_slice(&[17, 0, 0, 8, 0, 0, 0, 1, 0xde, 0xad]);
+        assert_eq!(d.decode(linktype::RAW, &v6, 0).err(), Some(DecodeError::BadIpv6ExtHeader));
+    }
+
+    #[test]
+    fn vlan_qinq_and_udp() {
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x88, 0xa8, 0, 10, 0x81, 0x00, 0, 20, 0x08, 0x00]);
+        f.extend_from_slice(&[0x45, 0, 0, 32, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+        f.extend_from_slice(&[0x30, 0x39, 0, 53, 0, 12, 0, 0, b'a', b'b', b'c', b'd']);
+        let mut d = Decoder::default();
+        let p = d.decode(linktype::ETHERNET, &f, 0).unwrap().unwrap();
+        assert_eq!((p.proto, p.sport, p.dport, p.payload), (PROTO_UDP, 12345, 53, b"abcd".as_slice()));
+        assert_eq!(p.dst.to_string(), "10.0.0.2");
     }
 }

@@ -213,6 +213,9 @@ pub struct Ssl {
     pub client_alpn: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub client_versions: Vec<String>,
+    /// Cipher suites the client offered (GREASE removed), by IANA name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub client_ciphers: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ja3: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

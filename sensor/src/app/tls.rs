@@ -135,6 +135,7 @@ impl TlsConn {
             rec.client_alpn = ch.alpn.clone();
             let offered = if ch.supported_versions.is_empty() { vec![ch.version] } else { ch.supported_versions.clone() };
             rec.client_versions = offered.into_iter().filter(|v| !tls::is_grease(*v)).map(tls::version_name).collect();
+            rec.client_ciphers = ch.ciphers.iter().copied().filter(|c| !tls::is_grease(*c)).map(tls::cipher_name).collect();
             rec.ja3 = Some(ch.ja3());
             rec.ja4 = Some(ch.ja4());
         }

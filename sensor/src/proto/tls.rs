@@ -398,6 +398,33 @@ mod tests {
     }
 
     #[test]
+    fn certificate_fields() {
+        // The test leaf certificate the traffic generator serves (tests/data/leaf.der).
+        let c = certificate(include_bytes!("../../../tests/data/leaf.der")).expect("a certificate");
+        assert_eq!(c.subject, "CN=dichvucong.tinh.gov.vn,O=Cong Dich vu cong,ST=Ha Noi,C=VN");
+        assert_eq!(c.issuer, "CN=Canh Test Root CA,O=Canh Test CA,C=VN");
+        assert_eq!(c.serial, "1A2B3C");
+        assert_eq!(c.san_dns, ["dichvucong.tinh.gov.vn", "motcua.tinh.gov.vn"]);
+        assert_eq!(c.sha1, "42f236bb47ebf9ef74d2b9663b36248c11f84e28");
+        assert_eq!(c.not_after - c.not_before, 3650 * 86400);
+        assert!(certificate(b"not DER").is_none());
+    }
+
+    #[test]
+    fn server_hello_tls13_version_from_extension() {
+        // ServerHello: legacy 1.2, cipher 0x1301, supported_versions = 1.3.
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[1u8; 32]);
+        body.extend_from_slice(&[0, 0x13, 0x01, 0, 0, 6, 0, 0x2b, 0, 2, 3, 4]);
+        let mut msg = vec![2, 0, 0, body.len() as u8];
+        msg.extend_from_slice(&body);
+        let Handshake::ServerHello(sh) = parse_handshake(&msg) else { panic!("not a ServerHello") };
+        assert_eq!((sh.version, sh.cipher, sh.extensions.as_slice()), (0x0304, 0x1301, [0x002b].as_slice()));
+        assert_eq!(version_name(sh.version), "TLSv13");
+        assert_eq!(cipher_name(sh.cipher), "TLS_AES_128_GCM_SHA256");
+    }
+
+    #[test]
     fn grease_detection() {
         assert!(is_grease(0x0a0a) && is_grease(0xfafa));
         assert!(!is_grease(0x0a0b) && !is_grease(0x1301));
