@@ -68,6 +68,7 @@ pub struct EngineStats {
     pub reassembly_forced_gaps: u64,
     pub peak_flows: u64,
     pub peak_reassembly_bytes: u64,
+    pub peak_artifact_bytes: u64,
 }
 
 pub const DECODE_ERROR_KINDS: usize = DecodeError::FragmentDropped as usize + 1;
@@ -85,6 +86,7 @@ impl EngineStats {
         self.reassembly_forced_gaps += o.reassembly_forced_gaps;
         self.peak_flows += o.peak_flows;
         self.peak_reassembly_bytes += o.peak_reassembly_bytes;
+        self.peak_artifact_bytes += o.peak_artifact_bytes;
     }
 
     /// Decode errors by kind, non-zero only.
@@ -126,6 +128,7 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(cfg: EngineConfig) -> Self {
+        let cfg_artifact_memcap = cfg.app.artifact_memcap;
         Self {
             decoder: Decoder::new(Defragmenter::new(cfg.defrag)),
             budget: Budget::new(cfg.reassembly_memcap),
@@ -136,7 +139,7 @@ impl Engine {
             now: 0,
             next_sweep: 0,
             stats: EngineStats::default(),
-            out: Output::default(),
+            out: Output::new(crate::files::RetainBudget::new(cfg_artifact_memcap)),
         }
     }
 
@@ -146,7 +149,7 @@ impl Engine {
 
     /// Takes the records and artifacts produced so far.
     pub fn drain(&mut self) -> Output {
-        std::mem::take(&mut self.out)
+        self.out.take()
     }
 
     /// Processes one frame.
@@ -191,6 +194,7 @@ impl Engine {
             self.stats.peak_flows = self.stats.peak_flows.max(self.flows.len() as u64);
         }
         self.stats.peak_reassembly_bytes = self.stats.peak_reassembly_bytes.max(self.budget.used as u64);
+        self.stats.peak_artifact_bytes = self.stats.peak_artifact_bytes.max(self.out.retain.used() as u64);
     }
 
     /// Ends the flows whose time is up.

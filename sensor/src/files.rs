@@ -2,6 +2,9 @@
 //! stream by, MIME-sniffed, and kept up to a configured size for the rule engines and for
 //! `--extract-files`. Each becomes a `files` record whose `fuid` links to its connection's `uid`.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use md5::{Digest as _, Md5};
 use sha1::Sha1;
 use sha2::Sha256;
@@ -31,6 +34,38 @@ pub struct Artifact {
     pub total_bytes: u64,
 }
 
+/// Bytes held by all artifacts still being built in one engine. Each artifact is capped on its
+/// own, but a hostile capture can open very many at once; this caps their sum. Past it,
+/// artifacts are still hashed and logged, only their bytes are not kept.
+#[derive(Debug, Clone)]
+pub struct RetainBudget {
+    used: Arc<AtomicUsize>,
+    cap: usize,
+}
+
+impl RetainBudget {
+    pub fn new(cap: usize) -> Self {
+        Self { used: Arc::new(AtomicUsize::new(0)), cap }
+    }
+
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    /// Grants up to `want` bytes. One engine is one thread, so load-then-add cannot race.
+    fn reserve(&self, want: usize) -> usize {
+        let grant = want.min(self.cap.saturating_sub(self.used()));
+        if grant > 0 {
+            self.used.fetch_add(grant, Ordering::Relaxed);
+        }
+        grant
+    }
+
+    fn release(&self, n: usize) {
+        self.used.fetch_sub(n, Ordering::Relaxed);
+    }
+}
+
 /// Builds one artifact as its bytes arrive.
 pub struct FileBuilder {
     md5: Md5,
@@ -42,10 +77,18 @@ pub struct FileBuilder {
     keep_cap: usize,
     first_ts: Micros,
     last_ts: Micros,
+    retain: RetainBudget,
+}
+
+impl Drop for FileBuilder {
+    fn drop(&mut self) {
+        // An artifact abandoned before `finish` gives its bytes back.
+        self.retain.release(self.keep.len());
+    }
 }
 
 impl FileBuilder {
-    pub fn new(keep_cap: usize, ts: Micros) -> Self {
+    pub fn new(keep_cap: usize, ts: Micros, retain: &RetainBudget) -> Self {
         Self {
             md5: Md5::new(),
             sha1: Sha1::new(),
@@ -56,7 +99,13 @@ impl FileBuilder {
             keep_cap: keep_cap.max(SNIFF_BYTES),
             first_ts: ts,
             last_ts: ts,
+            retain: retain.clone(),
         }
+    }
+
+    /// The budget this artifact draws on (for a replacement builder).
+    pub fn budget(&self) -> &RetainBudget {
+        &self.retain
     }
 
     pub fn update(&mut self, data: &[u8], ts: Micros) {
@@ -67,7 +116,8 @@ impl FileBuilder {
         self.last_ts = ts;
         let room = self.keep_cap.saturating_sub(self.keep.len());
         if room > 0 {
-            self.keep.extend_from_slice(&data[..data.len().min(room)]);
+            let granted = self.retain.reserve(data.len().min(room));
+            self.keep.extend_from_slice(&data[..granted]);
         }
     }
 
@@ -81,7 +131,7 @@ impl FileBuilder {
 
     /// Finishes the artifact. `keep_data`: hand the bytes on (false drops them after sniffing).
     pub fn finish(
-        self,
+        mut self,
         head: &Head,
         fuid: String,
         source: &'static str,
@@ -90,7 +140,10 @@ impl FileBuilder {
         filename: Option<String>,
         keep_data: bool,
     ) -> (FileRecord, Artifact) {
-        let mime_type = sniff_mime(&self.keep);
+        // The bytes leave the budget: they are handed on (or dropped) with the artifact.
+        let keep = std::mem::take(&mut self.keep);
+        self.retain.release(keep.len());
+        let mime_type = sniff_mime(&keep);
         let record = FileRecord {
             fuid: fuid.clone(),
             source,
@@ -102,9 +155,9 @@ impl FileBuilder {
             total_bytes: Some(self.seen + self.missing),
             missing_bytes: self.missing,
             overflow_bytes: 0,
-            md5: hex::encode(self.md5.finalize()),
-            sha1: hex::encode(self.sha1.finalize()),
-            sha256: hex::encode(self.sha256.finalize()),
+            md5: hex::encode(self.md5.finalize_reset()),
+            sha1: hex::encode(self.sha1.finalize_reset()),
+            sha256: hex::encode(self.sha256.finalize_reset()),
             extracted: None,
         };
         let mut head = head.clone();
@@ -117,7 +170,7 @@ impl FileBuilder {
             is_orig,
             mime_type,
             filename,
-            data: if keep_data { self.keep } else { Vec::new() },
+            data: if keep_data { keep } else { Vec::new() },
             total_bytes: self.seen,
         };
         (record, artifact)
@@ -205,17 +258,36 @@ mod tests {
 
     #[test]
     fn hashes_stream_and_keep_is_bounded() {
-        let mut f = FileBuilder::new(0, 10);
+        let budget = RetainBudget::new(usize::MAX);
+        let mut f = FileBuilder::new(0, 10, &budget);
         f.update(b"hello ", 10);
         f.update(b"world", 20);
-        let mut big = FileBuilder::new(0, 0);
+        let mut big = FileBuilder::new(0, 0, &budget);
         big.update(&vec![b'a'; 10_000], 0);
         assert_eq!(big.keep.len(), SNIFF_BYTES);
+        drop(big);
         let (rec, art) = f.finish(&crate::record::tests_support::head(), "F1".into(), "HTTP", None, false, None, true);
         assert_eq!(rec.md5, "5eb63bbbe01eeed093cb22bb8f5acdc3");
         assert_eq!(rec.sha1, "2aae6c35c94fcfb415dbe95f408b9ce91ee846ed");
         assert_eq!(rec.sha256, "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
         assert_eq!(rec.seen_bytes, 11);
         assert_eq!(art.data, b"hello world");
+        assert_eq!(budget.used(), 0);
+    }
+
+    #[test]
+    fn retained_bytes_are_capped_across_artifacts() {
+        let budget = RetainBudget::new(10_000);
+        let mut open: Vec<FileBuilder> = (0..100).map(|_| FileBuilder::new(1 << 20, 0, &budget)).collect();
+        for f in &mut open {
+            f.update(&[b'x'; 5_000], 1);
+        }
+        assert_eq!(budget.used(), 10_000);
+        // Hashing and counting go on past the budget.
+        assert!(open.iter().all(|f| f.seen() == 5_000));
+        open.truncate(1);
+        assert_eq!(budget.used(), 5_000);
+        drop(open);
+        assert_eq!(budget.used(), 0);
     }
 }

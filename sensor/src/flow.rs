@@ -434,7 +434,7 @@ fn deliver_chunk(
             // handshake in clear (hellos, certificates) and not ciphertext.
             let ciphertext = matches!(app, App::Tls(t) if t.encrypted(dir));
             if cfg.stream_head_bytes > 0 && !ciphertext {
-                let builder = stream_heads[dir].get_or_insert_with(|| FileBuilder::new(cfg.stream_head_bytes.min(if cfg.keep_artifacts { usize::MAX } else { 0 }), ts));
+                let builder = stream_heads[dir].get_or_insert_with(|| FileBuilder::new(cfg.stream_head_bytes.min(if cfg.keep_artifacts { usize::MAX } else { 0 }), ts, &ctx.out.retain));
                 let room = cfg.stream_head_bytes as u64 - builder.seen().min(cfg.stream_head_bytes as u64);
                 if room > 0 {
                     builder.update(&data[..data.len().min(room as usize)], ts);

@@ -30,7 +30,7 @@ pub fn log_index(t: LogType) -> usize {
 
 /// Serializes a batch of output; writes its artifacts to `extract_dir` when set.
 pub fn serialize(out: Output, extract_dir: Option<&Path>, into: &mut Serialized) -> io::Result<()> {
-    let Output { mut records, artifacts } = out;
+    let Output { mut records, artifacts, .. } = out;
     if let Some(dir) = extract_dir {
         for artifact in &artifacts {
             let name = extracted_name(&artifact.fuid, artifact.mime_type.as_deref());

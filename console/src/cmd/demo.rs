@@ -40,6 +40,7 @@ pub fn run(args: DemoArgs) -> Result<i32> {
         depth_mib: 8,
         max_flows: 500_000,
         reassembly_memcap_mib: 256,
+        artifact_memcap_mib: 256,
         sensor: "demo-sensor".into(),
         org: "so-khcn-demo".into(),
         summary_json: None,

@@ -39,6 +39,9 @@ pub struct ReplayArgs {
     /// Out-of-order TCP bytes buffered across all connections, in MiB.
     #[arg(long, default_value_t = 256)]
     pub reassembly_memcap_mib: usize,
+    /// Bytes of artifacts held at once while being built, in MiB (with --extract-files).
+    #[arg(long, default_value_t = 256)]
+    pub artifact_memcap_mib: usize,
     /// Name of this sensor, in every record's `_sensor`.
     #[arg(long, env = "CANH_SENSOR", default_value = "replay")]
     pub sensor: String,
@@ -58,6 +61,7 @@ impl ReplayArgs {
         engine.stream.depth = self.depth_mib << 20;
         engine.max_flows = self.max_flows.max(1);
         engine.reassembly_memcap = self.reassembly_memcap_mib << 20;
+        engine.app.artifact_memcap = self.artifact_memcap_mib << 20;
         engine.origin = Origin { sensor: Arc::from(self.sensor.as_str()), org: Arc::from(self.org.as_str()) };
         ReplayOptions {
             files: self.files.clone(),

@@ -75,7 +75,7 @@ struct BodyReader {
 
 impl BodyReader {
     fn new(framing: Framing, encoding: Option<&str>, filename: Option<String>, depth: u32, ctx: &Ctx<'_>) -> Self {
-        let file = FileBuilder::new(ctx.cfg.artifact_bytes.min(if ctx.cfg.keep_artifacts { usize::MAX } else { 0 }), ctx.ts);
+        let file = FileBuilder::new(ctx.cfg.artifact_bytes.min(if ctx.cfg.keep_artifacts { usize::MAX } else { 0 }), ctx.ts, &ctx.out.retain);
         let content = match encoding {
             Some(e) if e.contains("gzip") || e.contains("deflate") => Content::Pending(e.to_string(), file),
             _ => Content::Identity(file),
@@ -177,7 +177,8 @@ impl BodyReader {
 
 /// Takes the artifact out of a decoder (finished, or failed part-way).
 fn take_file(sink: &mut Sink) -> FileBuilder {
-    std::mem::replace(&mut sink.file, FileBuilder::new(0, sink.ts))
+    let empty = FileBuilder::new(0, sink.ts, sink.file.budget());
+    std::mem::replace(&mut sink.file, empty)
 }
 
 enum Phase {
@@ -459,7 +460,7 @@ mod tests {
     fn run(orig: &[&[u8]], resp: &[&[u8]]) -> Output {
         let h = head();
         let cfg = AppConfig { keep_artifacts: true, ..Default::default() };
-        let mut out = Output::default();
+        let mut out = Output::new(crate::files::RetainBudget::new(usize::MAX));
         let mut conn = HttpConn::default();
         let mut ctx = Ctx { head: &h, ts: 1_000_000, cfg: &cfg, out: &mut out };
         for o in orig {

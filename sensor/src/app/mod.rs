@@ -7,7 +7,7 @@ pub mod tls;
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use crate::files::Artifact;
+use crate::files::{Artifact, RetainBudget};
 use crate::record::{Body, Head, Record};
 use crate::time::{Micros, as_secs_f64};
 
@@ -22,19 +22,34 @@ pub struct AppConfig {
     pub keep_artifacts: bool,
     /// A compressed HTTP body is decoded up to this many bytes (decompression bombs).
     pub max_decoded_body: u64,
+    /// Bytes held by all artifacts being built at once (see [`RetainBudget`]).
+    pub artifact_memcap: usize,
 }
 
 impl Default for AppConfig {
     fn default() -> Self {
-        Self { stream_head_bytes: 64 * 1024, artifact_bytes: 16 << 20, keep_artifacts: false, max_decoded_body: 64 << 20 }
+        Self { stream_head_bytes: 64 * 1024, artifact_bytes: 16 << 20, keep_artifacts: false, max_decoded_body: 64 << 20, artifact_memcap: 256 << 20 }
     }
 }
 
 /// Records and artifacts produced while processing packets, drained by the caller.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Output {
     pub records: Vec<Record>,
     pub artifacts: Vec<Artifact>,
+    /// The engine's budget for artifact bytes in flight (shared by its artifacts).
+    pub retain: RetainBudget,
+}
+
+impl Output {
+    pub fn new(retain: RetainBudget) -> Self {
+        Self { records: Vec::new(), artifacts: Vec::new(), retain }
+    }
+
+    /// Takes the records and artifacts, leaving the budget in place.
+    pub fn take(&mut self) -> Output {
+        Output { records: std::mem::take(&mut self.records), artifacts: std::mem::take(&mut self.artifacts), retain: self.retain.clone() }
+    }
 }
 
 /// What an application state machine needs from its flow.
