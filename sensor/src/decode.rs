@@ -6,7 +6,8 @@
 //! reassembled datagram is returned borrowed from the decoder itself.
 //!
 //! Tunnels are opened so that the inner conversation is what gets analyzed: IP-in-IP, GRE
-//! (plain, transparent Ethernet, ERSPAN I/II/III), VXLAN, Teredo, PPPoE, MPLS.
+//! (plain, transparent Ethernet, ERSPAN I/II/III), VXLAN, VXLAN-GPE, Geneve, Teredo, GTP-U,
+//! PPPoE, MPLS.
 
 use std::net::IpAddr;
 
@@ -36,6 +37,9 @@ pub mod linktype {
     pub const IPV4: u32 = 228;
     pub const IPV6: u32 = 229;
     pub const LINUX_SLL2: u32 = 276;
+    pub const IEEE802_11: u32 = 105;
+    pub const IEEE802_11_RADIOTAP: u32 = 127;
+    pub const NFLOG: u32 = 239;
 }
 
 pub const PROTO_ICMP: u8 = 1;
@@ -316,8 +320,59 @@ fn link_payload(linktype: u32, frame: &[u8]) -> Result<Option<(u16, &[u8])>, Dec
                 if h[0] == 0xff && h[1] == 0x03 { (u16::from_be_bytes([h[2], h[3]]), &frame[4..]) } else { (u16::from_be_bytes([h[0], h[1]]), &frame[2..]) };
             Ok(ppp_protocol(proto).map(|t| (t, rest)))
         }
+        linktype::IEEE802_11_RADIOTAP => {
+            // Radiotap: a little-endian header length at offset 2, then the 802.11 frame.
+            let h = frame.get(..4).ok_or(DecodeError::TruncatedLink)?;
+            let len = usize::from(u16::from_le_bytes([h[2], h[3]]));
+            wifi(frame.get(len..).ok_or(DecodeError::TruncatedLink)?)
+        }
+        linktype::IEEE802_11 => wifi(frame),
+        linktype::NFLOG => nflog(frame),
         _ => Err(DecodeError::UnsupportedLinktype),
     }
+}
+
+/// An 802.11 data frame: MAC header (with the 4th address and QoS control when present),
+/// then LLC/SNAP with an ethertype. Management and control frames carry no IP.
+fn wifi(f: &[u8]) -> Result<Option<(u16, &[u8])>, DecodeError> {
+    let fc = f.get(..2).ok_or(DecodeError::TruncatedLink)?;
+    let (kind, subtype) = ((fc[0] >> 2) & 0x3, fc[0] >> 4);
+    if kind != 2 || subtype & 0x4 != 0 {
+        return Ok(None);
+    }
+    let mut len = 24;
+    if fc[1] & 0x03 == 0x03 {
+        len += 6;
+    }
+    if subtype & 0x8 != 0 {
+        len += 2;
+    }
+    let llc = f.get(len..len + 8).ok_or(DecodeError::TruncatedLink)?;
+    if llc[..3] != [0xaa, 0xaa, 0x03] {
+        return Ok(None);
+    }
+    Ok(Some((u16::from_be_bytes([llc[6], llc[7]]), &f[len + 8..])))
+}
+
+/// Linux NFLOG: a 4-byte header, then TLVs (little-endian length and type, 4-byte aligned);
+/// type 9 holds the packet from its IP header on.
+fn nflog(f: &[u8]) -> Result<Option<(u16, &[u8])>, DecodeError> {
+    let family = *f.first().ok_or(DecodeError::TruncatedLink)?;
+    let mut pos = 4;
+    while let Some(h) = f.get(pos..pos + 4) {
+        let len = usize::from(u16::from_le_bytes([h[0], h[1]]));
+        let kind = u16::from_le_bytes([h[2], h[3]]);
+        if len < 4 {
+            return Err(DecodeError::TruncatedLink);
+        }
+        if kind == 9 {
+            let payload = f.get(pos + 4..pos + len).ok_or(DecodeError::TruncatedLink)?;
+            let ethertype = if family == 10 { EtherTypes::Ipv6.0 } else { EtherTypes::Ipv4.0 };
+            return Ok(Some((ethertype, payload)));
+        }
+        pos += len.div_ceil(4) * 4;
+    }
+    Ok(None)
 }
 
 /// Maps a PPP protocol number to the ethertype of its payload.
@@ -410,6 +465,44 @@ fn inner_of(proto: u8, payload: &[u8]) -> Result<Option<(u16, &[u8])>, DecodeErr
             if (dport == 4789 || sport == 4789) && body.len() >= 8 + 14 && body[0] & 0x08 != 0 {
                 // VXLAN: 8-byte header with the I flag, then an Ethernet frame.
                 return ethernet(&body[8..]).map(Some);
+            }
+            if dport == 6081 && body.len() >= 8 {
+                // Geneve: 8 bytes plus options (length in 4-byte words), then the protocol.
+                let start = 8 + usize::from(body[0] & 0x3f) * 4;
+                let inner = body.get(start..).ok_or(DecodeError::TruncatedTunnel)?;
+                return match u16::from_be_bytes([body[2], body[3]]) {
+                    0x6558 => ethernet(inner).map(Some),
+                    t @ (0x0800 | 0x86dd) => Ok(Some((t, inner))),
+                    _ => Ok(None),
+                };
+            }
+            if dport == 4790 && body.len() >= 8 && body[0] & 0x04 != 0 {
+                // VXLAN-GPE: the next-protocol byte says what follows the 8-byte header.
+                let inner = &body[8..];
+                return match body[3] {
+                    1 => Ok(Some((EtherTypes::Ipv4.0, inner))),
+                    2 => Ok(Some((EtherTypes::Ipv6.0, inner))),
+                    3 => ethernet(inner).map(Some),
+                    _ => Ok(None),
+                };
+            }
+            if (dport == 2152 || sport == 2152) && body.len() >= 8 && body[0] >> 5 == 1 && body[1] == 0xff {
+                // GTP-U (mobile core): a G-PDU's payload is the subscriber's IP packet.
+                let mut pos = 8;
+                if body[0] & 0x07 != 0 {
+                    // Sequence number, N-PDU and next-extension-type, then extension headers.
+                    let mut next = *body.get(11).ok_or(DecodeError::TruncatedTunnel)?;
+                    pos = 12;
+                    while next != 0 {
+                        let len = usize::from(*body.get(pos).ok_or(DecodeError::TruncatedTunnel)?) * 4;
+                        if len == 0 {
+                            return Err(DecodeError::TruncatedTunnel);
+                        }
+                        next = *body.get(pos + len - 1).ok_or(DecodeError::TruncatedTunnel)?;
+                        pos += len;
+                    }
+                }
+                return Ok(raw_ip(body.get(pos..).ok_or(DecodeError::TruncatedTunnel)?));
             }
             if (dport == 3544 || sport == 3544) && body.len() >= 40 {
                 // Teredo: IPv6 in UDP, optionally after origin (0x0000) or auth (0x0001) headers.
@@ -577,7 +670,7 @@ mod tests {
         let mut d = Decoder::default();
         for len in 0..24 {
             let frame = vec![0x08u8; len];
-            for lt in [linktype::LINUX_SLL, linktype::LINUX_SLL2, linktype::ETHERNET, linktype::NULL, linktype::PPP] {
+            for lt in [linktype::LINUX_SLL, linktype::LINUX_SLL2, linktype::ETHERNET, linktype::NULL, linktype::PPP, linktype::IEEE802_11_RADIOTAP, linktype::NFLOG] {
                 let _ = d.decode(lt, &frame, 0);
             }
         }

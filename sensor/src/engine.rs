@@ -177,6 +177,13 @@ impl Engine {
         };
         let key = FlowKey::of(&decoded);
         let mut env = FlowEnv { app: &self.cfg.app, stream: &self.cfg.stream, budget: &mut self.budget, out: &mut self.out };
+        // A new SYN on a connection that already closed is the port being reused: the old
+        // connection is logged and a new one begins (as Zeek and Arkime do).
+        let reused = self.flows.get(&key).is_some_and(|f| f.reused_by(&decoded));
+        if reused {
+            let old = self.flows.remove(&key).expect("flow exists");
+            old.finish(&mut env);
+        }
         if let Some(flow) = self.flows.get_mut(&key) {
             flow.packet(&decoded, ts, &mut env);
         } else {

@@ -190,13 +190,27 @@ impl Flow {
         self.reasm.is_some()
     }
 
-    /// Handles one packet of this flow.
-    pub fn packet(&mut self, d: &Decoded<'_>, ts: Micros, env: &mut FlowEnv<'_>) {
-        let dir = if (d.src, d.sport) == (self.head.orig_h, self.head.orig_p) || self.proto_is_icmp() && d.src == self.head.orig_h {
+    fn direction(&self, d: &Decoded<'_>) -> usize {
+        if (d.src, d.sport) == (self.head.orig_h, self.head.orig_p) || self.proto_is_icmp() && d.src == self.head.orig_h {
             ORIG
         } else {
             RESP
-        };
+        }
+    }
+
+    /// True when this packet opens a new connection on the same ports: a SYN after the
+    /// connection closed, other than a late copy of the connection's own SYN.
+    pub fn reused_by(&self, d: &Decoded<'_>) -> bool {
+        let Some(t) = d.tcp else { return false };
+        if t.flags & (tcp_flags::SYN | tcp_flags::ACK) != tcp_flags::SYN || !self.closed() {
+            return false;
+        }
+        !self.reasm.as_ref().is_some_and(|r| r[self.direction(d)].is_initial(t.seq))
+    }
+
+    /// Handles one packet of this flow.
+    pub fn packet(&mut self, d: &Decoded<'_>, ts: Micros, env: &mut FlowEnv<'_>) {
+        let dir = self.direction(d);
         // Capture clocks can step backwards; a flow's last-seen time never does.
         self.last = self.last.max(ts);
         self.pkts[dir] += 1;

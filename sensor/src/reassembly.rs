@@ -79,6 +79,11 @@ impl Reassembler {
         (self.next as i64 + delta).max(0) as u64
     }
 
+    /// True when `seq` is this direction's initial sequence number (a copy of its SYN).
+    pub fn is_initial(&self, seq: u32) -> bool {
+        self.started && self.base_seq == seq.wrapping_add(1)
+    }
+
     /// Bytes handed on or skipped so far.
     pub fn consumed(&self) -> u64 {
         self.next
