@@ -109,7 +109,8 @@ pub struct Flow {
     delivered: [u64; 2],
     app: App,
     first_bytes: [Vec<u8>; 2],
-    stream_heads: [Option<FileBuilder>; 2],
+    /// Boxed: a builder holds three hash states, and most flows never have one open.
+    stream_heads: [Option<Box<FileBuilder>>; 2],
 }
 
 const FIRST_BYTES: usize = 16;
@@ -415,7 +416,7 @@ fn deliver_chunk(
     head: &Head,
     app: &mut App,
     first_bytes: &mut [Vec<u8>; 2],
-    stream_heads: &mut [Option<FileBuilder>; 2],
+    stream_heads: &mut [Option<Box<FileBuilder>>; 2],
     delivered: &mut [u64; 2],
     cfg: &AppConfig,
     limits: &StreamLimits,
@@ -448,7 +449,7 @@ fn deliver_chunk(
             // handshake in clear (hellos, certificates) and not ciphertext.
             let ciphertext = matches!(app, App::Tls(t) if t.encrypted(dir));
             if cfg.stream_head_bytes > 0 && !ciphertext {
-                let builder = stream_heads[dir].get_or_insert_with(|| FileBuilder::new(cfg.stream_head_bytes.min(if cfg.keep_artifacts { usize::MAX } else { 0 }), ts, &ctx.out.retain));
+                let builder = stream_heads[dir].get_or_insert_with(|| Box::new(FileBuilder::new(cfg.stream_head_bytes.min(if cfg.keep_artifacts { usize::MAX } else { 0 }), ts, &ctx.out.retain)));
                 let room = cfg.stream_head_bytes as u64 - builder.seen().min(cfg.stream_head_bytes as u64);
                 if room > 0 {
                     builder.update(&data[..data.len().min(room as usize)], ts);
@@ -481,3 +482,4 @@ fn detect(dir: usize, data: &[u8], head: &Head) -> App {
     }
     App::Other
 }
+

@@ -38,7 +38,7 @@ pub fn run(args: DemoArgs) -> Result<i32> {
         workers: 1,
         stream_head_kib: 64,
         depth_mib: 8,
-        max_flows: 500_000,
+        max_flows: 250_000,
         reassembly_memcap_mib: 256,
         artifact_memcap_mib: 256,
         sensor: "demo-sensor".into(),

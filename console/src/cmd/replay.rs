@@ -33,8 +33,8 @@ pub struct ReplayArgs {
     /// Bytes per direction handed to the protocol parsers (reassembly depth), in MiB.
     #[arg(long, default_value_t = 8)]
     pub depth_mib: u64,
-    /// Connections tracked at once.
-    #[arg(long, default_value_t = 500_000)]
+    /// Connections tracked at once (about 2 KB each under a flood).
+    #[arg(long, default_value_t = 250_000)]
     pub max_flows: usize,
     /// Out-of-order TCP bytes buffered across all connections, in MiB.
     #[arg(long, default_value_t = 256)]
