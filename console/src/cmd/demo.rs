@@ -49,6 +49,7 @@ pub fn run(args: DemoArgs) -> Result<i32> {
     eprint!("{}", render_summary(&summary));
     eprintln!("logs: {}  (conn, dns, http, ssl, files .ndjson)", logs.display());
     eprintln!("extracted files: {}", args.dir.join("files").display());
-    eprintln!("try: grep -h 'TỐI MẬT\\|cccd' {}/http.ndjson {}/files.ndjson | head", logs.display(), logs.display());
+    eprintln!("try:  grep -h '\"username\"' {}/http.ndjson", logs.display());
+    eprintln!("      grep -l 'TỐI MẬT' {}/*", args.dir.join("files").display());
     Ok(if summary.capture_errors.is_empty() { 0 } else { 2 })
 }
