@@ -20,7 +20,8 @@ pub struct EngineConfig {
     pub tcp_timeout: Micros,
     pub udp_timeout: Micros,
     pub other_timeout: Micros,
-    /// Time a closed (FIN/FIN or RST) TCP connection lingers for stragglers.
+    /// Time a closed (FIN/FIN or RST) TCP connection lingers for stragglers (late RSTs and
+    /// retransmissions), as Suricata's 60 s; a new SYN reusing the ports ends it at once.
     pub closed_linger: Micros,
     /// A connection is logged and forgotten after this long even if still active.
     pub active_timeout: Micros,
@@ -41,7 +42,7 @@ impl Default for EngineConfig {
             tcp_timeout: 300 * SECOND,
             udp_timeout: 60 * SECOND,
             other_timeout: 60 * SECOND,
-            closed_linger: 5 * SECOND,
+            closed_linger: 60 * SECOND,
             active_timeout: 3600 * SECOND,
             max_flows: 250_000,
             stream: StreamLimits::default(),
@@ -118,7 +119,8 @@ pub struct Engine {
     decoder: Decoder,
     /// Flows are boxed so that growing the table moves pointers, not whole flows.
     flows: HashMap<FlowKey, Box<Flow>>,
-    /// (when to look at the flow again, its key, its id): one entry per live flow.
+    /// (when to look at the flow again, its key, its id): one entry per live flow, and one
+    /// more once it closed.
     due: BinaryHeap<Reverse<(Micros, FlowKey, u64)>>,
     budget: Budget,
     next_id: u64,
@@ -187,7 +189,12 @@ impl Engine {
             old.finish(&mut env);
         }
         if let Some(flow) = self.flows.get_mut(&key) {
+            let was_closed = flow.closed();
             flow.packet(&decoded, ts, &mut env);
+            if !was_closed && flow.closed() {
+                // Closing shortens the flow's time: look at it again after the linger.
+                self.due.push(Reverse((ts + self.cfg.closed_linger, key, flow.id)));
+            }
         } else {
             if self.flows.len() >= self.cfg.max_flows {
                 evict_one(&mut self.flows, &mut self.due, &mut env);
@@ -196,7 +203,7 @@ impl Engine {
             self.next_id += 1;
             let mut flow = Box::new(Flow::new(self.next_id, &decoded, ts, &self.cfg.origin));
             flow.packet(&decoded, ts, &mut env);
-            let deadline = ts + timeout(&self.cfg, &flow);
+            let deadline = ts + timeout(&self.cfg, &flow).min(self.cfg.active_timeout);
             self.due.push(Reverse((deadline, key, flow.id)));
             self.flows.insert(key, flow);
             self.stats.flows += 1;

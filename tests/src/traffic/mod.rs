@@ -13,7 +13,7 @@
 //! [`Report::planted`] lists what was planted, so tests can check that replay finds it all.
 
 mod content;
-mod packets;
+pub mod packets;
 
 use std::collections::BTreeSet;
 use std::io::Write;

@@ -1,0 +1,171 @@
+//! The flow table against Zeek's definitions: conn_state, history, originator, timeouts,
+//! eviction at the cap, port reuse, and missed bytes. Frames are built by hand.
+
+use std::net::Ipv4Addr;
+
+use canh_sensor::engine::{Engine, EngineConfig};
+use canh_sensor::record::{Body, Conn, Record};
+use canh_tests::traffic::packets::{Host, tcp_frame, udp_frame};
+
+const SYN: u8 = 0x02;
+const ACK: u8 = 0x10;
+const FIN: u8 = 0x01;
+const RST: u8 = 0x04;
+const PA: u8 = 0x18;
+
+fn client() -> Host {
+    Host::new(Ipv4Addr::new(10, 1, 0, 5))
+}
+fn server() -> Host {
+    Host::new(Ipv4Addr::new(10, 1, 0, 80))
+}
+
+/// A frame from the client (`true`) or the server to port 80.
+fn tcp(from_client: bool, seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+    if from_client {
+        tcp_frame(&client(), 40000, &server(), 80, seq, ack, flags, 1, payload)
+    } else {
+        tcp_frame(&server(), 80, &client(), 40000, seq, ack, flags, 1, payload)
+    }
+}
+
+fn run(cfg: EngineConfig, frames: &[(u64, Vec<u8>)]) -> Vec<Record> {
+    let mut e = Engine::new(cfg);
+    let mut out = Vec::new();
+    for (t, f) in frames {
+        e.packet(1_800_000_000_000_000 + t, 1, f, f.len() as u32);
+        out.append(&mut e.drain().records);
+    }
+    e.finish();
+    out.append(&mut e.drain().records);
+    out
+}
+
+fn conns(records: &[Record]) -> Vec<(&Record, &Conn)> {
+    records.iter().filter_map(|r| if let Body::Conn(c) = &r.body { Some((r, c)) } else { None }).collect()
+}
+
+fn state_and_history(frames: &[(u64, Vec<u8>)]) -> (String, String) {
+    let records = run(EngineConfig::default(), frames);
+    let c = conns(&records);
+    assert_eq!(c.len(), 1, "{records:?}");
+    (c[0].1.conn_state.to_string(), c[0].1.history.clone())
+}
+
+fn handshake() -> Vec<(u64, Vec<u8>)> {
+    vec![(0, tcp(true, 100, 0, SYN, b"")), (1, tcp(false, 500, 101, SYN | ACK, b"")), (2, tcp(true, 101, 501, ACK, b""))]
+}
+
+#[test]
+fn conn_states_follow_zeek() {
+    assert_eq!(state_and_history(&[(0, tcp(true, 100, 0, SYN, b""))]), ("S0".into(), "S".into()));
+    assert_eq!(state_and_history(&[(0, tcp(true, 100, 0, SYN, b"")), (1, tcp(false, 0, 101, RST | ACK, b""))]), ("REJ".into(), "Sr".into()));
+    let mut f = handshake();
+    f.push((3, tcp(true, 101, 501, PA, b"GET / HTTP/1.0\r\n\r\n")));
+    f.push((4, tcp(false, 501, 119, PA, b"HTTP/1.0 200 OK\r\n\r\nhi")));
+    f.push((5, tcp(true, 119, 521, FIN | ACK, b"")));
+    f.push((6, tcp(false, 521, 120, FIN | ACK, b"")));
+    f.push((7, tcp(true, 120, 522, ACK, b"")));
+    assert_eq!(state_and_history(&f), ("SF".into(), "ShADdFf".into()));
+    let mut f = handshake();
+    f.push((3, tcp(true, 101, 501, RST | ACK, b"")));
+    assert_eq!(state_and_history(&f).0, "RSTO");
+    let mut f = handshake();
+    f.push((3, tcp(false, 501, 101, RST | ACK, b"")));
+    assert_eq!(state_and_history(&f).0, "RSTR");
+    let mut f = handshake();
+    f.push((3, tcp(true, 101, 501, FIN | ACK, b"")));
+    assert_eq!(state_and_history(&f).0, "S2");
+    assert_eq!(state_and_history(&handshake()).0, "S1");
+    // Mid-stream: no SYN at all.
+    assert_eq!(state_and_history(&[(0, tcp(true, 100, 500, PA, b"x")), (1, tcp(false, 500, 101, ACK, b""))]).0, "OTH");
+}
+
+#[test]
+fn originator_is_the_syn_sender_even_when_the_syn_ack_comes_first() {
+    let records = run(EngineConfig::default(), &[(0, tcp(false, 500, 101, SYN | ACK, b"")), (1, tcp(true, 101, 501, ACK, b""))]);
+    let (rec, c) = conns(&records)[0];
+    assert_eq!(rec.head.orig_h, std::net::IpAddr::V4(client().ip));
+    assert_eq!(rec.head.resp_p, 80);
+    assert!(c.history.starts_with('^'), "{}", c.history);
+}
+
+#[test]
+fn udp_idle_timeout_splits_and_counts_both_directions() {
+    let q = udp_frame(&client(), 5000, &server(), 53, 1, b"\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01a\x00\x00\x01\x00\x01");
+    let r = udp_frame(&server(), 53, &client(), 5000, 2, b"\x00\x01\x81\x80\x00\x01\x00\x00\x00\x00\x00\x00\x01a\x00\x00\x01\x00\x01");
+    let records = run(EngineConfig::default(), &[(0, q.clone()), (1000, r), (61_000_000, q)]);
+    let c = conns(&records);
+    assert_eq!(c.len(), 2);
+    assert_eq!((c[0].1.conn_state, c[0].1.orig_pkts, c[0].1.resp_pkts), ("SF", 1, 1));
+    assert_eq!((c[1].1.conn_state, c[1].1.orig_pkts), ("S0", 1));
+    // The first was logged when it timed out, before the second began.
+    let dns = records.iter().filter(|r| matches!(r.body, Body::Dns(_))).count();
+    assert_eq!(dns, 2);
+}
+
+#[test]
+fn flow_cap_evicts_and_logs_every_flow() {
+    let cfg = EngineConfig { max_flows: 2, ..Default::default() };
+    let frames: Vec<(u64, Vec<u8>)> =
+        (0..5u16).map(|i| (u64::from(i), tcp_frame(&client(), 41000 + i, &server(), 80, 7, 0, SYN, 1, b""))).collect();
+    let mut e = Engine::new(cfg);
+    let mut records = Vec::new();
+    for (t, f) in &frames {
+        e.packet(*t, 1, f, f.len() as u32);
+        assert!(e.flows_in_table() <= 2);
+        records.append(&mut e.drain().records);
+    }
+    e.finish();
+    records.append(&mut e.drain().records);
+    assert_eq!(e.stats.flows_evicted, 3);
+    assert_eq!(conns(&records).len(), 5);
+}
+
+#[test]
+fn active_timeout_ends_long_connections() {
+    let cfg = EngineConfig { active_timeout: 10_000_000, ..Default::default() };
+    let mut f = handshake();
+    for i in 0..30u32 {
+        f.push((3 + u64::from(i) * 1_000_000, tcp(true, 101 + i, 501, PA, b"x")));
+    }
+    let c = run(cfg, &f);
+    assert!(conns(&c).len() >= 2, "a 30 s connection with a 10 s active timeout must be cut");
+}
+
+#[test]
+fn port_reuse_after_close_starts_a_new_connection_but_a_late_syn_does_not() {
+    let mut f = handshake();
+    f.push((3, tcp(true, 101, 501, FIN | ACK, b"")));
+    f.push((4, tcp(false, 501, 102, FIN | ACK, b"")));
+    f.push((5, tcp(true, 102, 502, ACK, b"")));
+    let mut late = f.clone();
+    late.push((6, tcp(true, 100, 0, SYN, b"")));
+    assert_eq!(conns(&run(EngineConfig::default(), &late)).len(), 1);
+    f.push((6, tcp(true, 9000, 0, SYN, b"")));
+    let records = run(EngineConfig::default(), &f);
+    let c = conns(&records);
+    assert_eq!(c.len(), 2);
+    assert_eq!(c[1].1.conn_state, "S0");
+    assert_ne!(c[0].0.head.uid, c[1].0.head.uid);
+}
+
+#[test]
+fn out_of_order_and_lost_segments() {
+    // The request arrives in three segments, the middle one late: HTTP still parses.
+    let mut f = handshake();
+    f.push((3, tcp(true, 101, 501, PA, b"GET /x HT")));
+    f.push((4, tcp(true, 116, 501, PA, b"\r\nHost: a\r\n\r\n")));
+    f.push((5, tcp(true, 110, 501, PA, b"TP/1.1")));
+    let records = run(EngineConfig::default(), &f);
+    assert!(records.iter().any(|r| matches!(&r.body, Body::Http(h) if h.uri.as_deref() == Some("/x") && h.host.as_deref() == Some("a"))));
+    // A segment the server acknowledged but the capture never saw counts as missed bytes.
+    let mut f = handshake();
+    f.push((3, tcp(true, 101, 501, PA, b"0123456789")));
+    f.push((4, tcp(true, 121, 501, PA, b"abcdefghij")));
+    f.push((5, tcp(false, 501, 131, ACK, b"")));
+    let records = run(EngineConfig::default(), &f);
+    let c = conns(&records);
+    assert_eq!(c[0].1.missed_bytes, 10);
+    assert_eq!(c[0].1.orig_bytes, 30);
+}
