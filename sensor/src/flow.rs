@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::app::dns::{DnsState, DnsTcp};
 use crate::app::http::HttpConn;
+use crate::app::http2::{self, Http2Conn};
 use crate::app::tls::TlsConn;
 use crate::app::{AppConfig, Ctx, Output, base62, service_label};
 use crate::community_id::community_id;
@@ -66,6 +67,7 @@ impl History {
 enum App {
     Undecided,
     Http(Box<HttpConn>),
+    Http2(Box<Http2Conn>),
     Tls(Box<TlsConn>),
     DnsTcp(Box<DnsTcp>),
     DnsUdp(DnsState),
@@ -76,6 +78,7 @@ impl App {
     fn service(&self) -> Option<&'static str> {
         match self {
             App::Http(_) => Some("http"),
+            App::Http2(_) => Some("http2"),
             App::Tls(_) => Some("ssl"),
             App::DnsTcp(_) | App::DnsUdp(_) => Some("dns"),
             App::Undecided | App::Other => None,
@@ -301,6 +304,7 @@ impl Flow {
         let mut ctx = Ctx { head: &self.head, ts, cfg: env.app, out: env.out };
         match &mut self.app {
             App::Http(h) => h.finish(&mut ctx),
+            App::Http2(h) => h.finish(&mut ctx),
             App::Tls(t) => t.finish(&mut ctx),
             App::DnsTcp(d) => d.state.finish(&mut ctx),
             App::DnsUdp(d) => d.finish(&mut ctx),
@@ -434,6 +438,7 @@ fn deliver_chunk(
             }
             match app {
                 App::Http(h) => h.gap(dir, n, &mut ctx),
+                App::Http2(h) => h.gap(dir),
                 App::Tls(t) => t.gap(dir),
                 App::DnsTcp(d) => d.gap(dir),
                 _ => {}
@@ -460,6 +465,7 @@ fn deliver_chunk(
             }
             match app {
                 App::Http(h) => h.data(dir, data, &mut ctx),
+                App::Http2(h) => h.data(dir, data, &mut ctx),
                 App::Tls(t) => t.data(dir, data, &mut ctx),
                 App::DnsTcp(d) => d.data(dir, data, &mut ctx),
                 _ => {}
@@ -470,6 +476,9 @@ fn deliver_chunk(
 
 /// Decides a TCP connection's protocol from the first bytes of either side.
 fn detect(dir: usize, data: &[u8], head: &Head) -> App {
+    if dir == ORIG && (data.starts_with(http2::PREFACE) || (data.len() < http2::PREFACE.len() && http2::PREFACE.starts_with(data))) {
+        return App::Http2(Box::default());
+    }
     // A capture may begin with the response; the requests that follow are still parsed.
     if (dir == ORIG && proto::http::looks_like_request(data)) || (dir == RESP && proto::http::looks_like_response(data)) {
         return App::Http(Box::default());

@@ -3,6 +3,7 @@
 
 pub mod dns;
 pub mod http;
+pub mod http2;
 pub mod tls;
 
 use std::hash::{DefaultHasher, Hash, Hasher};
