@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::app::dns::{DnsState, DnsTcp};
 use crate::app::http::HttpConn;
 use crate::app::http2::{self, Http2Conn};
+use crate::app::quic::QuicConn;
 use crate::app::tls::TlsConn;
 use crate::app::{AppConfig, Ctx, Output, base62, service_label};
 use crate::community_id::community_id;
@@ -71,6 +72,7 @@ enum App {
     Tls(Box<TlsConn>),
     DnsTcp(Box<DnsTcp>),
     DnsUdp(DnsState),
+    Quic(Box<QuicConn>),
     Other,
 }
 
@@ -81,6 +83,7 @@ impl App {
             App::Http2(_) => Some("http2"),
             App::Tls(_) => Some("ssl"),
             App::DnsTcp(_) | App::DnsUdp(_) => Some("dns"),
+            App::Quic(_) => Some("quic"),
             App::Undecided | App::Other => None,
         }
     }
@@ -242,17 +245,22 @@ impl Flow {
             // NetBIOS name service shares DNS's message format but is a protocol of its own.
             let netbios = |p: u16| matches!(p, 137 | 138);
             let (o, r) = (self.head.orig_p, self.head.resp_p);
+            // A client's first QUIC Initial is padded to at least 1,200 bytes.
+            let quic = dir == ORIG && payload.len() >= 1200 && proto::quic::long_header(payload).is_some_and(|h| h.initial);
             self.app = if dns_port(o) || dns_port(r) || (!netbios(o) && !netbios(r) && proto::dns::looks_like_dns(payload)) {
                 App::DnsUdp(DnsState::new("udp"))
+            } else if quic {
+                App::Quic(Box::default())
             } else {
                 App::Other
             };
         }
-        if let App::DnsUdp(state) = &mut self.app {
-            let mut ctx = Ctx { head: &self.head, ts, cfg: env.app, out: env.out };
-            state.message(payload, &mut ctx);
+        let mut ctx = Ctx { head: &self.head, ts, cfg: env.app, out: env.out };
+        match &mut self.app {
+            App::DnsUdp(state) => state.message(payload, &mut ctx),
+            App::Quic(q) => q.datagram(dir, payload, &mut ctx),
+            _ => {}
         }
-        let _ = dir;
     }
 
     fn tcp_packet(&mut self, dir: usize, tcp: crate::decode::TcpHeader, payload: &[u8], ts: Micros, env: &mut FlowEnv<'_>) {
@@ -308,6 +316,7 @@ impl Flow {
             App::Tls(t) => t.finish(&mut ctx),
             App::DnsTcp(d) => d.state.finish(&mut ctx),
             App::DnsUdp(d) => d.finish(&mut ctx),
+            App::Quic(q) => q.finish(&mut ctx),
             App::Undecided | App::Other => {}
         }
         drop(ctx);

@@ -4,6 +4,7 @@
 pub mod dns;
 pub mod http;
 pub mod http2;
+pub mod quic;
 pub mod tls;
 
 use std::hash::{DefaultHasher, Hash, Hasher};

@@ -129,34 +129,41 @@ impl TlsConn {
 
     fn log(&mut self, ctx: &mut Ctx<'_>) {
         self.logged = true;
-        let mut rec = Ssl { established: self.application_data || self.sides.iter().all(|s| s.encrypted), ..Default::default() };
-        if let Some(ch) = &self.client {
-            rec.server_name = ch.server_name.clone();
-            rec.client_alpn = ch.alpn.clone();
-            let offered = if ch.supported_versions.is_empty() { vec![ch.version] } else { ch.supported_versions.clone() };
-            rec.client_versions = offered.into_iter().filter(|v| !tls::is_grease(*v)).map(tls::version_name).collect();
-            rec.client_ciphers = ch.ciphers.iter().copied().filter(|c| !tls::is_grease(*c)).map(tls::cipher_name).collect();
-            rec.ja3 = Some(ch.ja3());
-            rec.ja4 = Some(ch.ja4());
-        }
-        if let Some((sh, legacy)) = &self.server {
-            rec.version = Some(tls::version_name(sh.version));
-            rec.cipher = Some(tls::cipher_name(sh.cipher));
-            rec.next_protocol = sh.alpn.clone();
-            rec.ja3s = Some(sh.ja3s(*legacy));
-        }
-        if let Some(c) = self.certs.first() {
-            rec.subject = Some(c.subject.clone());
-            rec.issuer = Some(c.issuer.clone());
-            rec.cert_serial = Some(c.serial.clone());
-            rec.cert_not_valid_before = Some(c.not_before as f64);
-            rec.cert_not_valid_after = Some(c.not_after as f64);
-            rec.san_dns = c.san_dns.clone();
-        }
-        rec.cert_chain_fps = self.certs.iter().map(|c| c.sha1.clone()).collect();
+        let established = self.application_data || self.sides.iter().all(|s| s.encrypted);
+        let rec = ssl_record(self.client.as_ref(), self.server.as_ref(), &self.certs, established, 't');
         let ts = self.ts.unwrap_or(ctx.ts);
         ctx.emit(ts, Body::Ssl(rec));
         self.sides = Default::default();
         self.certs = Vec::new();
     }
+}
+
+/// The `ssl` record of a handshake, over TLS (`transport` 't') or QUIC ('q').
+pub fn ssl_record(client: Option<&ClientHello>, server: Option<&(ServerHello, u16)>, certs: &[tls::Certificate], established: bool, transport: char) -> Ssl {
+    let mut rec = Ssl { established, ..Default::default() };
+    if let Some(ch) = client {
+        rec.server_name = ch.server_name.clone();
+        rec.client_alpn = ch.alpn.clone();
+        let offered = if ch.supported_versions.is_empty() { vec![ch.version] } else { ch.supported_versions.clone() };
+        rec.client_versions = offered.into_iter().filter(|v| !tls::is_grease(*v)).map(tls::version_name).collect();
+        rec.client_ciphers = ch.ciphers.iter().copied().filter(|c| !tls::is_grease(*c)).map(tls::cipher_name).collect();
+        rec.ja3 = Some(ch.ja3());
+        rec.ja4 = Some(ch.ja4_over(transport));
+    }
+    if let Some((sh, legacy)) = server {
+        rec.version = Some(tls::version_name(sh.version));
+        rec.cipher = Some(tls::cipher_name(sh.cipher));
+        rec.next_protocol = sh.alpn.clone();
+        rec.ja3s = Some(sh.ja3s(*legacy));
+    }
+    if let Some(c) = certs.first() {
+        rec.subject = Some(c.subject.clone());
+        rec.issuer = Some(c.issuer.clone());
+        rec.cert_serial = Some(c.serial.clone());
+        rec.cert_not_valid_before = Some(c.not_before as f64);
+        rec.cert_not_valid_after = Some(c.not_after as f64);
+        rec.san_dns = c.san_dns.clone();
+    }
+    rec.cert_chain_fps = certs.iter().map(|c| c.sha1.clone()).collect();
+    rec
 }

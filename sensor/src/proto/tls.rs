@@ -210,6 +210,11 @@ impl ClientHello {
 
     /// JA4 (FoxIO, BSD-3): `t13d1516h2_<sorted ciphers hash>_<sorted extensions + sigalgs hash>`.
     pub fn ja4(&self) -> String {
+        self.ja4_over('t')
+    }
+
+    /// JA4 with the transport's letter: `t` for TCP, `q` for QUIC.
+    pub fn ja4_over(&self, transport: char) -> String {
         let version = match self.max_version() {
             0x0304 => "13",
             0x0303 => "12",
@@ -250,7 +255,7 @@ impl ClientHello {
             ext_list.push_str(&join(self.signature_algorithms.iter().map(|s| format!("{s:04x}")), ","));
         }
         format!(
-            "t{version}{sni}{:02}{:02}{alpn}_{}_{}",
+            "{transport}{version}{sni}{:02}{:02}{alpn}_{}_{}",
             ciphers.len().min(99),
             exts.len().min(99),
             hash12(&cipher_list),
