@@ -169,3 +169,17 @@ fn out_of_order_and_lost_segments() {
     assert_eq!(c[0].1.missed_bytes, 10);
     assert_eq!(c[0].1.orig_bytes, 30);
 }
+
+#[test]
+fn depth_limit_stops_parsing_but_not_counting() {
+    let mut cfg = EngineConfig::default();
+    cfg.stream.depth = 20;
+    let mut f = handshake();
+    f.push((3, tcp(true, 101, 501, PA, b"GET /a HTTP/1.1\r\nHost: example\r\n\r\n")));
+    let records = run(cfg, &f);
+    // The request head ends past byte 20, so it is never parsed; the bytes are still counted.
+    assert!(!records.iter().any(|r| matches!(r.body, Body::Http(_))));
+    assert_eq!(conns(&records)[0].1.orig_bytes, 34);
+    let records = run(EngineConfig::default(), &f);
+    assert!(records.iter().any(|r| matches!(r.body, Body::Http(_))));
+}

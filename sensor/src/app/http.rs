@@ -509,6 +509,27 @@ mod tests {
     }
 
     #[test]
+    fn deflate_bodies_zlib_wrapped_and_raw() {
+        for zlib in [true, false] {
+            let body = b"<html>van ban</html>";
+            let encoded = if zlib {
+                let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+                e.write_all(body).unwrap();
+                e.finish().unwrap()
+            } else {
+                let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+                e.write_all(body).unwrap();
+                e.finish().unwrap()
+            };
+            let mut resp = format!("HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nContent-Length: {}\r\n\r\n", encoded.len()).into_bytes();
+            resp.extend_from_slice(&encoded);
+            let out = run(&[b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"], &[&resp]);
+            assert_eq!(out.artifacts[0].data, body, "zlib={zlib}");
+            assert_eq!(http_records(&out)[0].response_body_len, body.len() as u64);
+        }
+    }
+
+    #[test]
     fn body_until_close_and_head_responses() {
         let out = run(&[b"HEAD / HTTP/1.0\r\n\r\n"], &[b"HTTP/1.0 200 OK\r\nContent-Length: 999\r\n\r\n"]);
         assert_eq!(http_records(&out)[0].response_body_len, 0);
