@@ -142,10 +142,6 @@ impl Decoder {
         Self { defrag, scratch: Vec::new() }
     }
 
-    pub fn fragments_in_flight(&self) -> usize {
-        self.defrag.in_flight()
-    }
-
     /// Decodes one frame of the given link type captured at `ts`. `Ok(None)`: the frame
     /// carries nothing analyzed here (ARP, LLC), or is a fragment of an incomplete datagram.
     pub fn decode<'a>(&'a mut self, linktype: u32, frame: &'a [u8], ts: Micros) -> Result<Option<Decoded<'a>>, DecodeError> {

@@ -147,10 +147,6 @@ impl Engine {
         }
     }
 
-    pub fn config(&self) -> &EngineConfig {
-        &self.cfg
-    }
-
     /// Takes the records and artifacts produced so far.
     pub fn drain(&mut self) -> Output {
         self.out.take()

@@ -179,10 +179,6 @@ impl Flow {
         }
     }
 
-    pub fn uid(&self) -> &str {
-        &self.head.uid
-    }
-
     /// True once both sides closed (FIN each way) or one reset: only stragglers remain.
     pub fn closed(&self) -> bool {
         let fin = |d: usize| self.flags[d] & tcp_flags::FIN != 0;
@@ -463,7 +459,7 @@ fn deliver_chunk(
             // handshake in clear (hellos, certificates) and not ciphertext.
             let ciphertext = matches!(app, App::Tls(t) if t.encrypted(dir));
             if cfg.stream_head_bytes > 0 && !ciphertext {
-                let builder = stream_heads[dir].get_or_insert_with(|| Box::new(FileBuilder::new(cfg.stream_head_bytes.min(if cfg.keep_artifacts { usize::MAX } else { 0 }), ts, &ctx.out.retain)));
+                let builder = stream_heads[dir].get_or_insert_with(|| Box::new(FileBuilder::new(cfg.kept(cfg.stream_head_bytes), ts, &ctx.out.retain)));
                 let room = cfg.stream_head_bytes as u64 - builder.seen().min(cfg.stream_head_bytes as u64);
                 if room > 0 {
                     builder.update(&data[..data.len().min(room as usize)], ts);

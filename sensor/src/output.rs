@@ -18,12 +18,6 @@ pub struct Serialized {
     pub extracted: u64,
 }
 
-impl Serialized {
-    pub fn is_empty(&self) -> bool {
-        self.counts.iter().all(|c| *c == 0)
-    }
-}
-
 pub fn log_index(t: LogType) -> usize {
     LogType::ALL.iter().position(|x| *x == t).expect("listed")
 }

@@ -83,17 +83,7 @@ impl Reassembler {
     pub fn is_initial(&self, seq: u32) -> bool {
         self.started && self.base_seq == seq.wrapping_add(1)
     }
-
-    /// Bytes handed on or skipped so far.
-    pub fn consumed(&self) -> u64 {
-        self.next
-    }
-
     /// True once a FIN was seen and every byte before it was handed on or skipped.
-    pub fn finished(&self) -> bool {
-        self.fin_offset.is_some_and(|f| self.next >= f)
-    }
-
     /// Adds one segment. `deliver` receives the chunks that became contiguous.
     #[allow(clippy::too_many_arguments)]
     pub fn segment(

@@ -75,7 +75,7 @@ struct BodyReader {
 
 impl BodyReader {
     fn new(framing: Framing, encoding: Option<&str>, filename: Option<String>, depth: u32, ctx: &Ctx<'_>) -> Self {
-        let file = FileBuilder::new(ctx.cfg.artifact_bytes.min(if ctx.cfg.keep_artifacts { usize::MAX } else { 0 }), ctx.ts, &ctx.out.retain);
+        let file = FileBuilder::new(ctx.cfg.kept(ctx.cfg.artifact_bytes), ctx.ts, &ctx.out.retain);
         let content = match encoding {
             Some(e) if e.contains("gzip") || e.contains("deflate") => Content::Pending(e.to_string(), file),
             _ => Content::Identity(file),
@@ -141,14 +141,10 @@ impl BodyReader {
                 Ok((data.len(), false))
             }
             Framing::Chunked => {
-                let mut pieces: Vec<(usize, usize)> = Vec::new();
-                let base = data.as_ptr() as usize;
-                let used = self
-                    .chunked
-                    .feed(data, &mut |d| pieces.push((d.as_ptr() as usize - base, d.len())))
-                    .map_err(|_| ())?;
-                for (off, len) in pieces {
-                    self.content(&data[off..off + len], ctx);
+                let mut pieces: Vec<&[u8]> = Vec::new();
+                let used = self.chunked.feed(data, &mut |d| pieces.push(d)).map_err(|_| ())?;
+                for piece in pieces {
+                    self.content(piece, ctx);
                 }
                 Ok((used, self.chunked.done()))
             }

@@ -34,6 +34,14 @@ impl Default for AppConfig {
     }
 }
 
+impl AppConfig {
+    /// How many bytes of an artifact of at most `cap` bytes to keep: none unless artifacts
+    /// are handed on (the MIME sniffer keeps its few KiB regardless).
+    pub fn kept(&self, cap: usize) -> usize {
+        if self.keep_artifacts { cap } else { 0 }
+    }
+}
+
 /// Records and artifacts produced while processing packets, drained by the caller.
 #[derive(Debug)]
 pub struct Output {

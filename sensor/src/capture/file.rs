@@ -73,7 +73,6 @@ pub struct CaptureReader {
     interfaces: Vec<Interface>,
     /// The current packet, valid after `advance` returned true.
     pub packet: Packet,
-    pub packets_read: u64,
 }
 
 impl CaptureReader {
@@ -102,12 +101,7 @@ impl CaptureReader {
             legacy: None,
             interfaces: Vec::new(),
             packet: Packet::default(),
-            packets_read: 0,
         })
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
     }
 
     /// Bytes of the file read so far.
@@ -141,10 +135,7 @@ impl CaptureReader {
                     self.reader.consume(len);
                     self.offset += len as u64;
                     match got {
-                        Ok(true) => {
-                            self.packets_read += 1;
-                            return Ok(true);
-                        }
+                        Ok(true) => return Ok(true),
                         Ok(false) => continue,
                         Err(reason) => return Err(self.corrupt(reason)),
                     }
