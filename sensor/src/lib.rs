@@ -12,7 +12,8 @@
 //! - [`flow`] and [`engine`]: the connection table (originator, Zeek `conn_state` and
 //!   `history`, timeouts, caps) and [`reassembly`] of TCP streams;
 //! - [`proto`] (pure parsers over byte slices) and [`app`] (per-connection state machines):
-//!   DNS, HTTP/1.x, TLS, detected by content;
+//!   DNS, HTTP/1.x, TLS, QUIC Initial handshakes, DNS over cleartext HTTP/2 — detected by
+//!   content, not only by port;
 //! - [`files`]: artifacts; [`record`]: the record schema; [`output`]: NDJSON logs;
 //! - [`replay`]: all of it over capture files, on one thread or several (`canh replay`).
 //!
