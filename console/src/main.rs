@@ -18,6 +18,8 @@ enum Command {
     Replay(cmd::replay::ReplayArgs),
     /// Write a synthetic agency-LAN capture with planted incidents.
     Gen(cmd::generate::GenArgs),
+    /// Validate and list rule packs (Sigma, YARA, IOC lists).
+    Rules(cmd::rules::RulesArgs),
 }
 
 fn main() {
@@ -30,6 +32,7 @@ fn main() {
         Command::Demo(a) => cmd::demo::run(a),
         Command::Replay(a) => cmd::replay::run(a),
         Command::Gen(a) => cmd::generate::run(a),
+        Command::Rules(a) => cmd::rules::run(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

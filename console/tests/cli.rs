@@ -87,3 +87,24 @@ fn demo_runs_on_an_embedded_default() {
     let extracted = std::fs::read_dir(dir.path().join("files")).unwrap().count();
     assert!(extracted > 10);
 }
+
+#[test]
+fn rules_check_prints_file_line_col_and_fails_on_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("pack");
+    std::fs::create_dir_all(&pack).unwrap();
+    std::fs::write(pack.join("pack.toml"), "name = \"test\"\nversion = \"0.1\"\ndescription = \"x\"\n").unwrap();
+    std::fs::write(pack.join("good.yml"), "title: g\nid: g1\nlogsource:\n  product: zeek\n  service: dns\ndetection:\n  sel:\n    query|endswith: '.ddns.net'\n  condition: sel\n").unwrap();
+    let out = canh().args(["rules", "check"]).arg(&pack).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("test 0.1"));
+    std::fs::write(pack.join("bad.yml"), "title: b\nid: b1\nlogsource:\n  product: zeek\ndetection:\n  sel:\n    uri|nosuchmod: x\n  condition: sel\n").unwrap();
+    std::fs::write(pack.join("iocs.txt"), "vpn-tinh.ddns.net\n300.1.1.1/8\n").unwrap();
+    let out = canh().args(["rules", "check"]).arg(&pack).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("bad.yml:7:") && stdout.contains("nosuchmod"), "{stdout}");
+    assert!(stdout.contains("iocs.txt:2:1: error: not a CIDR block"), "{stdout}");
+    let out = canh().args(["rules", "list"]).arg(&pack).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sigma 1 usable"));
+}

@@ -3,3 +3,4 @@
 pub mod demo;
 pub mod generate;
 pub mod replay;
+pub mod rules;

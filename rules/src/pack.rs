@@ -1,0 +1,156 @@
+//! Rule packs: a directory with `pack.toml` (name, version, description), Sigma rules
+//! (`.yml`, `.yaml`), YARA files (`.yar`, `.yara`) and IOC lists (`.csv`, `.txt`, `.ioc`),
+//! in any sub-directories. Rule ids must be unique across all loaded packs.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::ioc::IocSet;
+use crate::problem::{Problem, locate};
+use crate::sigma::{self, SigmaOptions, SigmaRule};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub name: String,
+    pub version: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+pub struct Pack {
+    pub manifest: Manifest,
+    pub dir: PathBuf,
+    pub sigma: Vec<SigmaRule>,
+    /// Sigma rules skipped for their status.
+    pub sigma_excluded: usize,
+    /// Sigma rules reported unsupported.
+    pub sigma_unsupported: usize,
+    /// YARA sources, compiled together by the detection engine.
+    pub yara_files: Vec<PathBuf>,
+    pub iocs: IocSet,
+}
+
+/// Every file under `dir`, sorted, so that loading order (and so reports) are stable.
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// Loads one pack. A directory without `pack.toml` is read too (a loose rule directory such
+/// as a SigmaHQ checkout), named after itself, with the missing manifest reported.
+pub fn load_pack(dir: &Path, opts: &SigmaOptions, problems: &mut Vec<Problem>) -> Pack {
+    let manifest_path = dir.join("pack.toml");
+    let fallback = Manifest { name: dir.file_name().map_or("pack".into(), |n| n.to_string_lossy().into_owned()), version: "0".into(), description: String::new() };
+    let manifest = match std::fs::read_to_string(&manifest_path) {
+        Ok(text) => match toml::from_str::<Manifest>(&text) {
+            Ok(m) => m,
+            Err(e) => {
+                let (line, col) = e.span().map_or((1, 1), |s| {
+                    let before = &text[..s.start.min(text.len())];
+                    (before.matches('\n').count() + 1, s.start - before.rfind('\n').map_or(0, |n| n + 1) + 1)
+                });
+                problems.push(Problem::error(&manifest_path, line, col, e.message().to_string()));
+                fallback
+            }
+        },
+        Err(_) if dir.is_dir() => {
+            problems.push(Problem::error(&manifest_path, 1, 1, "missing pack.toml (name, version, description)"));
+            fallback
+        }
+        Err(e) => {
+            problems.push(Problem::error(dir, 1, 1, format!("cannot read the pack: {e}")));
+            fallback
+        }
+    };
+    let mut pack = Pack { manifest, dir: dir.to_path_buf(), sigma: Vec::new(), sigma_excluded: 0, sigma_unsupported: 0, yara_files: Vec::new(), iocs: IocSet::default() };
+    let mut files = Vec::new();
+    if dir.is_file() {
+        files.push(dir.to_path_buf());
+    } else {
+        files_under(dir, &mut files);
+    }
+    for file in files {
+        let ext = file.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+        match ext.as_str() {
+            "yml" | "yaml" => {
+                let Some(text) = read(&file, problems) else { continue };
+                let before = problems.len();
+                let loaded = sigma::load_file(&file, &text, opts, problems);
+                pack.sigma_unsupported += problems[before..].iter().filter(|p| p.severity == crate::Severity::Unsupported).count();
+                pack.sigma.extend(loaded.rules);
+                pack.sigma_excluded += loaded.excluded;
+            }
+            "yar" | "yara" => pack.yara_files.push(file),
+            "csv" | "txt" | "ioc" => {
+                let Some(text) = read(&file, problems) else { continue };
+                pack.iocs.load(&file, &text, problems);
+            }
+            _ => {}
+        }
+    }
+    pack
+}
+
+fn read(file: &Path, problems: &mut Vec<Problem>) -> Option<String> {
+    match std::fs::read_to_string(file) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            problems.push(Problem::error(file, 1, 1, format!("cannot read: {e}")));
+            None
+        }
+    }
+}
+
+/// Loads packs and checks that rule ids are unique across them (a duplicate names both files).
+pub fn load_packs(dirs: &[PathBuf], opts: &SigmaOptions) -> (Vec<Pack>, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let packs: Vec<Pack> = dirs.iter().map(|d| load_pack(d, opts, &mut problems)).collect();
+    let mut seen: HashMap<&str, &Path> = HashMap::new();
+    for rule in packs.iter().flat_map(|p| &p.sigma) {
+        if let Some(first) = seen.insert(&rule.id, &rule.file) {
+            let text = std::fs::read_to_string(&rule.file).unwrap_or_default();
+            let (line, col) = locate(&text, &rule.id);
+            problems.push(Problem::error(&rule.file, line, col, format!("duplicate rule id {} (also in {})", rule.id, first.display())));
+        }
+    }
+    (packs, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pack_with_manifest_rules_iocs_and_duplicates() {
+        let root = tempfile::tempdir().unwrap();
+        let a = root.path().join("a");
+        std::fs::create_dir_all(a.join("sigma")).unwrap();
+        std::fs::write(a.join("pack.toml"), "name = \"vn-gov\"\nversion = \"1.0\"\ndescription = \"d\"\n").unwrap();
+        let rule = "title: t\nid: dup-id\nlogsource:\n  product: zeek\n  service: dns\ndetection:\n  sel:\n    query|endswith: '.duckdns.org'\n  condition: sel\n";
+        std::fs::write(a.join("sigma/r.yml"), rule).unwrap();
+        std::fs::write(a.join("iocs.txt"), "duckdns.org\n").unwrap();
+        std::fs::write(a.join("x.yar"), "rule x { condition: true }").unwrap();
+        let b = root.path().join("b");
+        std::fs::create_dir_all(&b).unwrap();
+        std::fs::write(b.join("pack.toml"), "name = \"b\"\nversion = 1\n").unwrap();
+        std::fs::write(b.join("r.yml"), rule).unwrap();
+        let (packs, problems) = load_packs(&[a.clone(), b.clone()], &SigmaOptions::default());
+        assert_eq!(packs[0].manifest.name, "vn-gov");
+        assert_eq!((packs[0].sigma.len(), packs[0].iocs.len(), packs[0].yara_files.len()), (1, 1, 1));
+        let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        // b's manifest has a number for a string; the duplicate id names both files.
+        assert!(shown.iter().any(|s| s.contains("b/pack.toml:2:") && s.contains("invalid type")), "{shown:?}");
+        assert!(shown.iter().any(|s| s.contains("b/r.yml:2:5: error: duplicate rule id dup-id (also in") && s.contains("a/sigma/r.yml")), "{shown:?}");
+    }
+}
