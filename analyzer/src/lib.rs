@@ -1,8 +1,23 @@
 //! # canh-analyzer
 //!
-//! The central half of Canh's pipeline: ingest of sensor records and artifacts, detection
-//! (Sigma on records, YARA on artifacts, IOCs, correlation), alerts, and the tantivy event
-//! store with retention and search.
+//! The central half of Canh's pipeline: detection on what sensors produce, alerts, and (next)
+//! the tantivy event store with retention and search (issue #4).
 //!
-//! Empty until the detection (#3) and event-store (#4) issues land. It will consume exactly
-//! what `canh_sensor::engine::Engine` emits: `Record`s and `Artifact`s.
+//! - [`alert::Alert`]: one alert schema for Sigma, YARA and IOC matches;
+//! - [`sigma::SigmaDetector`]: Sigma rules on records, routed by logsource and field map.
+//!
+//! YARA on artifacts, IOC matching and correlation come next (issue #3).
+//!
+//! ```no_run
+//! use canh_analyzer::sigma::SigmaDetector;
+//! use canh_rules::{fieldmap::FieldMap, pack::load_packs, sigma::{SigmaOptions, SigmaSet}};
+//! let (packs, _problems) = load_packs(&["rules/packs/vn-gov".into()], &SigmaOptions::default());
+//! let set = SigmaSet::new(packs.into_iter().flat_map(|p| p.sigma).collect());
+//! let detector = SigmaDetector::new(set, FieldMap::bundled());
+//! # let record: canh_sensor::record::Record = unimplemented!();
+//! let mut alerts = Vec::new();
+//! detector.detect(&record, &mut alerts);
+//! ```
+
+pub mod alert;
+pub mod sigma;

@@ -1,0 +1,85 @@
+//! Alerts: one schema for every engine (Sigma, YARA, IOC). An alert names the rule, carries
+//! its severity and tags, and points at the records behind it (`uids`, `community_id`).
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use canh_sensor::record::{Body, Record};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Alert {
+    /// Derived from rule and record, so replaying a capture twice gives the same ids.
+    pub id: String,
+    pub ts: f64,
+    /// "sigma", "yara" or "ioc".
+    pub engine: &'static str,
+    pub rule_id: String,
+    pub title: String,
+    /// informational, low, medium, high or critical (Sigma's levels).
+    pub severity: String,
+    pub tags: Vec<String>,
+    #[serde(rename = "_sensor")]
+    pub sensor: String,
+    #[serde(rename = "_org")]
+    pub org: String,
+    pub uids: Vec<String>,
+    pub community_id: String,
+    pub src: String,
+    pub dst: String,
+    /// A short excerpt of what matched, for the analyst's first look.
+    pub evidence: String,
+}
+
+const EVIDENCE_MAX: usize = 240;
+
+impl Alert {
+    /// An alert about one record.
+    pub fn for_record(engine: &'static str, rule_id: &str, title: &str, severity: &str, tags: &[String], rec: &Record) -> Self {
+        let h = &rec.head;
+        let mut hasher = DefaultHasher::new();
+        (engine, rule_id, &*h.uid, h.ts.to_bits(), rec.log_type().name()).hash(&mut hasher);
+        let mut evidence = evidence(rec);
+        if evidence.len() > EVIDENCE_MAX {
+            let mut cut = EVIDENCE_MAX;
+            while !evidence.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            evidence.truncate(cut);
+            evidence.push('…');
+        }
+        Self {
+            id: format!("A{:016x}", hasher.finish()),
+            ts: h.ts,
+            engine,
+            rule_id: rule_id.to_string(),
+            title: title.to_string(),
+            severity: severity.to_string(),
+            tags: tags.to_vec(),
+            sensor: h.origin.sensor.to_string(),
+            org: h.origin.org.to_string(),
+            uids: vec![h.uid.to_string()],
+            community_id: h.community_id.to_string(),
+            src: format!("{}:{}", h.orig_h, h.orig_p),
+            dst: format!("{}:{}", h.resp_h, h.resp_p),
+            evidence,
+        }
+    }
+}
+
+/// What an analyst wants to read first about a record.
+fn evidence(rec: &Record) -> String {
+    match &rec.body {
+        Body::Http(x) => format!(
+            "{} {}{} ({}) ua={}",
+            x.method.as_deref().unwrap_or("-"),
+            x.host.as_deref().unwrap_or(""),
+            x.uri.as_deref().unwrap_or(""),
+            x.status_code.map_or("-".into(), |s| s.to_string()),
+            x.user_agent.as_deref().unwrap_or("-")
+        ),
+        Body::Dns(x) => format!("{} {} -> {}", x.qtype_name.as_deref().unwrap_or("-"), x.query.as_deref().unwrap_or("-"), x.answers.join(",")),
+        Body::Ssl(x) => format!("sni={} ja4={}", x.server_name.as_deref().unwrap_or("-"), x.ja4.as_deref().unwrap_or("-")),
+        Body::Conn(x) => format!("{} {} {} bytes {}/{}", x.proto, x.service.unwrap_or("-"), x.conn_state, x.orig_bytes, x.resp_bytes),
+        Body::Files(x) => format!("{} {} {} bytes sha256={}", x.filename.as_deref().unwrap_or("-"), x.mime_type.as_deref().unwrap_or("-"), x.seen_bytes, x.sha256),
+    }
+}

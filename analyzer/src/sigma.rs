@@ -1,0 +1,115 @@
+//! Sigma on records: each record meets the `product: zeek` rules of its own type and the
+//! generic-category rules whose field map covers it (`rules/fieldmap.toml`), and nothing
+//! else — sigma-rust costs microseconds per rule, so routing is what keeps detection cheap.
+
+use canh_rules::fieldmap::{Category, FieldMap};
+use canh_rules::sigma::{Logsource, SigmaRule, SigmaSet};
+use canh_sensor::record::Record;
+use serde_json::{Map, Value};
+use sigma_rust::Event;
+
+use crate::alert::Alert;
+
+pub struct SigmaDetector {
+    set: SigmaSet,
+    map: FieldMap,
+}
+
+impl SigmaDetector {
+    pub fn new(set: SigmaSet, map: FieldMap) -> Self {
+        Self { set, map }
+    }
+
+    pub fn rules(&self) -> usize {
+        self.set.rules.len()
+    }
+
+    /// Appends an alert for every rule the record matches.
+    pub fn detect(&self, rec: &Record, out: &mut Vec<Alert>) {
+        let kind = rec.log_type().name();
+        let zeek = Logsource { product: Some("zeek".into()), category: None, service: Some(kind.into()) };
+        // (category, its rules) for every logsource that applies and has rules.
+        let mut routes: Vec<(Option<&Category>, Vec<&SigmaRule>)> = Vec::new();
+        let zeek_rules: Vec<&SigmaRule> = self.set.for_logsource(&zeek).collect();
+        if !zeek_rules.is_empty() {
+            routes.push((None, zeek_rules));
+        }
+        for (name, category) in self.map.categories_for(kind) {
+            let ls = Logsource { product: None, category: Some(name.to_string()), service: None };
+            let rules: Vec<&SigmaRule> = self.set.for_logsource(&ls).collect();
+            if !rules.is_empty() {
+                routes.push((Some(category), rules));
+            }
+        }
+        if routes.is_empty() {
+            return;
+        }
+        let fields = match serde_json::to_value(rec) {
+            Ok(Value::Object(m)) => m,
+            _ => return,
+        };
+        for (category, rules) in routes {
+            let event = event_of(&fields, category);
+            for r in rules {
+                if r.rule.is_match(&event) {
+                    out.push(alert(r, rec));
+                }
+            }
+        }
+    }
+}
+
+fn alert(r: &SigmaRule, rec: &Record) -> Alert {
+    Alert::for_record("sigma", &r.id, &r.title, r.level.as_deref().unwrap_or("medium"), &r.tags, rec)
+}
+
+/// A record's fields as a sigma-rust event; with a category, its Sigma names are added too.
+fn event_of(fields: &Map<String, Value>, category: Option<&Category>) -> Event {
+    let mut event = Event::new();
+    for (k, v) in fields {
+        insert(&mut event, k, v);
+    }
+    if let Some(c) = category {
+        for (sigma_name, record_field) in &c.fields {
+            if let Some(v) = field(fields, record_field) {
+                insert(&mut event, sigma_name, &v);
+            }
+        }
+    }
+    event
+}
+
+/// A record field, or one of the derived `uri.path`, `uri.query`, `uri.extension`.
+fn field(fields: &Map<String, Value>, name: &str) -> Option<Value> {
+    if let Some(v) = fields.get(name) {
+        return Some(v.clone());
+    }
+    let uri = fields.get("uri")?.as_str()?;
+    let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+    let derived = match name {
+        "uri.path" => path.to_string(),
+        "uri.query" => query.to_string(),
+        "uri.extension" => path.rsplit('/').next().and_then(|seg| seg.rsplit_once('.')).map(|(_, e)| e.to_string()).unwrap_or_default(),
+        _ => return None,
+    };
+    Some(Value::from(derived))
+}
+
+fn insert(event: &mut Event, key: &str, v: &Value) {
+    match v {
+        Value::String(s) => event.insert(key, s.as_str()),
+        Value::Bool(b) => event.insert(key, *b),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => event.insert(key, i),
+            (None, Some(f)) => event.insert(key, f),
+            _ => {}
+        },
+        // sigma-rust never matches a list (LIBRARIES.md §1.2): a list is read as its items
+        // joined, which keeps `contains`, `startswith` and `endswith` meaningful.
+        Value::Array(items) => {
+            let joined = items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string)).collect::<Vec<_>>().join(",");
+            event.insert(key, joined);
+        }
+        Value::Null | Value::Object(_) => {}
+    }
+}
