@@ -20,4 +20,5 @@
 //! ```
 
 pub mod alert;
+pub mod inspect;
 pub mod sigma;

@@ -30,6 +30,7 @@
 //!     extract_dir: None,
 //!     workers: 1,
 //!     engine: Default::default(),
+//!     inspector: None,
 //! };
 //! let summary = replay(&opts, &|_bytes_read| {}).expect("readable capture");
 //! println!("{} packets, {} flows", summary.stats.packets, summary.stats.flows);

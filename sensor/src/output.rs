@@ -10,20 +10,41 @@ use std::path::{Path, PathBuf};
 use crate::app::Output;
 use crate::record::{Body, LogType};
 
-/// Records of one batch, serialized: one NDJSON buffer per log type.
+/// Reads each batch of output and may derive a log of its own — how the analyzer's detection
+/// runs inside a replay and writes its alerts beside the logs. Called from worker threads.
+pub trait Inspector: Send + Sync {
+    /// File name of the derived log (`alerts.json`).
+    fn log_name(&self) -> &str;
+    /// Reads a batch; appends NDJSON lines to `lines`; returns how many it appended.
+    fn inspect(&self, output: &Output, lines: &mut Vec<u8>) -> u64;
+}
+
+impl std::fmt::Debug for dyn Inspector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Inspector({})", self.log_name())
+    }
+}
+
+/// Records of one batch, serialized: one NDJSON buffer per log type, plus the inspector's.
 #[derive(Debug, Default)]
 pub struct Serialized {
     pub lines: [Vec<u8>; 5],
     pub counts: [u64; 5],
     pub extracted: u64,
+    pub derived: Vec<u8>,
+    pub derived_count: u64,
 }
 
 pub fn log_index(t: LogType) -> usize {
     LogType::ALL.iter().position(|x| *x == t).expect("listed")
 }
 
-/// Serializes a batch of output; writes its artifacts to `extract_dir` when set.
-pub fn serialize(out: Output, extract_dir: Option<&Path>, into: &mut Serialized) -> io::Result<()> {
+/// Serializes a batch of output (after the inspector, if any, has read it); writes its
+/// artifacts to `extract_dir` when set.
+pub fn serialize(out: Output, extract_dir: Option<&Path>, inspector: Option<&dyn Inspector>, into: &mut Serialized) -> io::Result<()> {
+    if let Some(i) = inspector {
+        into.derived_count += i.inspect(&out, &mut into.derived);
+    }
     let Output { mut records, artifacts, .. } = out;
     if let Some(dir) = extract_dir {
         for artifact in &artifacts {
@@ -79,20 +100,26 @@ pub enum Target {
 
 pub struct Writer {
     files: Vec<Option<BufWriter<File>>>,
+    derived: Option<BufWriter<File>>,
     stdout: Option<BufWriter<io::Stdout>>,
     pub counts: [u64; 5],
     pub extracted: u64,
+    pub derived_count: u64,
 }
 
 impl Writer {
-    pub fn open(target: &Target) -> io::Result<Self> {
-        let mut w = Self { files: (0..5).map(|_| None).collect(), stdout: None, counts: [0; 5], extracted: 0 };
+    /// Opens the logs; `derived_log` names the inspector's file, when there is one.
+    pub fn open(target: &Target, derived_log: Option<&str>) -> io::Result<Self> {
+        let mut w = Self { files: (0..5).map(|_| None).collect(), derived: None, stdout: None, counts: [0; 5], extracted: 0, derived_count: 0 };
         match target {
             Target::Dir(dir) => {
                 std::fs::create_dir_all(dir)?;
                 for (i, t) in LogType::ALL.iter().enumerate() {
                     let file = File::create(dir.join(format!("{}.ndjson", t.name())))?;
                     w.files[i] = Some(BufWriter::with_capacity(1 << 20, file));
+                }
+                if let Some(name) = derived_log {
+                    w.derived = Some(BufWriter::new(File::create(dir.join(name))?));
                 }
             }
             Target::Stdout => w.stdout = Some(BufWriter::with_capacity(1 << 20, io::stdout())),
@@ -112,11 +139,18 @@ impl Writer {
             }
         }
         self.extracted += s.extracted;
+        self.derived_count += s.derived_count;
+        if let Some(f) = self.derived.as_mut() {
+            f.write_all(&s.derived)?;
+        }
+        if let Some(out) = self.stdout.as_mut() {
+            out.write_all(&s.derived)?;
+        }
         Ok(())
     }
 
     pub fn finish(&mut self) -> io::Result<()> {
-        for f in self.files.iter_mut().flatten() {
+        for f in self.files.iter_mut().flatten().chain(self.derived.as_mut()) {
             f.flush()?;
         }
         if let Some(out) = self.stdout.as_mut() {

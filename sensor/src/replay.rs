@@ -3,6 +3,7 @@
 //! summarize what was seen.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -12,7 +13,7 @@ use crate::app::Output;
 use crate::capture::{CaptureError, MergedReader};
 use crate::decode::address_hash;
 use crate::engine::{Engine, EngineConfig, EngineStats};
-use crate::output::{Serialized, Target, Writer, serialize};
+use crate::output::{Inspector, Serialized, Target, Writer, serialize};
 use crate::record::LogType;
 
 #[derive(Debug, Clone)]
@@ -24,6 +25,8 @@ pub struct ReplayOptions {
     /// Engine threads; 1 runs everything on the calling thread.
     pub workers: usize,
     pub engine: EngineConfig,
+    /// Reads every batch and writes a log of its own (detection writes `alerts.json`).
+    pub inspector: Option<Arc<dyn Inspector>>,
 }
 
 /// What a replay saw and wrote.
@@ -31,6 +34,8 @@ pub struct ReplayOptions {
 pub struct Summary {
     pub stats: EngineStats,
     pub records: [u64; 5],
+    /// Lines the inspector derived (alerts).
+    pub derived: u64,
     pub files_extracted: u64,
     pub elapsed: Duration,
     /// Files that broke part-way; their records up to the break were written.
@@ -69,6 +74,7 @@ impl Summary {
             "peak_reassembly_bytes": self.stats.peak_reassembly_bytes,
             "peak_artifact_bytes": self.stats.peak_artifact_bytes,
             "files_extracted": self.files_extracted,
+            "derived": self.derived,
             "elapsed_s": self.elapsed.as_secs_f64(),
             "gbit_per_s": self.gbit_per_s(),
             "packets_per_s": self.packets_per_s(),
@@ -88,7 +94,8 @@ pub fn replay(opts: &ReplayOptions, progress: &(dyn Fn(u64) + Sync)) -> Result<S
     if let Some(dir) = &opts.extract_dir {
         std::fs::create_dir_all(dir).map_err(|e| ReplayError::Output(format!("{}: {e}", dir.display())))?;
     }
-    let mut writer = Writer::open(&opts.target).map_err(|e| ReplayError::Output(e.to_string()))?;
+    let derived_log = opts.inspector.as_ref().map(|i| i.log_name().to_string());
+    let mut writer = Writer::open(&opts.target, derived_log.as_deref()).map_err(|e| ReplayError::Output(e.to_string()))?;
     let started = Instant::now();
     let stats = if opts.workers <= 1 {
         run_inline(&mut reader, opts, &mut writer, progress)?
@@ -99,6 +106,7 @@ pub fn replay(opts: &ReplayOptions, progress: &(dyn Fn(u64) + Sync)) -> Result<S
     Ok(Summary {
         stats,
         records: writer.counts,
+        derived: writer.derived_count,
         files_extracted: writer.extracted,
         elapsed: started.elapsed(),
         capture_errors: std::mem::take(&mut reader.errors),
@@ -130,7 +138,7 @@ impl From<CaptureError> for ReplayError {
 
 fn write_output(out: Output, opts: &ReplayOptions, writer: &mut Writer) -> Result<(), ReplayError> {
     let mut s = Serialized::default();
-    serialize(out, opts.extract_dir.as_deref(), &mut s).map_err(|e| ReplayError::Output(e.to_string()))?;
+    serialize(out, opts.extract_dir.as_deref(), opts.inspector.as_deref(), &mut s).map_err(|e| ReplayError::Output(e.to_string()))?;
     writer.write(&s).map_err(|e| ReplayError::Output(e.to_string()))
 }
 
@@ -177,6 +185,7 @@ fn run_workers(reader: &mut MergedReader, opts: &ReplayOptions, writer: &mut Wri
             let free_tx = free_tx.clone();
             let cfg = opts.engine.clone();
             let extract = opts.extract_dir.clone();
+            let inspector = opts.inspector.clone();
             handles.push(scope.spawn(move || -> Result<EngineStats, String> {
                 let mut engine = Engine::new(cfg);
                 for mut batch in rx {
@@ -189,13 +198,13 @@ fn run_workers(reader: &mut MergedReader, opts: &ReplayOptions, writer: &mut Wri
                     let out = engine.drain();
                     if !out.records.is_empty() {
                         let mut s = Serialized::default();
-                        serialize(out, extract.as_deref(), &mut s).map_err(|e| e.to_string())?;
+                        serialize(out, extract.as_deref(), inspector.as_deref(), &mut s).map_err(|e| e.to_string())?;
                         out_tx.send(s).map_err(|e| e.to_string())?;
                     }
                 }
                 engine.finish();
                 let mut s = Serialized::default();
-                serialize(engine.drain(), extract.as_deref(), &mut s).map_err(|e| e.to_string())?;
+                serialize(engine.drain(), extract.as_deref(), inspector.as_deref(), &mut s).map_err(|e| e.to_string())?;
                 out_tx.send(s).map_err(|e| e.to_string())?;
                 Ok(engine.stats)
             }));

@@ -140,6 +140,7 @@ fn several_files_replay_in_time_order() {
         extract_dir: None,
         workers: 1,
         engine: EngineConfig::default(),
+        inspector: None,
     };
     let summary = canh_sensor::replay::replay(&opts, &|_| {}).expect("replay");
     let count = |t: canh_sensor::record::LogType| whole.records.iter().filter(|r| r.log_type() == t).count() as u64;
@@ -162,6 +163,7 @@ fn workers_give_the_same_records_as_one_thread() {
             extract_dir: None,
             workers,
             engine: EngineConfig::default(),
+            inspector: None,
         };
         canh_sensor::replay::replay(&opts, &|_| {}).expect("replay");
         let mut lines: Vec<String> = std::fs::read_to_string(dir.path().join("http.ndjson")).unwrap().lines().map(String::from).collect();

@@ -44,6 +44,7 @@ pub fn run(args: DemoArgs) -> Result<i32> {
         sensor: "demo-sensor".into(),
         org: "so-khcn-demo".into(),
         summary_json: None,
+        rules: Vec::new(),
     };
     let summary = run_replay(&replay.options())?;
     eprint!("{}", render_summary(&summary));

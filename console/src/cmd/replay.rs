@@ -5,6 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use canh_analyzer::inspect::AlertLog;
+use canh_analyzer::sigma::SigmaDetector;
+use canh_rules::fieldmap::FieldMap;
+use canh_rules::pack::load_packs;
+use canh_rules::sigma::{SigmaOptions, SigmaSet};
 use canh_sensor::engine::EngineConfig;
 use canh_sensor::output::Target;
 use canh_sensor::record::{LogType, Origin};
@@ -48,6 +53,10 @@ pub struct ReplayArgs {
     /// Organization (agency) the traffic belongs to, in every record's `_org`.
     #[arg(long, env = "CANH_ORG", default_value = "local")]
     pub org: String,
+    /// Rule packs to run on the records (Sigma now; YARA and IOCs as they land); alerts go to
+    /// alerts.json beside the logs and are counted by rule in the summary.
+    #[arg(long, value_name = "PACK", num_args = 1..)]
+    pub rules: Vec<PathBuf>,
     /// Also write the summary as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
@@ -69,8 +78,32 @@ impl ReplayArgs {
             extract_dir: self.extract_files.clone(),
             workers: self.workers.max(1),
             engine,
+            inspector: None,
         }
     }
+}
+
+/// Loads the packs into an alert log; their problems are printed, usable rules still run.
+pub fn alert_log(packs: &[PathBuf]) -> Option<Arc<AlertLog>> {
+    if packs.is_empty() {
+        return None;
+    }
+    let (loaded, problems) = load_packs(packs, &SigmaOptions::default());
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    let set = SigmaSet::new(loaded.into_iter().flat_map(|p| p.sigma).collect());
+    eprintln!("rules: {} Sigma rules loaded", set.rules.len());
+    Some(Arc::new(AlertLog::new(SigmaDetector::new(set, FieldMap::bundled()))))
+}
+
+/// Alerts by rule, for the summary.
+pub fn render_alerts(log: &AlertLog, total: u64) -> String {
+    let mut out = format!("alerts {total}\n");
+    for (id, title, n) in log.counts() {
+        out.push_str(&format!("  {n:>6}  {title}  ({id})\n"));
+    }
+    out
 }
 
 /// Runs the replay with a progress bar on a terminal; returns the summary (the caller decides
@@ -93,9 +126,14 @@ pub fn run_replay(opts: &ReplayOptions) -> Result<Summary> {
 }
 
 pub fn run(args: ReplayArgs) -> Result<i32> {
-    let opts = args.options();
+    let mut opts = args.options();
+    let alerts = alert_log(&args.rules);
+    opts.inspector = alerts.clone().map(|a| a as Arc<dyn canh_sensor::output::Inspector>);
     let summary = run_replay(&opts)?;
     eprint!("{}", render_summary(&summary));
+    if let Some(log) = &alerts {
+        eprint!("{}", render_alerts(log, summary.derived));
+    }
     if let Target::Dir(dir) = &opts.target {
         eprintln!("logs: {}", dir.display());
     }

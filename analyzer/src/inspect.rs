@@ -1,0 +1,54 @@
+//! Detection inside a replay: the sensor hands each batch of records to [`AlertLog`], which
+//! runs the detectors and writes `alerts.json` (one alert per line) beside the logs.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use canh_sensor::app::Output;
+use canh_sensor::output::Inspector;
+
+use crate::sigma::SigmaDetector;
+
+pub struct AlertLog {
+    sigma: SigmaDetector,
+    /// (rule id, title) → alerts, for the replay summary.
+    counts: Mutex<BTreeMap<(String, String), u64>>,
+}
+
+impl AlertLog {
+    pub fn new(sigma: SigmaDetector) -> Self {
+        Self { sigma, counts: Mutex::new(BTreeMap::new()) }
+    }
+
+    /// Alerts per rule, most frequent first.
+    pub fn counts(&self) -> Vec<(String, String, u64)> {
+        let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let mut v: Vec<(String, String, u64)> = counts.iter().map(|((id, title), n)| (id.clone(), title.clone(), *n)).collect();
+        v.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        v
+    }
+}
+
+impl Inspector for AlertLog {
+    fn log_name(&self) -> &str {
+        "alerts.json"
+    }
+
+    fn inspect(&self, output: &Output, lines: &mut Vec<u8>) -> u64 {
+        let mut alerts = Vec::new();
+        for rec in &output.records {
+            self.sigma.detect(rec, &mut alerts);
+        }
+        if alerts.is_empty() {
+            return 0;
+        }
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        for a in &alerts {
+            if serde_json::to_writer(&mut *lines, a).is_ok() {
+                lines.push(b'\n');
+            }
+            *counts.entry((a.rule_id.clone(), a.title.clone())).or_default() += 1;
+        }
+        alerts.len() as u64
+    }
+}
