@@ -86,6 +86,18 @@ fn demo_runs_on_an_embedded_default() {
     assert!(http.contains("\"username\":\"admin\""));
     let extracted = std::fs::read_dir(dir.path().join("files")).unwrap().count();
     assert!(extracted > 10);
+    // Every incident the vn-gov pack can see on records raises its alert.
+    let alerts = std::fs::read_to_string(dir.path().join("logs/alerts.json")).unwrap();
+    for title in [
+        "HTTP Basic credentials sent in cleartext",
+        "FTP session in cleartext",
+        "Web vulnerability scanner against a web application",
+        "SQL injection, cross-site scripting or path traversal in a request",
+        "DNS query for a dynamic-DNS provider",
+    ] {
+        assert!(alerts.contains(title), "no alert {title:?} in the demo");
+        assert!(stderr.contains(title), "summary lacks {title:?}");
+    }
 }
 
 #[test]

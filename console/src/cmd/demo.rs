@@ -1,6 +1,7 @@
 //! `canh demo`: Canh's main job on an embedded default. Generates an agency-LAN capture with
-//! incidents in it, replays it into logs and prints where everything is. (Rule matching, the
-//! event index and the console join this command as their issues land.)
+//! incidents in it, replays it into logs with Canh's own `vn-gov` rule pack, and prints what
+//! was found and where everything is. (The event index and the web console join this command
+//! as their issues land.)
 
 use std::path::PathBuf;
 
@@ -8,7 +9,12 @@ use anyhow::{Context, Result};
 use canh_tests::traffic::{GenConfig, generate};
 use clap::Args;
 
-use super::replay::{ReplayArgs, render_summary, run_replay};
+use super::replay::{ReplayArgs, alert_log, render_alerts, render_summary, run_replay};
+
+/// Canh's own pack, from the repository this binary was built from.
+fn bundled_pack() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rules/packs/vn-gov")
+}
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -44,11 +50,17 @@ pub fn run(args: DemoArgs) -> Result<i32> {
         sensor: "demo-sensor".into(),
         org: "so-khcn-demo".into(),
         summary_json: None,
-        rules: Vec::new(),
+        rules: vec![bundled_pack()],
     };
-    let summary = run_replay(&replay.options())?;
+    let mut opts = replay.options();
+    let alerts = alert_log(&replay.rules);
+    opts.inspector = alerts.clone().map(|a| a as std::sync::Arc<dyn canh_sensor::output::Inspector>);
+    let summary = run_replay(&opts)?;
     eprint!("{}", render_summary(&summary));
-    eprintln!("logs: {}  (conn, dns, http, ssl, files .ndjson)", logs.display());
+    if let Some(log) = &alerts {
+        eprint!("{}", render_alerts(log, summary.derived));
+    }
+    eprintln!("logs: {}  (conn, dns, http, ssl, files .ndjson; alerts.json)", logs.display());
     eprintln!("extracted files: {}", args.dir.join("files").display());
     eprintln!("try:  grep -h '\"username\"' {}/http.ndjson", logs.display());
     eprintln!("      grep -l 'TỐI MẬT' {}/*", args.dir.join("files").display());
