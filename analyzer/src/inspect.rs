@@ -1,5 +1,6 @@
 //! Detection inside a replay: the sensor hands each batch of records to [`AlertLog`], which
-//! runs the detectors and writes `alerts.json` (one alert per line) beside the logs.
+//! runs the detectors (Sigma, IOCs) and writes `alerts.json` (one alert per line) beside the
+//! logs.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -7,17 +8,19 @@ use std::sync::Mutex;
 use canh_sensor::app::Output;
 use canh_sensor::output::Inspector;
 
+use crate::ioc::IocDetector;
 use crate::sigma::SigmaDetector;
 
 pub struct AlertLog {
     sigma: SigmaDetector,
+    iocs: IocDetector,
     /// (rule id, title) → alerts, for the replay summary.
     counts: Mutex<BTreeMap<(String, String), u64>>,
 }
 
 impl AlertLog {
-    pub fn new(sigma: SigmaDetector) -> Self {
-        Self { sigma, counts: Mutex::new(BTreeMap::new()) }
+    pub fn new(sigma: SigmaDetector, iocs: IocDetector) -> Self {
+        Self { sigma, iocs, counts: Mutex::new(BTreeMap::new()) }
     }
 
     /// Alerts per rule, most frequent first.
@@ -38,6 +41,7 @@ impl Inspector for AlertLog {
         let mut alerts = Vec::new();
         for rec in &output.records {
             self.sigma.detect(rec, &mut alerts);
+            self.iocs.detect(rec, &mut alerts);
         }
         if alerts.is_empty() {
             return 0;

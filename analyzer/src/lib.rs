@@ -21,4 +21,5 @@
 
 pub mod alert;
 pub mod inspect;
+pub mod ioc;
 pub mod sigma;

@@ -120,3 +120,24 @@ fn rules_check_prints_file_line_col_and_fails_on_errors() {
     let out = canh().args(["rules", "list"]).arg(&pack).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("sigma 1 usable"));
 }
+
+#[test]
+fn replay_with_rules_writes_alerts_beside_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = generate(dir.path());
+    let pack = dir.path().join("pack");
+    std::fs::create_dir_all(&pack).unwrap();
+    std::fs::write(pack.join("pack.toml"), "name = \"intel\"\nversion = \"1\"\n").unwrap();
+    std::fs::write(pack.join("iocs.csv"), "indicator,source\nno-ip.org,feed\n").unwrap();
+    let logs = dir.path().join("logs");
+    let out = canh().arg("replay").arg(&pcap).arg("--out").arg(&logs).arg("--rules").arg(&pack).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let alerts: Vec<serde_json::Value> =
+        std::fs::read_to_string(logs.join("alerts.json")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0]["engine"], "ioc");
+    assert_eq!(alerts[0]["rule_id"], "ioc:intel:domain:no-ip.org");
+    assert!(alerts[0]["evidence"].as_str().unwrap().contains("kho-du-lieu.no-ip.org"));
+    assert!(stderr.contains("alerts 1"), "{stderr}");
+}

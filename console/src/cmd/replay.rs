@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use canh_analyzer::inspect::AlertLog;
+use canh_analyzer::ioc::IocDetector;
 use canh_analyzer::sigma::SigmaDetector;
 use canh_rules::fieldmap::FieldMap;
 use canh_rules::pack::load_packs;
@@ -92,9 +93,16 @@ pub fn alert_log(packs: &[PathBuf]) -> Option<Arc<AlertLog>> {
     for p in &problems {
         eprintln!("{p}");
     }
-    let set = SigmaSet::new(loaded.into_iter().flat_map(|p| p.sigma).collect());
-    eprintln!("rules: {} Sigma rules loaded", set.rules.len());
-    Some(Arc::new(AlertLog::new(SigmaDetector::new(set, FieldMap::bundled()))))
+    let mut sigma = Vec::new();
+    let mut iocs = Vec::new();
+    for pack in loaded {
+        iocs.push((pack.manifest.name.clone(), pack.iocs));
+        sigma.extend(pack.sigma);
+    }
+    let iocs = IocDetector::new(iocs);
+    let set = SigmaSet::new(sigma);
+    eprintln!("rules: {} Sigma rules, {} indicators loaded", set.rules.len(), iocs.indicators());
+    Some(Arc::new(AlertLog::new(SigmaDetector::new(set, FieldMap::bundled()), iocs)))
 }
 
 /// Alerts by rule, for the summary.
