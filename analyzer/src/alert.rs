@@ -34,7 +34,14 @@ const EVIDENCE_MAX: usize = 240;
 
 impl Alert {
     /// An alert about one record.
-    pub fn for_record(engine: &'static str, rule_id: &str, title: &str, severity: &str, tags: &[String], rec: &Record) -> Self {
+    pub fn for_record(
+        engine: &'static str,
+        rule_id: &str,
+        title: &str,
+        severity: &str,
+        tags: &[String],
+        rec: &Record,
+    ) -> Self {
         let h = &rec.head;
         let mut hasher = DefaultHasher::new();
         (engine, rule_id, &*h.uid, h.ts.to_bits(), rec.log_type().name()).hash(&mut hasher);
@@ -77,9 +84,24 @@ fn evidence(rec: &Record) -> String {
             x.status_code.map_or("-".into(), |s| s.to_string()),
             x.user_agent.as_deref().unwrap_or("-")
         ),
-        Body::Dns(x) => format!("{} {} -> {}", x.qtype_name.as_deref().unwrap_or("-"), x.query.as_deref().unwrap_or("-"), x.answers.join(",")),
-        Body::Ssl(x) => format!("sni={} ja4={}", x.server_name.as_deref().unwrap_or("-"), x.ja4.as_deref().unwrap_or("-")),
-        Body::Conn(x) => format!("{} {} {} bytes {}/{}", x.proto, x.service.unwrap_or("-"), x.conn_state, x.orig_bytes, x.resp_bytes),
-        Body::Files(x) => format!("{} {} {} bytes sha256={}", x.filename.as_deref().unwrap_or("-"), x.mime_type.as_deref().unwrap_or("-"), x.seen_bytes, x.sha256),
+        Body::Dns(x) => format!(
+            "{} {} -> {}",
+            x.qtype_name.as_deref().unwrap_or("-"),
+            x.query.as_deref().unwrap_or("-"),
+            x.answers.join(",")
+        ),
+        Body::Ssl(x) => {
+            format!("sni={} ja4={}", x.server_name.as_deref().unwrap_or("-"), x.ja4.as_deref().unwrap_or("-"))
+        }
+        Body::Conn(x) => {
+            format!("{} {} {} bytes {}/{}", x.proto, x.service.unwrap_or("-"), x.conn_state, x.orig_bytes, x.resp_bytes)
+        }
+        Body::Files(x) => format!(
+            "{} {} {} bytes sha256={}",
+            x.filename.as_deref().unwrap_or("-"),
+            x.mime_type.as_deref().unwrap_or("-"),
+            x.seen_bytes,
+            x.sha256
+        ),
     }
 }

@@ -26,7 +26,8 @@ impl AlertLog {
     /// Alerts per rule, most frequent first.
     pub fn counts(&self) -> Vec<(String, String, u64)> {
         let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        let mut v: Vec<(String, String, u64)> = counts.iter().map(|((id, title), n)| (id.clone(), title.clone(), *n)).collect();
+        let mut v: Vec<(String, String, u64)> =
+            counts.iter().map(|((id, title), n)| (id.clone(), title.clone(), *n)).collect();
         v.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
         v
     }

@@ -44,7 +44,10 @@ impl IocDetector {
             Body::Http(h) => {
                 if let Some(host) = h.host.as_deref() {
                     // Host may carry a port, or be an address literal.
-                    let name = host.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(n, _)| n);
+                    let name = host
+                        .rsplit_once(':')
+                        .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+                        .map_or(host, |(n, _)| n);
                     match name.trim_matches(['[', ']']).parse::<IpAddr>() {
                         Ok(ip) => ips.push(ip),
                         Err(_) => domains.push(name),

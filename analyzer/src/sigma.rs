@@ -3,7 +3,7 @@
 //! else — sigma-rust costs microseconds per rule, so routing is what keeps detection cheap.
 
 use canh_rules::fieldmap::{Category, FieldMap};
-use canh_rules::sigma::{Logsource, SigmaRule, SigmaSet};
+use canh_rules::sigma::{Logsource, SigmaRule, SigmaSet, event_from_fields, insert_json};
 use canh_sensor::record::Record;
 use serde_json::{Map, Value};
 use sigma_rust::Event;
@@ -65,14 +65,11 @@ fn alert(r: &SigmaRule, rec: &Record) -> Alert {
 
 /// A record's fields as a sigma-rust event; with a category, its Sigma names are added too.
 fn event_of(fields: &Map<String, Value>, category: Option<&Category>) -> Event {
-    let mut event = Event::new();
-    for (k, v) in fields {
-        insert(&mut event, k, v);
-    }
+    let mut event = event_from_fields(fields);
     if let Some(c) = category {
         for (sigma_name, record_field) in &c.fields {
             if let Some(v) = field(fields, record_field) {
-                insert(&mut event, sigma_name, &v);
+                insert_json(&mut event, sigma_name, &v);
             }
         }
     }
@@ -89,27 +86,10 @@ fn field(fields: &Map<String, Value>, name: &str) -> Option<Value> {
     let derived = match name {
         "uri.path" => path.to_string(),
         "uri.query" => query.to_string(),
-        "uri.extension" => path.rsplit('/').next().and_then(|seg| seg.rsplit_once('.')).map(|(_, e)| e.to_string()).unwrap_or_default(),
+        "uri.extension" => {
+            path.rsplit('/').next().and_then(|seg| seg.rsplit_once('.')).map(|(_, e)| e.to_string()).unwrap_or_default()
+        }
         _ => return None,
     };
     Some(Value::from(derived))
-}
-
-fn insert(event: &mut Event, key: &str, v: &Value) {
-    match v {
-        Value::String(s) => event.insert(key, s.as_str()),
-        Value::Bool(b) => event.insert(key, *b),
-        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
-            (Some(i), _) => event.insert(key, i),
-            (None, Some(f)) => event.insert(key, f),
-            _ => {}
-        },
-        // sigma-rust never matches a list (LIBRARIES.md §1.2): a list is read as its items
-        // joined, which keeps `contains`, `startswith` and `endswith` meaningful.
-        Value::Array(items) => {
-            let joined = items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string)).collect::<Vec<_>>().join(",");
-            event.insert(key, joined);
-        }
-        Value::Null | Value::Object(_) => {}
-    }
 }

@@ -10,7 +10,11 @@ use canh_sensor::record::{Body, Conn, Dns, FileRecord, Head, Http, Origin, Recor
 fn detector() -> IocDetector {
     let mut set = IocSet::default();
     let mut problems = Vec::new();
-    set.load(Path::new("iocs.txt"), "evil.example\n203.0.113.66\n198.51.100.0/24\n2001:db8:bad::/48\nd41d8cd98f00b204e9800998ecf8427e\n", &mut problems);
+    set.load(
+        Path::new("iocs.txt"),
+        "evil.example\n203.0.113.66\n198.51.100.0/24\n2001:db8:bad::/48\nd41d8cd98f00b204e9800998ecf8427e\n",
+        &mut problems,
+    );
     assert!(problems.is_empty());
     IocDetector::new(vec![("test".into(), set)])
 }
@@ -36,7 +40,13 @@ fn hits(d: &IocDetector, orig: &str, resp: &str, body: Body) -> Vec<String> {
 fn every_place_an_indicator_can_appear() {
     let d = detector();
     let lan = ("10.0.0.1", "10.0.0.53");
-    let dns = |q: &str, answers: &[&str]| Body::Dns(Dns { query: Some(q.into()), answers: answers.iter().map(|s| s.to_string()).collect(), ..Default::default() });
+    let dns = |q: &str, answers: &[&str]| {
+        Body::Dns(Dns {
+            query: Some(q.into()),
+            answers: answers.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        })
+    };
     assert_eq!(hits(&d, lan.0, lan.1, dns("c2.evil.example", &[])), ["ioc:test:domain:evil.example"]);
     assert!(hits(&d, lan.0, lan.1, dns("notevil.example", &[])).is_empty());
     assert_eq!(hits(&d, lan.0, lan.1, dns("cdn.vn", &["198.51.100.7"])), ["ioc:test:cidr:198.51.100.0/24"]);
@@ -50,6 +60,9 @@ fn every_place_an_indicator_can_appear() {
     assert_eq!(hits(&d, "10.0.0.5", "2001:db8:bad:1::9", conn()), ["ioc:test:cidr:2001:db8:bad::/48"]);
     assert!(hits(&d, "10.0.0.5", "198.51.101.1", conn()).is_empty());
     let file = |md5: &str| Body::Files(FileRecord { md5: md5.into(), ..Default::default() });
-    assert_eq!(hits(&d, lan.0, lan.1, file("d41d8cd98f00b204e9800998ecf8427e")), ["ioc:test:hash:d41d8cd98f00b204e9800998ecf8427e"]);
+    assert_eq!(
+        hits(&d, lan.0, lan.1, file("d41d8cd98f00b204e9800998ecf8427e")),
+        ["ioc:test:hash:d41d8cd98f00b204e9800998ecf8427e"]
+    );
     assert!(hits(&d, lan.0, lan.1, file("00000000000000000000000000000000")).is_empty());
 }

@@ -38,7 +38,13 @@ fn fired(d: &SigmaDetector, body: Body) -> Vec<String> {
 }
 
 fn http(f: impl FnOnce(&mut Http)) -> Body {
-    let mut h = Http { method: Some("GET".into()), host: Some("dichvucong.tinh.gov.vn".into()), uri: Some("/".into()), user_agent: Some("Mozilla/5.0".into()), ..Default::default() };
+    let mut h = Http {
+        method: Some("GET".into()),
+        host: Some("dichvucong.tinh.gov.vn".into()),
+        uri: Some("/".into()),
+        user_agent: Some("Mozilla/5.0".into()),
+        ..Default::default()
+    };
     f(&mut h);
     Body::Http(h)
 }
@@ -63,7 +69,10 @@ fn http_basic_in_cleartext() {
 fn web_scanners() {
     let d = detector();
     let ua = |s: &str| http(|h| h.user_agent = Some(s.into()));
-    assert_eq!(fired(&d, ua("sqlmap/1.8.2#stable (https://sqlmap.org)")), ["Web vulnerability scanner against a web application"]);
+    assert_eq!(
+        fired(&d, ua("sqlmap/1.8.2#stable (https://sqlmap.org)")),
+        ["Web vulnerability scanner against a web application"]
+    );
     assert_eq!(fired(&d, ua("Mozilla/5.00 (Nikto/2.5.0) (Evasions:None)")).len(), 1);
     assert!(fired(&d, ua("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0")).is_empty());
 }
@@ -73,7 +82,13 @@ fn injections_and_traversal() {
     let d = detector();
     let uri = |s: &str| http(|h| h.uri = Some(s.into()));
     let title = "SQL injection, cross-site scripting or path traversal in a request";
-    for bad in ["/index.php?id=1%27%20OR%20%271%27=%271", "/tracuu?ma=1%20UNION%20SELECT%20a,b--", "/search?q=%3Cscript%3Ealert(1)%3C/script%3E", "/../../../../etc/passwd", "/download?file=..%2F..%2Fetc%2Fshadow"] {
+    for bad in [
+        "/index.php?id=1%27%20OR%20%271%27=%271",
+        "/tracuu?ma=1%20UNION%20SELECT%20a,b--",
+        "/search?q=%3Cscript%3Ealert(1)%3C/script%3E",
+        "/../../../../etc/passwd",
+        "/download?file=..%2F..%2Fetc%2Fshadow",
+    ] {
         assert_eq!(fired(&d, uri(bad)), [title], "{bad}");
     }
     for good in ["/tracuu?ma=H1234", "/search?q=selection+union", "/static/app.js", "/vanban/chitiet?id=12345"] {

@@ -4,7 +4,11 @@ use canh_console::cmd;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "canh", version, about = "Canh: network security monitoring and security-level compliance for Vietnamese agencies")]
+#[command(
+    name = "canh",
+    version,
+    about = "Canh: network security monitoring and security-level compliance for Vietnamese agencies"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

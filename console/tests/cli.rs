@@ -18,7 +18,15 @@ fn replay_writes_one_log_per_type_and_a_summary() {
     let dir = tempfile::tempdir().unwrap();
     let pcap = generate(dir.path());
     let logs = dir.path().join("logs");
-    let out = canh().arg("replay").arg(&pcap).arg("--out").arg(&logs).arg("--summary-json").arg(dir.path().join("s.json")).output().unwrap();
+    let out = canh()
+        .arg("replay")
+        .arg(&pcap)
+        .arg("--out")
+        .arg(&logs)
+        .arg("--summary-json")
+        .arg(dir.path().join("s.json"))
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     for t in ["conn", "dns", "http", "ssl", "files"] {
@@ -30,7 +38,8 @@ fn replay_writes_one_log_per_type_and_a_summary() {
     for word in ["packets", "flows", "records", "decode errors", "Gbit/s"] {
         assert!(stderr.contains(word), "summary lacks {word}: {stderr}");
     }
-    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("s.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("s.json")).unwrap()).unwrap();
     assert!(summary["records"]["http"].as_u64().unwrap() > 10);
 }
 
@@ -38,11 +47,17 @@ fn replay_writes_one_log_per_type_and_a_summary() {
 fn stdin_in_and_stdout_out() {
     let dir = tempfile::tempdir().unwrap();
     let pcap = generate(dir.path());
-    let out = canh().args(["replay", "-", "--out", "-"]).stdin(Stdio::from(std::fs::File::open(&pcap).unwrap())).output().unwrap();
+    let out = canh()
+        .args(["replay", "-", "--out", "-"])
+        .stdin(Stdio::from(std::fs::File::open(&pcap).unwrap()))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
-    let types: std::collections::BTreeSet<String> =
-        text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["_type"].as_str().unwrap().to_string()).collect();
+    let types: std::collections::BTreeSet<String> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["_type"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(types.into_iter().collect::<Vec<_>>(), ["conn", "dns", "files", "http", "ssl"]);
 }
 
@@ -110,7 +125,11 @@ fn rules_check_prints_file_line_col_and_fails_on_errors() {
     let out = canh().args(["rules", "check"]).arg(&pack).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("test 0.1"));
-    std::fs::write(pack.join("bad.yml"), "title: b\nid: b1\nlogsource:\n  product: zeek\ndetection:\n  sel:\n    uri|nosuchmod: x\n  condition: sel\n").unwrap();
+    std::fs::write(
+        pack.join("bad.yml"),
+        "title: b\nid: b1\nlogsource:\n  product: zeek\ndetection:\n  sel:\n    uri|nosuchmod: x\n  condition: sel\n",
+    )
+    .unwrap();
     std::fs::write(pack.join("iocs.txt"), "vpn-tinh.ddns.net\n300.1.1.1/8\n").unwrap();
     let out = canh().args(["rules", "check"]).arg(&pack).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -133,8 +152,11 @@ fn replay_with_rules_writes_alerts_beside_the_logs() {
     let out = canh().arg("replay").arg(&pcap).arg("--out").arg(&logs).arg("--rules").arg(&pack).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let alerts: Vec<serde_json::Value> =
-        std::fs::read_to_string(logs.join("alerts.json")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let alerts: Vec<serde_json::Value> = std::fs::read_to_string(logs.join("alerts.json"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0]["engine"], "ioc");
     assert_eq!(alerts[0]["rule_id"], "ioc:intel:domain:no-ip.org");

@@ -28,7 +28,10 @@ impl FieldMap {
 
     /// The categories whose rules apply to records of type `record_type`.
     pub fn categories_for<'a>(&'a self, record_type: &'a str) -> impl Iterator<Item = (&'a str, &'a Category)> + 'a {
-        self.category.iter().filter(move |(_, c)| c.records.iter().any(|r| r == record_type)).map(|(n, c)| (n.as_str(), c))
+        self.category
+            .iter()
+            .filter(move |(_, c)| c.records.iter().any(|r| r == record_type))
+            .map(|(n, c)| (n.as_str(), c))
     }
 }
 

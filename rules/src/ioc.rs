@@ -31,7 +31,13 @@ impl IocSet {
         for (n, raw) in text.lines().enumerate() {
             let line = raw.split('#').next().unwrap_or("").trim();
             let value = line.split(',').next().unwrap_or("").trim().trim_matches('"');
-            if value.is_empty() || (n == 0 && matches!(value.to_ascii_lowercase().as_str(), "indicator" | "ioc" | "value" | "domain" | "ip" | "hash")) {
+            if value.is_empty()
+                || (n == 0
+                    && matches!(
+                        value.to_ascii_lowercase().as_str(),
+                        "indicator" | "ioc" | "value" | "domain" | "ip" | "hash"
+                    ))
+            {
                 continue;
             }
             if let Err(why) = self.add(value) {
@@ -66,7 +72,9 @@ fn is_domain(v: &str) -> bool {
     let v = v.trim_end_matches('.');
     v.contains('.')
         && v.len() <= 253
-        && v.split('.').all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        && v.split('.').all(|l| {
+            !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }
 
 #[cfg(test)]

@@ -27,5 +27,7 @@ pub mod ioc;
 pub mod pack;
 pub mod problem;
 pub mod sigma;
+pub mod testing;
+pub mod windows;
 
 pub use problem::{Problem, Severity};

@@ -35,7 +35,9 @@ pub struct Pack {
 
 /// Every file under `dir`, sorted, so that loading order (and so reports) are stable.
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for p in paths {
@@ -48,32 +50,50 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// Loads one pack. A directory without `pack.toml` is read too (a loose rule directory such
-/// as a SigmaHQ checkout), named after itself, with the missing manifest reported.
+/// as a SigmaHQ checkout), named after itself, with the missing manifest reported; a single
+/// rule file is read as a pack of one.
 pub fn load_pack(dir: &Path, opts: &SigmaOptions, problems: &mut Vec<Problem>) -> Pack {
     let manifest_path = dir.join("pack.toml");
-    let fallback = Manifest { name: dir.file_name().map_or("pack".into(), |n| n.to_string_lossy().into_owned()), version: "0".into(), description: String::new() };
-    let manifest = match std::fs::read_to_string(&manifest_path) {
-        Ok(text) => match toml::from_str::<Manifest>(&text) {
-            Ok(m) => m,
-            Err(e) => {
-                let (line, col) = e.span().map_or((1, 1), |s| {
-                    let before = &text[..s.start.min(text.len())];
-                    (before.matches('\n').count() + 1, s.start - before.rfind('\n').map_or(0, |n| n + 1) + 1)
-                });
-                problems.push(Problem::error(&manifest_path, line, col, e.message().to_string()));
+    let fallback = Manifest {
+        name: dir.file_name().map_or("pack".into(), |n| n.to_string_lossy().into_owned()),
+        version: "0".into(),
+        description: String::new(),
+    };
+    let manifest = if dir.is_file() {
+        // A single rule file: no manifest to read.
+        fallback
+    } else {
+        match std::fs::read_to_string(&manifest_path) {
+            Ok(text) => match toml::from_str::<Manifest>(&text) {
+                Ok(m) => m,
+                Err(e) => {
+                    let (line, col) = e.span().map_or((1, 1), |s| {
+                        let before = &text[..s.start.min(text.len())];
+                        (before.matches('\n').count() + 1, s.start - before.rfind('\n').map_or(0, |n| n + 1) + 1)
+                    });
+                    problems.push(Problem::error(&manifest_path, line, col, e.message().to_string()));
+                    fallback
+                }
+            },
+            Err(_) if dir.is_dir() => {
+                problems.push(Problem::error(&manifest_path, 1, 1, "missing pack.toml (name, version, description)"));
                 fallback
             }
-        },
-        Err(_) if dir.is_dir() => {
-            problems.push(Problem::error(&manifest_path, 1, 1, "missing pack.toml (name, version, description)"));
-            fallback
-        }
-        Err(e) => {
-            problems.push(Problem::error(dir, 1, 1, format!("cannot read the pack: {e}")));
-            fallback
+            Err(e) => {
+                problems.push(Problem::error(dir, 1, 1, format!("cannot read the pack: {e}")));
+                fallback
+            }
         }
     };
-    let mut pack = Pack { manifest, dir: dir.to_path_buf(), sigma: Vec::new(), sigma_excluded: 0, sigma_unsupported: 0, yara_files: Vec::new(), iocs: IocSet::default() };
+    let mut pack = Pack {
+        manifest,
+        dir: dir.to_path_buf(),
+        sigma: Vec::new(),
+        sigma_excluded: 0,
+        sigma_unsupported: 0,
+        yara_files: Vec::new(),
+        iocs: IocSet::default(),
+    };
     let mut files = Vec::new();
     if dir.is_file() {
         files.push(dir.to_path_buf());
@@ -84,16 +104,21 @@ pub fn load_pack(dir: &Path, opts: &SigmaOptions, problems: &mut Vec<Problem>) -
         let ext = file.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
         match ext.as_str() {
             "yml" | "yaml" => {
-                let Some(text) = read(&file, problems) else { continue };
+                let Some(text) = read(&file, problems) else {
+                    continue;
+                };
                 let before = problems.len();
                 let loaded = sigma::load_file(&file, &text, opts, problems);
-                pack.sigma_unsupported += problems[before..].iter().filter(|p| p.severity == crate::Severity::Unsupported).count();
+                pack.sigma_unsupported +=
+                    problems[before..].iter().filter(|p| p.severity == crate::Severity::Unsupported).count();
                 pack.sigma.extend(loaded.rules);
                 pack.sigma_excluded += loaded.excluded;
             }
             "yar" | "yara" => pack.yara_files.push(file),
             "csv" | "txt" | "ioc" => {
-                let Some(text) = read(&file, problems) else { continue };
+                let Some(text) = read(&file, problems) else {
+                    continue;
+                };
                 pack.iocs.load(&file, &text, problems);
             }
             _ => {}
@@ -121,7 +146,12 @@ pub fn load_packs(dirs: &[PathBuf], opts: &SigmaOptions) -> (Vec<Pack>, Vec<Prob
         if let Some(first) = seen.insert(&rule.id, &rule.file) {
             let text = std::fs::read_to_string(&rule.file).unwrap_or_default();
             let (line, col) = locate(&text, &rule.id);
-            problems.push(Problem::error(&rule.file, line, col, format!("duplicate rule id {} (also in {})", rule.id, first.display())));
+            problems.push(Problem::error(
+                &rule.file,
+                line,
+                col,
+                format!("duplicate rule id {} (also in {})", rule.id, first.display()),
+            ));
         }
     }
     (packs, problems)
@@ -151,6 +181,12 @@ mod tests {
         let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         // b's manifest has a number for a string; the duplicate id names both files.
         assert!(shown.iter().any(|s| s.contains("b/pack.toml:2:") && s.contains("invalid type")), "{shown:?}");
-        assert!(shown.iter().any(|s| s.contains("b/r.yml:2:5: error: duplicate rule id dup-id (also in") && s.contains("a/sigma/r.yml")), "{shown:?}");
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.contains("b/r.yml:2:5: error: duplicate rule id dup-id (also in")
+                    && s.contains("a/sigma/r.yml")),
+            "{shown:?}"
+        );
     }
 }

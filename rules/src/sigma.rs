@@ -118,7 +118,11 @@ pub fn load_file(path: &Path, text: &str, opts: &SigmaOptions, problems: &mut Ve
                         .and_then(Value::as_sequence)
                         .map(|t| t.iter().filter_map(Value::as_str).map(str::to_string).collect())
                         .unwrap_or_default(),
-                    logsource: Logsource { product: field("product"), category: field("category"), service: field("service") },
+                    logsource: Logsource {
+                        product: field("product"),
+                        category: field("category"),
+                        service: field("service"),
+                    },
                     file: path.to_path_buf(),
                     id,
                     rule,
@@ -175,16 +179,21 @@ type Unsupported = (String, Option<String>);
 /// Rewrites a rule into what sigma-rust evaluates with the meaning the spec gives it.
 fn prepare(doc: &mut Value) -> Result<(), Unsupported> {
     if doc.get("correlation").is_some() {
-        return Err(("correlation rules are evaluated by the analyzer, which does not yet".into(), Some("correlation".into())));
+        return Err((
+            "correlation rules are evaluated by the analyzer, which does not yet".into(),
+            Some("correlation".into()),
+        ));
     }
     let Some(detection) = doc.get_mut("detection").and_then(Value::as_mapping_mut) else {
         return Ok(());
     };
     if let Some(Value::Sequence(conditions)) = detection.get("condition") {
-        let joined = conditions.iter().filter_map(Value::as_str).map(|c| format!("({c})")).collect::<Vec<_>>().join(" or ");
+        let joined =
+            conditions.iter().filter_map(Value::as_str).map(|c| format!("({c})")).collect::<Vec<_>>().join(" or ");
         detection.insert(Value::from("condition"), Value::from(joined));
     }
-    let names: Vec<Value> = detection.keys().filter(|k| !matches!(k.as_str(), Some("condition" | "timeframe"))).cloned().collect();
+    let names: Vec<Value> =
+        detection.keys().filter(|k| !matches!(k.as_str(), Some("condition" | "timeframe"))).cloned().collect();
     for name in names {
         if let Some(selection) = detection.get_mut(&name) {
             rewrite_selection(selection)?;
@@ -237,7 +246,10 @@ fn rewrite_fields(m: &mut Mapping) -> Result<(), Unsupported> {
         let mut parts: Vec<&str> = name.split('|').collect();
         let mods = &parts[1..];
         if mods.contains(&"expand") {
-            return Err(("the expand modifier needs placeholder values, which no pipeline supplies yet".into(), Some(name.to_string())));
+            return Err((
+                "the expand modifier needs placeholder values, which no pipeline supplies yet".into(),
+                Some(name.to_string()),
+            ));
         }
         if !mods.contains(&"re") {
             continue;
@@ -261,6 +273,41 @@ fn rewrite_fields(m: &mut Mapping) -> Result<(), Unsupported> {
         m.insert(new_key, value);
     }
     Ok(())
+}
+
+/// A flat record (field → JSON value) as a sigma-rust event. Integers stay integers (sigma-rust
+/// compares types strictly); a list is read as its items joined with commas, since sigma-rust
+/// never matches a list (LIBRARIES.md §1.2) and joining keeps `contains`, `startswith` and
+/// `endswith` meaningful.
+pub fn event_from_fields(fields: &serde_json::Map<String, serde_json::Value>) -> sigma_rust::Event {
+    let mut event = sigma_rust::Event::new();
+    for (k, v) in fields {
+        insert_json(&mut event, k, v);
+    }
+    event
+}
+
+/// Adds one field to an event, with the conversions of [`event_from_fields`].
+pub fn insert_json(event: &mut sigma_rust::Event, key: &str, v: &serde_json::Value) {
+    use serde_json::Value as J;
+    match v {
+        J::String(s) => event.insert(key, s.as_str()),
+        J::Bool(b) => event.insert(key, *b),
+        J::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => event.insert(key, i),
+            (None, Some(f)) => event.insert(key, f),
+            _ => {}
+        },
+        J::Array(items) => {
+            let joined = items
+                .iter()
+                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                .collect::<Vec<_>>()
+                .join(",");
+            event.insert(key, joined);
+        }
+        J::Null | J::Object(_) => {}
+    }
 }
 
 /// Rules indexed by logsource: a record meets only the rules of its (product, category,
@@ -301,7 +348,8 @@ mod tests {
         (loaded, problems)
     }
 
-    const HEAD: &str = "title: t\nid: 11111111-2222-3333-4444-555555555555\nlogsource:\n  product: zeek\n  service: http\n";
+    const HEAD: &str =
+        "title: t\nid: 11111111-2222-3333-4444-555555555555\nlogsource:\n  product: zeek\n  service: http\n";
 
     #[test]
     fn regex_flags_become_inline() {
@@ -323,7 +371,9 @@ mod tests {
 
     #[test]
     fn condition_lists_are_ored() {
-        let (l, p) = load(&format!("{HEAD}detection:\n  a:\n    method: PUT\n  b:\n    method: DELETE\n  condition:\n    - a\n    - b\n"));
+        let (l, p) = load(&format!(
+            "{HEAD}detection:\n  a:\n    method: PUT\n  b:\n    method: DELETE\n  condition:\n    - a\n    - b\n"
+        ));
         assert!(p.is_empty(), "{p:?}");
         let r = &l.rules[0].rule;
         assert!(r.is_match(&Event::from([("method", "DELETE")])));
@@ -334,8 +384,13 @@ mod tests {
     fn expand_and_correlation_are_reported_unsupported_with_a_place() {
         let (l, p) = load(&format!("{HEAD}detection:\n  sel:\n    host|expand: '%domain%'\n  condition: sel\n"));
         assert!(l.rules.is_empty());
-        assert_eq!(p[0].to_string(), "t.yml:8:5: unsupported: rule 11111111-2222-3333-4444-555555555555: the expand modifier needs placeholder values, which no pipeline supplies yet");
-        let (l, p) = load("title: c\nid: c1\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 1h\n  condition:\n    gte: 10\n");
+        assert_eq!(
+            p[0].to_string(),
+            "t.yml:8:5: unsupported: rule 11111111-2222-3333-4444-555555555555: the expand modifier needs placeholder values, which no pipeline supplies yet"
+        );
+        let (l, p) = load(
+            "title: c\nid: c1\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 1h\n  condition:\n    gte: 10\n",
+        );
         assert!(l.rules.is_empty());
         assert!(p[0].to_string().starts_with("t.yml:3:1: unsupported: rule c1: correlation"), "{}", p[0]);
     }
@@ -357,6 +412,9 @@ mod tests {
         assert!(p.is_empty(), "{p:?}");
         assert_eq!(l.rules.len(), 1);
         assert_eq!(l.excluded, 1);
-        assert_eq!(l.rules[0].logsource, Logsource { product: Some("zeek".into()), category: None, service: Some("dns".into()) });
+        assert_eq!(
+            l.rules[0].logsource,
+            Logsource { product: Some("zeek".into()), category: None, service: Some("dns".into()) }
+        );
     }
 }

@@ -15,7 +15,15 @@ fn icmp_counterpart(proto: u8, icmp_type: u16) -> Option<u16> {
     } else {
         &[(128, 129), (133, 134), (135, 136), (130, 131), (144, 145)]
     };
-    pairs.iter().find_map(|&(a, b)| if a == icmp_type { Some(b) } else if b == icmp_type { Some(a) } else { None })
+    pairs.iter().find_map(|&(a, b)| {
+        if a == icmp_type {
+            Some(b)
+        } else if b == icmp_type {
+            Some(a)
+        } else {
+            None
+        }
+    })
 }
 
 /// Community ID v1 with seed 0. For ICMP, `sport` is the type and `dport` the code.
@@ -58,11 +66,20 @@ mod tests {
     #[test]
     fn spec_vectors() {
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        assert_eq!(community_id(ip("128.232.110.120"), ip("66.35.250.204"), 6, 34855, 80), "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
-        assert_eq!(community_id(ip("66.35.250.204"), ip("128.232.110.120"), 6, 80, 34855), "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+        assert_eq!(
+            community_id(ip("128.232.110.120"), ip("66.35.250.204"), 6, 34855, 80),
+            "1:LQU9qZlK+B5F3KDmev6m5PMibrg="
+        );
+        assert_eq!(
+            community_id(ip("66.35.250.204"), ip("128.232.110.120"), 6, 80, 34855),
+            "1:LQU9qZlK+B5F3KDmev6m5PMibrg="
+        );
         assert_eq!(community_id(ip("192.168.1.52"), ip("8.8.8.8"), 17, 54585, 53), "1:d/FP5EW3wiY1vCndhwleRRKHowQ=");
         assert_eq!(community_id(ip("192.168.0.89"), ip("192.168.0.1"), 1, 8, 0), "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=");
         assert_eq!(community_id(ip("192.168.0.1"), ip("192.168.0.89"), 1, 0, 0), "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=");
-        assert_eq!(community_id(ip("fe80::200:86ff:fe05:80da"), ip("fe80::260:97ff:fe07:69ea"), 58, 135, 0), "1:dGHyGvjMfljg6Bppwm3bg0LO8TY=");
+        assert_eq!(
+            community_id(ip("fe80::200:86ff:fe05:80da"), ip("fe80::260:97ff:fe07:69ea"), 58, 135, 0),
+            "1:dGHyGvjMfljg6Bppwm3bg0LO8TY="
+        );
     }
 }

@@ -144,7 +144,12 @@ impl Decoder {
 
     /// Decodes one frame of the given link type captured at `ts`. `Ok(None)`: the frame
     /// carries nothing analyzed here (ARP, LLC), or is a fragment of an incomplete datagram.
-    pub fn decode<'a>(&'a mut self, linktype: u32, frame: &'a [u8], ts: Micros) -> Result<Option<Decoded<'a>>, DecodeError> {
+    pub fn decode<'a>(
+        &'a mut self,
+        linktype: u32,
+        frame: &'a [u8],
+        ts: Micros,
+    ) -> Result<Option<Decoded<'a>>, DecodeError> {
         let Some((ethertype, l3)) = link_payload(linktype, frame)? else {
             return Ok(None);
         };
@@ -185,7 +190,14 @@ fn walk(ethertype: u16, bytes: &[u8], depth: usize) -> Result<Step<'_>, DecodeEr
 }
 
 /// Continues the walk above the IP layer: a tunnel goes round again, anything else is final.
-fn after_ip(src: IpAddr, dst: IpAddr, proto: u8, ip_len: u32, payload: &[u8], depth: usize) -> Result<Step<'_>, DecodeError> {
+fn after_ip(
+    src: IpAddr,
+    dst: IpAddr,
+    proto: u8,
+    ip_len: u32,
+    payload: &[u8],
+    depth: usize,
+) -> Result<Step<'_>, DecodeError> {
     match inner_of(proto, payload)? {
         Some((ethertype, inner)) => walk(ethertype, inner, depth - 1),
         None => transport(src, dst, proto, ip_len, payload).map(Step::Done),
@@ -278,9 +290,7 @@ fn ipv6(bytes: &[u8], depth: usize) -> Result<Step<'_>, DecodeError> {
 fn link_payload(linktype: u32, frame: &[u8]) -> Result<Option<(u16, &[u8])>, DecodeError> {
     match linktype {
         linktype::ETHERNET => ethernet(frame).map(Some),
-        linktype::RAW | linktype::RAW_OLD | linktype::RAW_OLD2 | linktype::IPV4 | linktype::IPV6 => {
-            Ok(raw_ip(frame))
-        }
+        linktype::RAW | linktype::RAW_OLD | linktype::RAW_OLD2 | linktype::IPV4 | linktype::IPV6 => Ok(raw_ip(frame)),
         linktype::LINUX_SLL => {
             // pnet's views accept frames a little shorter than the header; check the length.
             let rest = frame.get(16..).ok_or(DecodeError::TruncatedLink)?;
@@ -312,8 +322,11 @@ fn link_payload(linktype: u32, frame: &[u8]) -> Result<Option<(u16, &[u8])>, Dec
             if linktype == linktype::C_HDLC {
                 return Ok(Some((u16::from_be_bytes([h[2], h[3]]), &frame[4..])));
             }
-            let (proto, rest) =
-                if h[0] == 0xff && h[1] == 0x03 { (u16::from_be_bytes([h[2], h[3]]), &frame[4..]) } else { (u16::from_be_bytes([h[0], h[1]]), &frame[2..]) };
+            let (proto, rest) = if h[0] == 0xff && h[1] == 0x03 {
+                (u16::from_be_bytes([h[2], h[3]]), &frame[4..])
+            } else {
+                (u16::from_be_bytes([h[0], h[1]]), &frame[2..])
+            };
             Ok(ppp_protocol(proto).map(|t| (t, rest)))
         }
         linktype::IEEE802_11_RADIOTAP => {
@@ -541,7 +554,11 @@ fn gre(b: &[u8]) -> Result<Option<(u16, &[u8])>, DecodeError> {
         if proto != 0x880b || rest.len() < 2 {
             return Ok(None);
         }
-        let (ppp, rest) = if rest.starts_with(&[0xff, 0x03]) { (rest.get(2..4), &rest[rest.len().min(4)..]) } else { (rest.get(..2), &rest[2..]) };
+        let (ppp, rest) = if rest.starts_with(&[0xff, 0x03]) {
+            (rest.get(2..4), &rest[rest.len().min(4)..])
+        } else {
+            (rest.get(..2), &rest[2..])
+        };
         let ppp = ppp.ok_or(DecodeError::TruncatedTunnel)?;
         return Ok(ppp_protocol(u16::from_be_bytes([ppp[0], ppp[1]])).map(|t| (t, rest)));
     }
@@ -594,7 +611,13 @@ fn gre(b: &[u8]) -> Result<Option<(u16, &[u8])>, DecodeError> {
     }
 }
 
-fn transport<'a>(src: IpAddr, dst: IpAddr, proto: u8, ip_len: u32, payload: &'a [u8]) -> Result<Decoded<'a>, DecodeError> {
+fn transport<'a>(
+    src: IpAddr,
+    dst: IpAddr,
+    proto: u8,
+    ip_len: u32,
+    payload: &'a [u8],
+) -> Result<Decoded<'a>, DecodeError> {
     let mut d = Decoded { src, dst, proto, sport: 0, dport: 0, ip_len, tcp: None, payload: &[] };
     match proto {
         PROTO_TCP => {
@@ -666,7 +689,15 @@ mod tests {
         let mut d = Decoder::default();
         for len in 0..24 {
             let frame = vec![0x08u8; len];
-            for lt in [linktype::LINUX_SLL, linktype::LINUX_SLL2, linktype::ETHERNET, linktype::NULL, linktype::PPP, linktype::IEEE802_11_RADIOTAP, linktype::NFLOG] {
+            for lt in [
+                linktype::LINUX_SLL,
+                linktype::LINUX_SLL2,
+                linktype::ETHERNET,
+                linktype::NULL,
+                linktype::PPP,
+                linktype::IEEE802_11_RADIOTAP,
+                linktype::NFLOG,
+            ] {
                 let _ = d.decode(lt, &frame, 0);
             }
         }

@@ -85,7 +85,8 @@ impl Defragmenter {
         if !self.pending.contains_key(&key) && self.pending.len() >= self.limits.max_datagrams {
             self.evict(ts);
         }
-        let entry = self.pending.entry(key).or_insert_with(|| Pending { first_seen: ts, pieces: Vec::new(), total: None });
+        let entry =
+            self.pending.entry(key).or_insert_with(|| Pending { first_seen: ts, pieces: Vec::new(), total: None });
         if entry.pieces.len() >= self.limits.max_fragments {
             self.pending.remove(&key);
             return FragmentOutcome::Dropped;
@@ -149,7 +150,12 @@ mod tests {
     use std::net::Ipv4Addr;
 
     fn key() -> FragmentKey {
-        FragmentKey { src: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), dst: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), id: 7, proto: 6 }
+        FragmentKey {
+            src: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+            dst: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
+            id: 7,
+            proto: 6,
+        }
     }
 
     #[test]

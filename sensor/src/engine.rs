@@ -93,7 +93,11 @@ impl EngineStats {
 
     /// Decode errors by kind, non-zero only.
     pub fn decode_errors_by_kind(&self) -> Vec<(&'static str, u64)> {
-        ALL_DECODE_ERRORS.iter().map(|e| (e.as_str(), self.decode_errors[*e as usize])).filter(|(_, n)| *n > 0).collect()
+        ALL_DECODE_ERRORS
+            .iter()
+            .map(|e| (e.as_str(), self.decode_errors[*e as usize]))
+            .filter(|(_, n)| *n > 0)
+            .collect()
     }
 }
 
@@ -176,7 +180,8 @@ impl Engine {
             }
         };
         let key = FlowKey::of(&decoded);
-        let mut env = FlowEnv { app: &self.cfg.app, stream: &self.cfg.stream, budget: &mut self.budget, out: &mut self.out };
+        let mut env =
+            FlowEnv { app: &self.cfg.app, stream: &self.cfg.stream, budget: &mut self.budget, out: &mut self.out };
         // A new SYN on a connection that already closed is the port being reused: the old
         // connection is logged and a new one begins (as Zeek and Arkime do).
         let reused = self.flows.get(&key).is_some_and(|f| f.reused_by(&decoded));
@@ -225,7 +230,12 @@ impl Engine {
             let end = idle_end.min(active_end);
             if end <= now {
                 let flow = self.flows.remove(&key).expect("flow exists");
-                let mut env = FlowEnv { app: &self.cfg.app, stream: &self.cfg.stream, budget: &mut self.budget, out: &mut self.out };
+                let mut env = FlowEnv {
+                    app: &self.cfg.app,
+                    stream: &self.cfg.stream,
+                    budget: &mut self.budget,
+                    out: &mut self.out,
+                };
                 flow.finish(&mut env);
             } else {
                 self.due.push(Reverse((end, key, id)));
@@ -238,7 +248,8 @@ impl Engine {
         let mut flows: Vec<Box<Flow>> = self.flows.drain().map(|(_, f)| f).collect();
         // Log in start order, which is what a reader of the logs expects.
         flows.sort_by_key(|f| (f.start, f.id));
-        let mut env = FlowEnv { app: &self.cfg.app, stream: &self.cfg.stream, budget: &mut self.budget, out: &mut self.out };
+        let mut env =
+            FlowEnv { app: &self.cfg.app, stream: &self.cfg.stream, budget: &mut self.budget, out: &mut self.out };
         for flow in flows {
             flow.finish(&mut env);
         }
@@ -262,7 +273,11 @@ fn timeout(cfg: &EngineConfig, flow: &Flow) -> Micros {
 }
 
 /// Ends the flow that is due first, to make room.
-fn evict_one(flows: &mut HashMap<FlowKey, Box<Flow>>, due: &mut BinaryHeap<Reverse<(Micros, FlowKey, u64)>>, env: &mut FlowEnv<'_>) {
+fn evict_one(
+    flows: &mut HashMap<FlowKey, Box<Flow>>,
+    due: &mut BinaryHeap<Reverse<(Micros, FlowKey, u64)>>,
+    env: &mut FlowEnv<'_>,
+) {
     while let Some(Reverse((_, key, id))) = due.pop() {
         if flows.get(&key).is_some_and(|f| f.id == id) {
             let flow = flows.remove(&key).expect("flow exists");

@@ -44,7 +44,25 @@ impl FlowKey {
 
 /// Ports that identify a server, for deciding who originated a flow seen mid-stream.
 fn is_service_port(p: u16) -> bool {
-    p < 1024 || matches!(p, 1433 | 1521 | 3306 | 3389 | 5060 | 5353 | 5355 | 5432 | 6379 | 8000 | 8008 | 8080 | 8443 | 8888 | 9200 | 27017)
+    p < 1024
+        || matches!(
+            p,
+            1433 | 1521
+                | 3306
+                | 3389
+                | 5060
+                | 5353
+                | 5355
+                | 5432
+                | 6379
+                | 8000
+                | 8008
+                | 8080
+                | 8443
+                | 8888
+                | 9200
+                | 27017
+        )
 }
 
 /// Zeek's connection history: one letter per event kind and direction, in the order first
@@ -140,7 +158,8 @@ impl Flow {
         if flip {
             history.text.push('^');
         }
-        let (orig, resp) = if flip { ((d.dst, d.dport), (d.src, d.sport)) } else { ((d.src, d.sport), (d.dst, d.dport)) };
+        let (orig, resp) =
+            if flip { ((d.dst, d.dport), (d.src, d.sport)) } else { ((d.src, d.sport), (d.dst, d.dport)) };
         let cid = community_id(d.src, d.dst, d.proto, d.sport, d.dport);
         let mut h = DefaultHasher::new();
         (orig, resp, d.proto, ts).hash(&mut h);
@@ -194,7 +213,8 @@ impl Flow {
     }
 
     fn direction(&self, d: &Decoded<'_>) -> usize {
-        if (d.src, d.sport) == (self.head.orig_h, self.head.orig_p) || self.proto_is_icmp() && d.src == self.head.orig_h {
+        if (d.src, d.sport) == (self.head.orig_h, self.head.orig_p) || self.proto_is_icmp() && d.src == self.head.orig_h
+        {
             ORIG
         } else {
             RESP
@@ -242,14 +262,16 @@ impl Flow {
             let netbios = |p: u16| matches!(p, 137 | 138);
             let (o, r) = (self.head.orig_p, self.head.resp_p);
             // A client's first QUIC Initial is padded to at least 1,200 bytes.
-            let quic = dir == ORIG && payload.len() >= 1200 && proto::quic::long_header(payload).is_some_and(|h| h.initial);
-            self.app = if dns_port(o) || dns_port(r) || (!netbios(o) && !netbios(r) && proto::dns::looks_like_dns(payload)) {
-                App::DnsUdp(DnsState::new("udp"))
-            } else if quic {
-                App::Quic(Box::default())
-            } else {
-                App::Other
-            };
+            let quic =
+                dir == ORIG && payload.len() >= 1200 && proto::quic::long_header(payload).is_some_and(|h| h.initial);
+            self.app =
+                if dns_port(o) || dns_port(r) || (!netbios(o) && !netbios(r) && proto::dns::looks_like_dns(payload)) {
+                    App::DnsUdp(DnsState::new("udp"))
+                } else if quic {
+                    App::Quic(Box::default())
+                } else {
+                    App::Other
+                };
         }
         let mut ctx = Ctx { head: &self.head, ts, cfg: env.app, out: env.out };
         match &mut self.app {
@@ -259,7 +281,14 @@ impl Flow {
         }
     }
 
-    fn tcp_packet(&mut self, dir: usize, tcp: crate::decode::TcpHeader, payload: &[u8], ts: Micros, env: &mut FlowEnv<'_>) {
+    fn tcp_packet(
+        &mut self,
+        dir: usize,
+        tcp: crate::decode::TcpHeader,
+        payload: &[u8],
+        ts: Micros,
+        env: &mut FlowEnv<'_>,
+    ) {
         use tcp_flags::*;
         let f = tcp.flags;
         self.flags[dir] |= f;
@@ -285,7 +314,19 @@ impl Flow {
         reasm[dir].segment(tcp.seq, f & SYN != 0, f & FIN != 0, payload, env.stream, env.budget, &mut deliver);
         if f & ACK != 0 {
             reasm[1 - dir].ack(tcp.ack, env.budget, &mut |chunk| {
-                deliver_chunk(1 - dir, chunk, ts, head, app, first_bytes, stream_heads, delivered, env.app, env.stream, env.out)
+                deliver_chunk(
+                    1 - dir,
+                    chunk,
+                    ts,
+                    head,
+                    app,
+                    first_bytes,
+                    stream_heads,
+                    delivered,
+                    env.app,
+                    env.stream,
+                    env.out,
+                )
             });
         }
         if !payload.is_empty() {
@@ -301,7 +342,19 @@ impl Flow {
         if let Some(reasm) = reasm.as_mut() {
             for dir in [ORIG, RESP] {
                 reasm[dir].close(env.budget, &mut |chunk| {
-                    deliver_chunk(dir, chunk, ts, head, app, first_bytes, stream_heads, delivered, env.app, env.stream, env.out)
+                    deliver_chunk(
+                        dir,
+                        chunk,
+                        ts,
+                        head,
+                        app,
+                        first_bytes,
+                        stream_heads,
+                        delivered,
+                        env.app,
+                        env.stream,
+                        env.out,
+                    )
                 });
             }
         }
@@ -316,11 +369,15 @@ impl Flow {
             App::Undecided | App::Other => {}
         }
         drop(ctx);
-        let service = self.app.service().or_else(|| service_label(&self.first_bytes[ORIG], &self.first_bytes[RESP], self.head.resp_p));
+        let service = self
+            .app
+            .service()
+            .or_else(|| service_label(&self.first_bytes[ORIG], &self.first_bytes[RESP], self.head.resp_p));
         for dir in [ORIG, RESP] {
             if let Some(builder) = self.stream_heads[dir].take() {
                 let fuid = crate::app::fuid(&self.head.uid, "stream", dir as u64);
-                let (record, artifact) = builder.finish(&self.head, fuid, "TCP", service, dir == ORIG, None, env.app.keep_artifacts);
+                let (record, artifact) =
+                    builder.finish(&self.head, fuid, "TCP", service, dir == ORIG, None, env.app.keep_artifacts);
                 let mut head = self.head.clone();
                 head.ts = artifact.head.ts;
                 env.out.records.push(Record { head, body: Body::Files(record) });
@@ -459,7 +516,9 @@ fn deliver_chunk(
             // handshake in clear (hellos, certificates) and not ciphertext.
             let ciphertext = matches!(app, App::Tls(t) if t.encrypted(dir));
             if cfg.stream_head_bytes > 0 && !ciphertext {
-                let builder = stream_heads[dir].get_or_insert_with(|| Box::new(FileBuilder::new(cfg.kept(cfg.stream_head_bytes), ts, &ctx.out.retain)));
+                let builder = stream_heads[dir].get_or_insert_with(|| {
+                    Box::new(FileBuilder::new(cfg.kept(cfg.stream_head_bytes), ts, &ctx.out.retain))
+                });
                 let room = cfg.stream_head_bytes as u64 - builder.seen().min(cfg.stream_head_bytes as u64);
                 if room > 0 {
                     builder.update(&data[..data.len().min(room as usize)], ts);
@@ -481,11 +540,14 @@ fn deliver_chunk(
 
 /// Decides a TCP connection's protocol from the first bytes of either side.
 fn detect(dir: usize, data: &[u8], head: &Head) -> App {
-    if dir == ORIG && (data.starts_with(http2::PREFACE) || (data.len() < http2::PREFACE.len() && http2::PREFACE.starts_with(data))) {
+    if dir == ORIG
+        && (data.starts_with(http2::PREFACE) || (data.len() < http2::PREFACE.len() && http2::PREFACE.starts_with(data)))
+    {
         return App::Http2(Box::default());
     }
     // A capture may begin with the response; the requests that follow are still parsed.
-    if (dir == ORIG && proto::http::looks_like_request(data)) || (dir == RESP && proto::http::looks_like_response(data)) {
+    if (dir == ORIG && proto::http::looks_like_request(data)) || (dir == RESP && proto::http::looks_like_response(data))
+    {
         return App::Http(Box::default());
     }
     if data.len() >= 3 && data[0] == 0x16 && data[1] == 3 && data[2] <= 4 {
@@ -496,4 +558,3 @@ fn detect(dir: usize, data: &[u8], head: &Head) -> App {
     }
     App::Other
 }
-

@@ -41,7 +41,12 @@ pub fn log_index(t: LogType) -> usize {
 
 /// Serializes a batch of output (after the inspector, if any, has read it); writes its
 /// artifacts to `extract_dir` when set.
-pub fn serialize(out: Output, extract_dir: Option<&Path>, inspector: Option<&dyn Inspector>, into: &mut Serialized) -> io::Result<()> {
+pub fn serialize(
+    out: Output,
+    extract_dir: Option<&Path>,
+    inspector: Option<&dyn Inspector>,
+    into: &mut Serialized,
+) -> io::Result<()> {
     if let Some(i) = inspector {
         into.derived_count += i.inspect(&out, &mut into.derived);
     }
@@ -110,7 +115,14 @@ pub struct Writer {
 impl Writer {
     /// Opens the logs; `derived_log` names the inspector's file, when there is one.
     pub fn open(target: &Target, derived_log: Option<&str>) -> io::Result<Self> {
-        let mut w = Self { files: (0..5).map(|_| None).collect(), derived: None, stdout: None, counts: [0; 5], extracted: 0, derived_count: 0 };
+        let mut w = Self {
+            files: (0..5).map(|_| None).collect(),
+            derived: None,
+            stdout: None,
+            counts: [0; 5],
+            extracted: 0,
+            derived_count: 0,
+        };
         match target {
             Target::Dir(dir) => {
                 std::fs::create_dir_all(dir)?;

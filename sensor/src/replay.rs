@@ -95,7 +95,8 @@ pub fn replay(opts: &ReplayOptions, progress: &(dyn Fn(u64) + Sync)) -> Result<S
         std::fs::create_dir_all(dir).map_err(|e| ReplayError::Output(format!("{}: {e}", dir.display())))?;
     }
     let derived_log = opts.inspector.as_ref().map(|i| i.log_name().to_string());
-    let mut writer = Writer::open(&opts.target, derived_log.as_deref()).map_err(|e| ReplayError::Output(e.to_string()))?;
+    let mut writer =
+        Writer::open(&opts.target, derived_log.as_deref()).map_err(|e| ReplayError::Output(e.to_string()))?;
     let started = Instant::now();
     let stats = if opts.workers <= 1 {
         run_inline(&mut reader, opts, &mut writer, progress)?
@@ -138,11 +139,17 @@ impl From<CaptureError> for ReplayError {
 
 fn write_output(out: Output, opts: &ReplayOptions, writer: &mut Writer) -> Result<(), ReplayError> {
     let mut s = Serialized::default();
-    serialize(out, opts.extract_dir.as_deref(), opts.inspector.as_deref(), &mut s).map_err(|e| ReplayError::Output(e.to_string()))?;
+    serialize(out, opts.extract_dir.as_deref(), opts.inspector.as_deref(), &mut s)
+        .map_err(|e| ReplayError::Output(e.to_string()))?;
     writer.write(&s).map_err(|e| ReplayError::Output(e.to_string()))
 }
 
-fn run_inline(reader: &mut MergedReader, opts: &ReplayOptions, writer: &mut Writer, progress: &dyn Fn(u64)) -> Result<EngineStats, ReplayError> {
+fn run_inline(
+    reader: &mut MergedReader,
+    opts: &ReplayOptions,
+    writer: &mut Writer,
+    progress: &dyn Fn(u64),
+) -> Result<EngineStats, ReplayError> {
     let mut engine = Engine::new(opts.engine.clone());
     let mut n = 0u64;
     while let Some(p) = reader.next_packet() {
@@ -170,7 +177,12 @@ struct Batch {
 
 const BATCH_FRAMES: usize = 256;
 
-fn run_workers(reader: &mut MergedReader, opts: &ReplayOptions, writer: &mut Writer, progress: &(dyn Fn(u64) + Sync)) -> Result<EngineStats, ReplayError> {
+fn run_workers(
+    reader: &mut MergedReader,
+    opts: &ReplayOptions,
+    writer: &mut Writer,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<EngineStats, ReplayError> {
     let n = opts.workers;
     let (out_tx, out_rx): (Sender<Serialized>, Receiver<Serialized>) = bounded(4 * n);
     // Emptied batches come back to the reader for reuse, so steady state allocates nothing.
@@ -204,7 +216,8 @@ fn run_workers(reader: &mut MergedReader, opts: &ReplayOptions, writer: &mut Wri
                 }
                 engine.finish();
                 let mut s = Serialized::default();
-                serialize(engine.drain(), extract.as_deref(), inspector.as_deref(), &mut s).map_err(|e| e.to_string())?;
+                serialize(engine.drain(), extract.as_deref(), inspector.as_deref(), &mut s)
+                    .map_err(|e| e.to_string())?;
                 out_tx.send(s).map_err(|e| e.to_string())?;
                 Ok(engine.stats)
             }));

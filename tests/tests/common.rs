@@ -67,7 +67,9 @@ pub fn http_requests(records: &[Record]) -> Vec<String> {
     records
         .iter()
         .filter_map(|r| match &r.body {
-            Body::Http(h) if h.method.is_some() => Some(format!("{} {}", h.host.clone().unwrap_or_default(), h.uri.clone().unwrap_or_default())),
+            Body::Http(h) if h.method.is_some() => {
+                Some(format!("{} {}", h.host.clone().unwrap_or_default(), h.uri.clone().unwrap_or_default()))
+            }
             _ => None,
         })
         .collect()

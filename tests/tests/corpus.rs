@@ -64,7 +64,8 @@ fn wireshark_items_are_found_and_nothing_is_invented() {
             ("tls_sni", common::tls_server_names(&r.records)),
         ];
         for (kind, got) in got_by_kind {
-            let want: BTreeSet<String> = v[kind].as_array().expect("list").iter().map(|x| x.as_str().unwrap().to_string()).collect();
+            let want: BTreeSet<String> =
+                v[kind].as_array().expect("list").iter().map(|x| x.as_str().unwrap().to_string()).collect();
             let got: BTreeSet<String> = got.into_iter().collect();
             listed += want.len();
             for w in &want {
@@ -110,7 +111,8 @@ fn every_corpus_capture_replays_without_panic_or_hang() {
     let mut records = 0;
     let mut unreadable = 0;
     for sub in ["pcaps", "pcaps-arkime", "pcaps-tcpdump"] {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir.join(sub)).expect("corpus dir").map(|e| e.unwrap().path()).collect();
+        let mut entries: Vec<PathBuf> =
+            std::fs::read_dir(dir.join(sub)).expect("corpus dir").map(|e| e.unwrap().path()).collect();
         entries.sort();
         for path in entries.into_iter().filter(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng")) {
             files += 1;
@@ -138,7 +140,8 @@ fn every_corpus_capture_replays_without_panic_or_hang() {
 fn quic_initials_yield_server_names_and_ja4() {
     let Some(dir) = common::corpus() else { return };
     let r = common::replay_file(&dir.join("pcaps/ja4-quic_input.pcap"), Default::default());
-    let ssl: Vec<&canh_sensor::record::Ssl> = r.records.iter().filter_map(|rec| if let Body::Ssl(s) = &rec.body { Some(s) } else { None }).collect();
+    let ssl: Vec<&canh_sensor::record::Ssl> =
+        r.records.iter().filter_map(|rec| if let Body::Ssl(s) = &rec.body { Some(s) } else { None }).collect();
     assert_eq!(ssl.len(), 11);
     // Chrome over QUIC, as in FoxIO's JA4 documentation.
     assert!(ssl.iter().all(|s| s.ja4.as_deref() == Some("q13d0310h3_55b375c5d22e_cd85d2d88918")), "{ssl:?}");
@@ -151,11 +154,22 @@ fn community_id_and_fingerprints_match_arkime() {
     let Some(dir) = common::corpus() else { return };
     let mut compared = (0, 0, 0);
     for name in ["http-simple-get", "curl-enabled-tls13", "dns-udp", "http-basicauth"] {
-        let arkime: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(format!("pcaps-arkime/{name}.test.json"))).expect("arkime json")).expect("json");
+        let arkime: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("pcaps-arkime/{name}.test.json"))).expect("arkime json"),
+        )
+        .expect("json");
         let r = common::replay_file(&dir.join(format!("pcaps-arkime/{name}.pcap")), Default::default());
         let ids: BTreeSet<String> = r.records.iter().map(|rec| rec.head.community_id.to_string()).collect();
-        let ja4s: BTreeSet<String> = r.records.iter().filter_map(|rec| if let Body::Ssl(s) = &rec.body { s.ja4.clone() } else { None }).collect();
-        let ja3s: BTreeSet<String> = r.records.iter().filter_map(|rec| if let Body::Ssl(s) = &rec.body { s.ja3.clone() } else { None }).collect();
+        let ja4s: BTreeSet<String> = r
+            .records
+            .iter()
+            .filter_map(|rec| if let Body::Ssl(s) = &rec.body { s.ja4.clone() } else { None })
+            .collect();
+        let ja3s: BTreeSet<String> = r
+            .records
+            .iter()
+            .filter_map(|rec| if let Body::Ssl(s) = &rec.body { s.ja3.clone() } else { None })
+            .collect();
         for session in arkime["sessions3"].as_array().expect("sessions") {
             let body = &session["body"];
             if let Some(cid) = body["network"]["community_id"].as_str() {
@@ -195,7 +209,9 @@ const ARKIME_SESSION_POLICY: &[(&str, &str)] = &[
 fn connections_match_arkime_sessions() {
     use std::collections::BTreeMap;
     let Some(dir) = common::corpus() else { return };
-    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("pcaps-arkime/expected-summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("pcaps-arkime/expected-summary.json")).unwrap())
+            .unwrap();
     type Key = (u8, String, u16, String, u16);
     let key = |proto: u8, a: (String, u16), b: (String, u16)| -> Key {
         let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
@@ -209,8 +225,16 @@ fn connections_match_arkime_sessions() {
         let mut canh: BTreeMap<Key, (Vec<u64>, String)> = BTreeMap::new();
         for rec in &r.records {
             if let Body::Conn(c) = &rec.body {
-                let proto = match c.proto { "tcp" => 6, "udp" => 17, _ => continue };
-                let k = key(proto, (rec.head.orig_h.to_string(), rec.head.orig_p), (rec.head.resp_h.to_string(), rec.head.resp_p));
+                let proto = match c.proto {
+                    "tcp" => 6,
+                    "udp" => 17,
+                    _ => continue,
+                };
+                let k = key(
+                    proto,
+                    (rec.head.orig_h.to_string(), rec.head.orig_p),
+                    (rec.head.resp_h.to_string(), rec.head.resp_p),
+                );
                 let e = canh.entry(k).or_insert_with(|| (Vec::new(), rec.head.community_id.to_string()));
                 e.0.push(c.orig_pkts + c.resp_pkts);
             }
@@ -222,8 +246,11 @@ fn connections_match_arkime_sessions() {
             if (proto != 6 && proto != 17) || s["protocol"].as_array().is_some_and(|a| a.iter().any(|x| x == "arp")) {
                 continue;
             }
-            let ep = |x: &serde_json::Value| (x["ip"].as_str().unwrap().to_string(), x["port"].as_u64().unwrap() as u16);
-            let e = arkime.entry(key(proto, ep(&s["src"]), ep(&s["dst"]))).or_insert_with(|| (Vec::new(), s["community_id"].as_str().map(String::from)));
+            let ep =
+                |x: &serde_json::Value| (x["ip"].as_str().unwrap().to_string(), x["port"].as_u64().unwrap() as u16);
+            let e = arkime
+                .entry(key(proto, ep(&s["src"]), ep(&s["dst"])))
+                .or_insert_with(|| (Vec::new(), s["community_id"].as_str().map(String::from)));
             e.0.push(s["src"]["packets"].as_u64().unwrap_or(0) + s["dst"]["packets"].as_u64().unwrap_or(0));
         }
         for (k, (mut want, cid)) in arkime {

@@ -53,13 +53,20 @@ fn state_and_history(frames: &[(u64, Vec<u8>)]) -> (String, String) {
 }
 
 fn handshake() -> Vec<(u64, Vec<u8>)> {
-    vec![(0, tcp(true, 100, 0, SYN, b"")), (1, tcp(false, 500, 101, SYN | ACK, b"")), (2, tcp(true, 101, 501, ACK, b""))]
+    vec![
+        (0, tcp(true, 100, 0, SYN, b"")),
+        (1, tcp(false, 500, 101, SYN | ACK, b"")),
+        (2, tcp(true, 101, 501, ACK, b"")),
+    ]
 }
 
 #[test]
 fn conn_states_follow_zeek() {
     assert_eq!(state_and_history(&[(0, tcp(true, 100, 0, SYN, b""))]), ("S0".into(), "S".into()));
-    assert_eq!(state_and_history(&[(0, tcp(true, 100, 0, SYN, b"")), (1, tcp(false, 0, 101, RST | ACK, b""))]), ("REJ".into(), "Sr".into()));
+    assert_eq!(
+        state_and_history(&[(0, tcp(true, 100, 0, SYN, b"")), (1, tcp(false, 0, 101, RST | ACK, b""))]),
+        ("REJ".into(), "Sr".into())
+    );
     let mut f = handshake();
     f.push((3, tcp(true, 101, 501, PA, b"GET / HTTP/1.0\r\n\r\n")));
     f.push((4, tcp(false, 501, 119, PA, b"HTTP/1.0 200 OK\r\n\r\nhi")));
@@ -83,7 +90,8 @@ fn conn_states_follow_zeek() {
 
 #[test]
 fn originator_is_the_syn_sender_even_when_the_syn_ack_comes_first() {
-    let records = run(EngineConfig::default(), &[(0, tcp(false, 500, 101, SYN | ACK, b"")), (1, tcp(true, 101, 501, ACK, b""))]);
+    let records =
+        run(EngineConfig::default(), &[(0, tcp(false, 500, 101, SYN | ACK, b"")), (1, tcp(true, 101, 501, ACK, b""))]);
     let (rec, c) = conns(&records)[0];
     assert_eq!(rec.head.orig_h, std::net::IpAddr::V4(client().ip));
     assert_eq!(rec.head.resp_p, 80);
@@ -92,8 +100,22 @@ fn originator_is_the_syn_sender_even_when_the_syn_ack_comes_first() {
 
 #[test]
 fn udp_idle_timeout_splits_and_counts_both_directions() {
-    let q = udp_frame(&client(), 5000, &server(), 53, 1, b"\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01a\x00\x00\x01\x00\x01");
-    let r = udp_frame(&server(), 53, &client(), 5000, 2, b"\x00\x01\x81\x80\x00\x01\x00\x00\x00\x00\x00\x00\x01a\x00\x00\x01\x00\x01");
+    let q = udp_frame(
+        &client(),
+        5000,
+        &server(),
+        53,
+        1,
+        b"\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01a\x00\x00\x01\x00\x01",
+    );
+    let r = udp_frame(
+        &server(),
+        53,
+        &client(),
+        5000,
+        2,
+        b"\x00\x01\x81\x80\x00\x01\x00\x00\x00\x00\x00\x00\x01a\x00\x00\x01\x00\x01",
+    );
     let records = run(EngineConfig::default(), &[(0, q.clone()), (1000, r), (61_000_000, q)]);
     let c = conns(&records);
     assert_eq!(c.len(), 2);
@@ -158,7 +180,11 @@ fn out_of_order_and_lost_segments() {
     f.push((4, tcp(true, 116, 501, PA, b"\r\nHost: a\r\n\r\n")));
     f.push((5, tcp(true, 110, 501, PA, b"TP/1.1")));
     let records = run(EngineConfig::default(), &f);
-    assert!(records.iter().any(|r| matches!(&r.body, Body::Http(h) if h.uri.as_deref() == Some("/x") && h.host.as_deref() == Some("a"))));
+    assert!(
+        records.iter().any(
+            |r| matches!(&r.body, Body::Http(h) if h.uri.as_deref() == Some("/x") && h.host.as_deref() == Some("a"))
+        )
+    );
     // A segment the server acknowledged but the capture never saw counts as missed bytes.
     let mut f = handshake();
     f.push((3, tcp(true, 101, 501, PA, b"0123456789")));

@@ -45,31 +45,61 @@ fn replay_finds_exactly_what_was_planted() {
     // Cleartext HTTP Basic login: the user is in the http record.
     for (host, uri, user) in &p.basic_logins {
         assert!(
-            http(&r.records).any(|(_, h)| h.host.as_deref() == Some(host) && h.uri.as_deref() == Some(uri) && h.username.as_deref() == Some(user) && h.auth_scheme.as_deref() == Some("Basic")),
+            http(&r.records).any(|(_, h)| h.host.as_deref() == Some(host)
+                && h.uri.as_deref() == Some(uri)
+                && h.username.as_deref() == Some(user)
+                && h.auth_scheme.as_deref() == Some("Basic")),
             "basic login {host}{uri} as {user} not found"
         );
     }
     // Cleartext FTP login: the connection is labelled ftp, and the client's stream head holds it.
     for (server, user) in &p.ftp_logins {
-        let conn = r.records.iter().find(|rec| matches!(&rec.body, Body::Conn(c) if c.service == Some("ftp")) && rec.head.resp_h == std::net::IpAddr::V4(*server)).expect("ftp conn");
-        let head = r.artifacts.iter().find(|a| a.head.uid == conn.head.uid && a.is_orig && a.source == "TCP").expect("ftp stream head");
+        let conn = r
+            .records
+            .iter()
+            .find(|rec| {
+                matches!(&rec.body, Body::Conn(c) if c.service == Some("ftp"))
+                    && rec.head.resp_h == std::net::IpAddr::V4(*server)
+            })
+            .expect("ftp conn");
+        let head = r
+            .artifacts
+            .iter()
+            .find(|a| a.head.uid == conn.head.uid && a.is_orig && a.source == "TCP")
+            .expect("ftp stream head");
         let text = String::from_utf8_lossy(&head.data);
         assert!(text.contains(&format!("USER {user}\r\n")) && text.contains("PASS "), "{text}");
     }
     // Documents marked TỐI MẬT leave as HTTP bodies; the DOCX is recognized and carries the mark.
-    let docx = r.artifacts.iter().find(|a| a.filename.as_deref() == Some("bao-cao-quy-iv.docx")).expect("docx artifact");
-    assert_eq!(docx.mime_type.as_deref(), Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document"));
+    let docx =
+        r.artifacts.iter().find(|a| a.filename.as_deref() == Some("bao-cao-quy-iv.docx")).expect("docx artifact");
+    assert_eq!(
+        docx.mime_type.as_deref(),
+        Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    );
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&docx.data)).expect("a zip");
     let mut xml = String::new();
     zip.by_name("word/document.xml").expect("document part").read_to_string(&mut xml).unwrap();
     assert!(xml.contains("TỐI MẬT"));
-    assert!(r.artifacts.iter().any(|a| a.mime_type.as_deref() == Some("text/plain") && String::from_utf8_lossy(&a.data).contains("Độ mật: TỐI MẬT") && a.head.resp_h.to_string().starts_with("198.")));
+    assert!(r.artifacts.iter().any(|a| a.mime_type.as_deref() == Some("text/plain")
+        && String::from_utf8_lossy(&a.data).contains("Độ mật: TỐI MẬT")
+        && a.head.resp_h.to_string().starts_with("198.")));
     // The CCCD list: a text body of 250 rows of 12-digit numbers, posted to an outside host.
     for (host, uri, rows) in &p.cccd_uploads {
-        let (rec, h) = http(&r.records).find(|(_, h)| h.host.as_deref() == Some(host) && h.uri.as_deref() == Some(uri)).expect("cccd post");
-        let body = r.artifacts.iter().find(|a| a.head.uid == rec.head.uid && a.is_orig && a.source == "HTTP").expect("cccd body");
+        let (rec, h) = http(&r.records)
+            .find(|(_, h)| h.host.as_deref() == Some(host) && h.uri.as_deref() == Some(uri))
+            .expect("cccd post");
+        let body = r
+            .artifacts
+            .iter()
+            .find(|a| a.head.uid == rec.head.uid && a.is_orig && a.source == "HTTP")
+            .expect("cccd body");
         let text = String::from_utf8_lossy(&body.data);
-        let numbers = text.lines().skip(1).filter(|l| l.split(',').nth(1).is_some_and(|n| n.len() == 12 && n.bytes().all(|b| b.is_ascii_digit()))).count();
+        let numbers = text
+            .lines()
+            .skip(1)
+            .filter(|l| l.split(',').nth(1).is_some_and(|n| n.len() == 12 && n.bytes().all(|b| b.is_ascii_digit())))
+            .count();
         assert_eq!(numbers, *rows);
         assert_eq!(h.request_body_len, body.total_bytes);
     }
@@ -92,7 +122,8 @@ fn replay_finds_exactly_what_was_planted() {
 fn connections_are_well_formed() {
     let (_, path) = generated(11, 2_000_000);
     let r = common::replay_file(&path, EngineConfig::default());
-    let conns: Vec<&canh_sensor::record::Conn> = r.records.iter().filter_map(|rec| if let Body::Conn(c) = &rec.body { Some(c) } else { None }).collect();
+    let conns: Vec<&canh_sensor::record::Conn> =
+        r.records.iter().filter_map(|rec| if let Body::Conn(c) = &rec.body { Some(c) } else { None }).collect();
     assert!(conns.len() > 50);
     for c in &conns {
         assert!(matches!(c.conn_state, "SF" | "RSTO"), "{c:?}");
@@ -102,7 +133,8 @@ fn connections_are_well_formed() {
         }
     }
     // Every files record names a connection that has a conn record.
-    let uids: BTreeSet<&str> = r.records.iter().filter(|rec| matches!(rec.body, Body::Conn(_))).map(|rec| &*rec.head.uid).collect();
+    let uids: BTreeSet<&str> =
+        r.records.iter().filter(|rec| matches!(rec.body, Body::Conn(_))).map(|rec| &*rec.head.uid).collect();
     assert!(r.records.iter().filter(|rec| matches!(rec.body, Body::Files(_))).all(|rec| uids.contains(&*rec.head.uid)));
 }
 
@@ -127,7 +159,8 @@ fn several_files_replay_in_time_order() {
     let names = [dir.path().join("a.pcap"), dir.path().join("b.pcap")];
     {
         let mut reader = PcapReader::new(std::fs::File::open(&path).unwrap()).unwrap();
-        let mut writers: Vec<_> = names.iter().map(|n| PcapWriter::new(std::fs::File::create(n).unwrap()).unwrap()).collect();
+        let mut writers: Vec<_> =
+            names.iter().map(|n| PcapWriter::new(std::fs::File::create(n).unwrap()).unwrap()).collect();
         let mut i = 0;
         while let Some(p) = reader.next_packet() {
             writers[i % 2].write_packet(&p.unwrap()).unwrap();
@@ -166,7 +199,8 @@ fn workers_give_the_same_records_as_one_thread() {
             inspector: None,
         };
         canh_sensor::replay::replay(&opts, &|_| {}).expect("replay");
-        let mut lines: Vec<String> = std::fs::read_to_string(dir.path().join("http.ndjson")).unwrap().lines().map(String::from).collect();
+        let mut lines: Vec<String> =
+            std::fs::read_to_string(dir.path().join("http.ndjson")).unwrap().lines().map(String::from).collect();
         lines.extend(std::fs::read_to_string(dir.path().join("conn.ndjson")).unwrap().lines().map(String::from));
         lines.sort();
         lines

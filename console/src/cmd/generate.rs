@@ -26,6 +26,12 @@ pub fn run(args: GenArgs) -> Result<i32> {
     let cfg = GenConfig { seed: args.seed, target_bytes: args.size_mb * 1_000_000, hosts: args.hosts };
     let file = std::fs::File::create(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let report = generate(&cfg, std::io::BufWriter::new(file))?;
-    eprintln!("{}: {} packets, {} bytes; planted: {}", args.out.display(), report.packets, report.bytes, report.incidents.join(", "));
+    eprintln!(
+        "{}: {} packets, {} bytes; planted: {}",
+        args.out.display(),
+        report.packets,
+        report.bytes,
+        report.incidents.join(", ")
+    );
     Ok(0)
 }

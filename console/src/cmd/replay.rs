@@ -117,7 +117,8 @@ pub fn render_alerts(log: &AlertLog, total: u64) -> String {
 /// Runs the replay with a progress bar on a terminal; returns the summary (the caller decides
 /// the exit code from its capture errors).
 pub fn run_replay(opts: &ReplayOptions) -> Result<Summary> {
-    let total: u64 = opts.files.iter().filter(|f| *f != "-").filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    let total: u64 =
+        opts.files.iter().filter(|f| *f != "-").filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
     let bar = if std::io::stderr().is_terminal() && total > 0 {
         let bar = ProgressBar::new(total);
         bar.set_style(
@@ -146,7 +147,8 @@ pub fn run(args: ReplayArgs) -> Result<i32> {
         eprintln!("logs: {}", dir.display());
     }
     if let Some(path) = &args.summary_json {
-        std::fs::write(path, serde_json::to_vec_pretty(&summary.to_json())?).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, serde_json::to_vec_pretty(&summary.to_json())?)
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     for e in &summary.capture_errors {
         eprintln!("error: {e}");

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
+use canh_rules::Severity;
 use canh_rules::pack::load_packs;
 use canh_rules::sigma::SigmaOptions;
-use canh_rules::Severity;
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Args)]
@@ -22,6 +22,18 @@ enum RulesCommand {
     Check(PackArgs),
     /// Show packs and their rule counts.
     List(PackArgs),
+    /// Run the rules of a pack (or one rule file) on JSON events; print each event's matching
+    /// rule ids as a JSON line.
+    Test(TestArgs),
+}
+
+#[derive(Debug, Args)]
+struct TestArgs {
+    /// A pack directory or a rule file.
+    rules: PathBuf,
+    /// JSON files: one event, an array of events, or events one after another.
+    #[arg(required = true)]
+    events: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -38,6 +50,7 @@ pub fn run(args: RulesArgs) -> Result<i32> {
     let (check, pa) = match args.command {
         RulesCommand::Check(p) => (true, p),
         RulesCommand::List(p) => (false, p),
+        RulesCommand::Test(t) => return test(t),
     };
     let opts = SigmaOptions { exclude_status: pa.exclude_status };
     let (packs, problems) = load_packs(&pa.paths, &opts);
@@ -66,4 +79,38 @@ pub fn run(args: RulesArgs) -> Result<i32> {
         eprintln!("{errors} errors, {unsupported} unsupported");
     }
     Ok(if check && errors > 0 { 1 } else { 0 })
+}
+
+fn test(args: TestArgs) -> Result<i32> {
+    // Nothing is excluded by status: a rule under test runs whatever its status.
+    let opts = SigmaOptions { exclude_status: Vec::new() };
+    let (packs, problems) = load_packs(std::slice::from_ref(&args.rules), &opts);
+    for p in problems.iter().filter(|p| !p.message.starts_with("missing pack.toml")) {
+        eprintln!("{p}");
+    }
+    let rules: Vec<_> = packs.into_iter().flat_map(|p| p.sigma).collect();
+    let mut failed = false;
+    for file in &args.events {
+        let text = match std::fs::read_to_string(file) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("{}: cannot read: {e}", file.display());
+                failed = true;
+                continue;
+            }
+        };
+        let events = match canh_rules::testing::read_events(&text) {
+            Ok(v) => v,
+            Err((line, col, msg)) => {
+                eprintln!("{}:{line}:{col}: {msg}", file.display());
+                failed = true;
+                continue;
+            }
+        };
+        for (index, event) in events.iter().enumerate() {
+            let matches = canh_rules::testing::matching_rules(&rules, event);
+            println!("{}", serde_json::json!({"file": file.display().to_string(), "event": index, "matches": matches}));
+        }
+    }
+    Ok(if failed { 1 } else { 0 })
 }

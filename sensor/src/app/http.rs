@@ -102,7 +102,10 @@ impl BodyReader {
                 let sink = Sink { file, ts, left: cap };
                 let started = if enc.contains("gzip") {
                     Content::Gzip(GzDecoder::new(sink))
-                } else if data.first().is_some_and(|b| b & 0x0f == 8) && data.len() >= 2 && (u16::from(data[0]) << 8 | u16::from(data[1])) % 31 == 0 {
+                } else if data.first().is_some_and(|b| b & 0x0f == 8)
+                    && data.len() >= 2
+                    && (u16::from(data[0]) << 8 | u16::from(data[1])) % 31 == 0
+                {
                     Content::Zlib(ZlibDecoder::new(sink))
                 } else {
                     Content::Deflate(DeflateDecoder::new(sink))
@@ -195,7 +198,13 @@ pub struct HttpConn {
 
 impl Default for HttpConn {
     fn default() -> Self {
-        Self { phase: [Phase::Head, Phase::Head], bufs: [Vec::new(), Vec::new()], txs: VecDeque::new(), next_depth: 1, parse_errors: 0 }
+        Self {
+            phase: [Phase::Head, Phase::Head],
+            bufs: [Vec::new(), Vec::new()],
+            txs: VecDeque::new(),
+            next_depth: 1,
+            parse_errors: 0,
+        }
     }
 }
 
@@ -295,7 +304,13 @@ impl HttpConn {
         let mut tx = Tx { depth, ts: ctx.ts, ..Default::default() };
         tx.req_done = framing == Framing::None;
         if !tx.req_done {
-            let reader = BodyReader::new(framing, head.common.content_encoding.as_deref(), head.common.filename.clone(), depth, ctx);
+            let reader = BodyReader::new(
+                framing,
+                head.common.content_encoding.as_deref(),
+                head.common.filename.clone(),
+                depth,
+                ctx,
+            );
             self.phase[ORIG] = Phase::Body(Box::new(reader));
         }
         tx.req = Some(head);
@@ -325,7 +340,13 @@ impl HttpConn {
         if framing == Framing::None {
             tx.resp_done = true;
         } else {
-            let reader = BodyReader::new(framing, head.common.content_encoding.as_deref(), head.common.filename.clone(), depth, ctx);
+            let reader = BodyReader::new(
+                framing,
+                head.common.content_encoding.as_deref(),
+                head.common.filename.clone(),
+                depth,
+                ctx,
+            );
             self.phase[RESP] = Phase::Body(Box::new(reader));
         }
         tx.resp = Some(head);
@@ -343,7 +364,8 @@ impl HttpConn {
         let file = reader.finish();
         let is_orig = dir == ORIG;
         let fuid = ctx.fuid(if is_orig { "http-req" } else { "http-resp" }, u64::from(depth));
-        let (record, artifact) = file.finish(ctx.head, fuid.clone(), "HTTP", Some("http"), is_orig, filename, ctx.cfg.keep_artifacts);
+        let (record, artifact) =
+            file.finish(ctx.head, fuid.clone(), "HTTP", Some("http"), is_orig, filename, ctx.cfg.keep_artifacts);
         let ts = artifact.head.ts;
         if let Some(tx) = self.txs.iter_mut().find(|t| t.depth == depth) {
             let mime = record.mime_type.clone();
@@ -481,7 +503,10 @@ mod tests {
         );
         let recs = http_records(&out);
         assert_eq!(recs.len(), 2);
-        assert_eq!((recs[0].uri.as_deref(), recs[0].status_code, recs[0].response_body_len), (Some("/a"), Some(200), 3));
+        assert_eq!(
+            (recs[0].uri.as_deref(), recs[0].status_code, recs[0].response_body_len),
+            (Some("/a"), Some(200), 3)
+        );
         assert_eq!((recs[1].uri.as_deref(), recs[1].status_code, recs[1].trans_depth), (Some("/b"), Some(404), 2));
     }
 
@@ -517,7 +542,9 @@ mod tests {
                 e.write_all(body).unwrap();
                 e.finish().unwrap()
             };
-            let mut resp = format!("HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nContent-Length: {}\r\n\r\n", encoded.len()).into_bytes();
+            let mut resp =
+                format!("HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nContent-Length: {}\r\n\r\n", encoded.len())
+                    .into_bytes();
             resp.extend_from_slice(&encoded);
             let out = run(&[b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"], &[&resp]);
             assert_eq!(out.artifacts[0].data, body, "zlib={zlib}");

@@ -31,7 +31,13 @@ pub struct Http2Conn {
 
 impl Default for Http2Conn {
     fn default() -> Self {
-        Self { bufs: Default::default(), preface_seen: false, dead: [false; 2], bodies: HashMap::new(), dns: DnsState::new("tcp") }
+        Self {
+            bufs: Default::default(),
+            preface_seen: false,
+            dead: [false; 2],
+            bodies: HashMap::new(),
+            dns: DnsState::new("tcp"),
+        }
     }
 }
 
@@ -163,7 +169,8 @@ mod tests {
         conn.data(1, &server, &mut ctx);
         conn.finish(&mut ctx);
         assert!(conn.bodies.is_empty());
-        let dns: Vec<_> = out.records.iter().filter_map(|r| if let Body::Dns(d) = &r.body { Some(d) } else { None }).collect();
+        let dns: Vec<_> =
+            out.records.iter().filter_map(|r| if let Body::Dns(d) = &r.body { Some(d) } else { None }).collect();
         assert_eq!(dns.len(), 1);
         assert_eq!(dns[0].query.as_deref(), Some("example.com"));
         assert_eq!(dns[0].answers, ["93.184.216.34"]);

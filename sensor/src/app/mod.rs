@@ -30,7 +30,13 @@ pub struct AppConfig {
 
 impl Default for AppConfig {
     fn default() -> Self {
-        Self { stream_head_bytes: 64 * 1024, artifact_bytes: 16 << 20, keep_artifacts: false, max_decoded_body: 64 << 20, artifact_memcap: 256 << 20 }
+        Self {
+            stream_head_bytes: 64 * 1024,
+            artifact_bytes: 16 << 20,
+            keep_artifacts: false,
+            max_decoded_body: 64 << 20,
+            artifact_memcap: 256 << 20,
+        }
     }
 }
 
@@ -58,7 +64,11 @@ impl Output {
 
     /// Takes the records and artifacts, leaving the budget in place.
     pub fn take(&mut self) -> Output {
-        Output { records: std::mem::take(&mut self.records), artifacts: std::mem::take(&mut self.artifacts), retain: self.retain.clone() }
+        Output {
+            records: std::mem::take(&mut self.records),
+            artifacts: std::mem::take(&mut self.artifacts),
+            retain: self.retain.clone(),
+        }
     }
 }
 

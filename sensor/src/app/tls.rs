@@ -139,7 +139,13 @@ impl TlsConn {
 }
 
 /// The `ssl` record of a handshake, over TLS (`transport` 't') or QUIC ('q').
-pub fn ssl_record(client: Option<&ClientHello>, server: Option<&(ServerHello, u16)>, certs: &[tls::Certificate], established: bool, transport: char) -> Ssl {
+pub fn ssl_record(
+    client: Option<&ClientHello>,
+    server: Option<&(ServerHello, u16)>,
+    certs: &[tls::Certificate],
+    established: bool,
+    transport: char,
+) -> Ssl {
     let mut rec = Ssl { established, ..Default::default() };
     if let Some(ch) = client {
         rec.server_name = ch.server_name.clone();

@@ -80,7 +80,8 @@ impl CaptureReader {
         let input: Box<dyn Read + Send> = if name == "-" {
             Box::new(std::io::stdin())
         } else {
-            let file = File::open(name).map_err(|e| CaptureError::Open { file: name.to_string(), reason: e.to_string() })?;
+            let file =
+                File::open(name).map_err(|e| CaptureError::Open { file: name.to_string(), reason: e.to_string() })?;
             Box::new(file)
         };
         Self::from_reader(name, input)
@@ -269,7 +270,8 @@ mod tests {
         for nanos in [false, true] {
             for be in [false, true] {
                 let frac = if nanos { 123_456_789 } else { 123_456 };
-                let (pkts, err) = all(reader(legacy(nanos, be, &[(1_700_000_000, frac, b"abc"), (1_700_000_001, 0, b"de")])));
+                let (pkts, err) =
+                    all(reader(legacy(nanos, be, &[(1_700_000_000, frac, b"abc"), (1_700_000_001, 0, b"de")])));
                 assert_eq!(err, None);
                 assert_eq!(pkts.len(), 2, "nanos={nanos} be={be}");
                 assert_eq!(pkts[0].ts, 1_700_000_000_123_456, "nanos={nanos} be={be}");
@@ -335,10 +337,16 @@ mod tests {
         let (pkts, err) = all(reader(pcapng()));
         assert_eq!(err, None);
         assert_eq!(pkts.len(), 3);
-        assert_eq!((pkts[0].linktype, pkts[0].ts, pkts[0].data.as_slice()), (1, 1_700_000_000_000_001, b"eth".as_slice()));
+        assert_eq!(
+            (pkts[0].linktype, pkts[0].ts, pkts[0].data.as_slice()),
+            (1, 1_700_000_000_000_001, b"eth".as_slice())
+        );
         assert_eq!((pkts[1].linktype, pkts[1].ts), (101, 1_700_000_000_000_002));
         // A simple packet block belongs to interface 0 and has no time of its own.
-        assert_eq!((pkts[2].linktype, pkts[2].ts, pkts[2].data.as_slice()), (1, 1_700_000_000_000_002, b"spb!".as_slice()));
+        assert_eq!(
+            (pkts[2].linktype, pkts[2].ts, pkts[2].data.as_slice()),
+            (1, 1_700_000_000_000_002, b"spb!".as_slice())
+        );
     }
 
     #[test]
@@ -354,7 +362,11 @@ mod tests {
 
     #[test]
     fn not_a_capture_is_refused() {
-        let e = CaptureReader::from_reader("notes.txt", Box::new(std::io::Cursor::new(b"hello, this is text\n".repeat(10)))).err();
+        let e = CaptureReader::from_reader(
+            "notes.txt",
+            Box::new(std::io::Cursor::new(b"hello, this is text\n".repeat(10))),
+        )
+        .err();
         assert_eq!(e, Some(CaptureError::NotACapture { file: "notes.txt".into() }));
         let e = CaptureReader::from_reader("empty.pcap", Box::new(std::io::Cursor::new(Vec::new()))).err();
         assert_eq!(e, Some(CaptureError::NotACapture { file: "empty.pcap".into() }));
@@ -366,6 +378,9 @@ mod tests {
         f.extend(epb(7, 0, b"x"));
         let (pkts, err) = all(reader(f));
         assert_eq!(pkts.len(), 3);
-        assert!(matches!(err, Some(CaptureError::Corrupt { ref reason, .. }) if reason.contains("interface 7")), "{err:?}");
+        assert!(
+            matches!(err, Some(CaptureError::Corrupt { ref reason, .. }) if reason.contains("interface 7")),
+            "{err:?}"
+        );
     }
 }

@@ -163,7 +163,9 @@ fn parse_request_lenient(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, Htt
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let len = match httparse::parse_headers(&buf[line_end + 1..], &mut headers) {
         Ok(httparse::Status::Complete((n, _))) => line_end + 1 + n,
-        Ok(httparse::Status::Partial) => return if buf.len() > MAX_HEAD { Err(HttpError::HeadTooLong) } else { Ok(None) },
+        Ok(httparse::Status::Partial) => {
+            return if buf.len() > MAX_HEAD { Err(HttpError::HeadTooLong) } else { Ok(None) };
+        }
         Err(_) => return Err(HttpError::BadHead),
     };
     let head = RequestHead {
@@ -335,8 +337,20 @@ impl Chunked {
 /// True when the bytes start like an HTTP request line (method, space).
 pub fn looks_like_request(b: &[u8]) -> bool {
     const METHODS: [&[u8]; 14] = [
-        b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"CONNECT ", b"PATCH ", b"TRACE ",
-        b"PROPFIND ", b"PROPPATCH ", b"MKCOL ", b"COPY ", b"MOVE ",
+        b"GET ",
+        b"POST ",
+        b"HEAD ",
+        b"PUT ",
+        b"DELETE ",
+        b"OPTIONS ",
+        b"CONNECT ",
+        b"PATCH ",
+        b"TRACE ",
+        b"PROPFIND ",
+        b"PROPPATCH ",
+        b"MKCOL ",
+        b"COPY ",
+        b"MOVE ",
     ];
     METHODS.iter().any(|m| b.starts_with(m) || (b.len() < m.len() && m.starts_with(b) && !b.is_empty()))
 }
@@ -406,7 +420,10 @@ Content-Disposition: attachment; filename=\"cccd.csv\"\r\n\r\nhello";
 
     #[test]
     fn disposition_forms() {
-        assert_eq!(disposition_filename("attachment; filename*=UTF-8''b%C3%A1o%20c%C3%A1o.docx").as_deref(), Some("báo cáo.docx"));
+        assert_eq!(
+            disposition_filename("attachment; filename*=UTF-8''b%C3%A1o%20c%C3%A1o.docx").as_deref(),
+            Some("báo cáo.docx")
+        );
         assert_eq!(disposition_filename("inline; filename=a.txt; size=3").as_deref(), Some("a.txt"));
         assert_eq!(disposition_filename("inline"), None);
     }

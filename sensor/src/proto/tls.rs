@@ -242,7 +242,11 @@ impl ClientHello {
             _ => "00".to_string(),
         };
         let hash12 = |s: &str| {
-            if s.is_empty() { "000000000000".to_string() } else { hex::encode(Sha256::digest(s.as_bytes()))[..12].to_string() }
+            if s.is_empty() {
+                "000000000000".to_string()
+            } else {
+                hex::encode(Sha256::digest(s.as_bytes()))[..12].to_string()
+            }
         };
         let mut sorted_ciphers = ciphers.clone();
         sorted_ciphers.sort_unstable();

@@ -81,8 +81,14 @@ fn ext(out: &mut Vec<u8>, id: u16, body: &[u8]) {
 pub fn client_hello(rng: &mut ChaCha8Rng, sni: &str, profile: usize) -> Vec<u8> {
     let grease = 0x0a0a + 0x1010 * rng.random_range(0..15u16);
     let ciphers: &[u16] = match profile % 3 {
-        0 => &[0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035],
-        1 => &[0x1301, 0x1303, 0x1302, 0xc02b, 0xc02f, 0xcca9, 0xcca8, 0xc02c, 0xc030, 0xc00a, 0xc009, 0xc013, 0xc014, 0x0033, 0x0039, 0x002f, 0x0035],
+        0 => &[
+            0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d,
+            0x002f, 0x0035,
+        ],
+        1 => &[
+            0x1301, 0x1303, 0x1302, 0xc02b, 0xc02f, 0xcca9, 0xcca8, 0xc02c, 0xc030, 0xc00a, 0xc009, 0xc013, 0xc014,
+            0x0033, 0x0039, 0x002f, 0x0035,
+        ],
         _ => &[0xc02f, 0xc030, 0xc02b, 0xc02c, 0x009e, 0x009f, 0xc027, 0xc028, 0x003c, 0x003d, 0x002f, 0x0035],
     };
     let mut body = vec![3, 3];
@@ -214,7 +220,10 @@ pub fn prose(rng: &mut ChaCha8Rng, n: usize) -> String {
 }
 
 pub fn html_page(rng: &mut ChaCha8Rng, title: &str, n: usize) -> String {
-    format!("<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body><main><p>{}</p></main></body></html>\n", prose(rng, n))
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body><main><p>{}</p></main></body></html>\n",
+        prose(rng, n)
+    )
 }
 
 pub fn gzip(data: &[u8]) -> Vec<u8> {
@@ -263,10 +272,26 @@ pub fn docx(paragraphs: &[&str]) -> Vec<u8> {
 }
 
 /// Province codes of CCCD numbers (Circular 07/2016/TT-BCA, appendix): the first three digits.
-pub const PROVINCE_CODES: &[&str] = &["001", "002", "004", "008", "010", "011", "012", "014", "015", "017", "019", "020", "022", "024", "025", "026", "027", "030", "031", "033", "034", "035", "036", "037", "038", "040", "042", "044", "045", "046", "048", "049", "051", "052", "054", "056", "058", "060", "062", "064", "066", "067", "068", "070", "072", "074", "075", "077", "079", "080", "082", "083", "084", "086", "087", "089", "091", "092", "093", "094", "095", "096"];
+pub const PROVINCE_CODES: &[&str] = &[
+    "001", "002", "004", "008", "010", "011", "012", "014", "015", "017", "019", "020", "022", "024", "025", "026",
+    "027", "030", "031", "033", "034", "035", "036", "037", "038", "040", "042", "044", "045", "046", "048", "049",
+    "051", "052", "054", "056", "058", "060", "062", "064", "066", "067", "068", "070", "072", "074", "075", "077",
+    "079", "080", "082", "083", "084", "086", "087", "089", "091", "092", "093", "094", "095", "096",
+];
 
 const SURNAMES: &[&str] = &["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ"];
-const GIVEN: &[&str] = &["Văn An", "Thị Bình", "Minh Châu", "Quốc Dũng", "Thu Hà", "Đức Huy", "Thanh Lan", "Hữu Nam", "Ngọc Oanh", "Xuân Phúc"];
+const GIVEN: &[&str] = &[
+    "Văn An",
+    "Thị Bình",
+    "Minh Châu",
+    "Quốc Dũng",
+    "Thu Hà",
+    "Đức Huy",
+    "Thanh Lan",
+    "Hữu Nam",
+    "Ngọc Oanh",
+    "Xuân Phúc",
+];
 
 /// A CSV of citizens with CCCD (citizen identity) numbers and phone numbers.
 pub fn cccd_csv(rng: &mut ChaCha8Rng, rows: usize) -> String {

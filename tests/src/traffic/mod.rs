@@ -25,8 +25,11 @@ use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use content::{
+    DnsAnswer, app_data, chunked, client_finish, client_hello, dns_message, gzip, html_page, prose, random_bytes,
+    server_flight,
+};
 pub use content::{PROVINCE_CODES, cccd_csv, docx};
-use content::{DnsAnswer, app_data, chunked, client_finish, client_hello, dns_message, gzip, html_page, prose, random_bytes, server_flight};
 use packets::{Frames, Host, Micros, TcpSession, udp_frame};
 
 #[derive(Debug, Clone)]
@@ -88,8 +91,16 @@ const PORTAL: (&str, Ipv4Addr) = ("dichvucong.tinh.gov.vn", Ipv4Addr::new(10, 10
 const FTP_SERVER: Ipv4Addr = Ipv4Addr::new(10, 10, 1, 30);
 
 const PUBLIC_TLS: &[&str] = &[
-    "dichvucong.gov.vn", "www.google.com", "zalo.me", "login.microsoftonline.com", "vnexpress.net", "mail.google.com",
-    "baochinhphu.vn", "thuvienphapluat.vn", "chinhphu.vn", "fonts.gstatic.com",
+    "dichvucong.gov.vn",
+    "www.google.com",
+    "zalo.me",
+    "login.microsoftonline.com",
+    "vnexpress.net",
+    "mail.google.com",
+    "baochinhphu.vn",
+    "thuvienphapluat.vn",
+    "chinhphu.vn",
+    "fonts.gstatic.com",
 ];
 const PUBLIC_HTTP: &[&str] = &["update.bkav.com.vn", "download.windowsupdate.com", "ocsp.digicert.com", "tailieu.vn"];
 
@@ -165,7 +176,8 @@ impl<W: Write> Gen<W> {
     }
 
     fn resolve(&mut self, client: Host, name: &str, addr: Ipv4Addr, t: Micros) -> Micros {
-        let cname = (self.rng.random_range(0..4) == 0 && !name.ends_with("tinh.gov.vn")).then(|| format!("edge.{name}.cdn.vn"));
+        let cname =
+            (self.rng.random_range(0..4) == 0 && !name.ends_with("tinh.gov.vn")).then(|| format!("edge.{name}.cdn.vn"));
         self.dns(client, name, 1, DnsAnswer { cname, addrs: vec![addr], rcode: 0 }, t)
     }
 
@@ -188,8 +200,14 @@ impl<W: Write> Gen<W> {
 
     fn request(&mut self, method: &str, host: &str, uri: &str, extra: &str, body: &[u8]) -> Vec<u8> {
         self.record_request(host, uri);
-        let ua = ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36", "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0", "CocCoc/1.0 (Windows NT 10.0)"][self.rng.random_range(0..3)];
-        let mut r = format!("{method} {uri} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {ua}\r\nAccept: */*\r\nAccept-Encoding: gzip, deflate\r\n{extra}");
+        let ua = [
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
+            "CocCoc/1.0 (Windows NT 10.0)",
+        ][self.rng.random_range(0..3)];
+        let mut r = format!(
+            "{method} {uri} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {ua}\r\nAccept: */*\r\nAccept-Encoding: gzip, deflate\r\n{extra}"
+        );
         if !body.is_empty() || method == "POST" {
             r.push_str(&format!("Content-Length: {}\r\n", body.len()));
         }
@@ -230,13 +248,29 @@ impl<W: Write> Gen<W> {
         let mut exchanges = Vec::new();
         for i in 0..n {
             let (uri, ctype, body) = match self.rng.random_range(0..5) {
-                0 => (format!("/static/app.{}.js", self.rng.random_range(100..999)), "application/javascript", prose(&mut self.rng, 3000).into_bytes()),
-                1 => (format!("/vanban/chitiet?id={}", self.rng.random_range(10_000..99_999)), "text/html; charset=utf-8", html_page(&mut self.rng, "Chi tiết văn bản", 8000).into_bytes()),
-                2 => (format!("/hoso/tracuu?ma=H{}", self.rng.random_range(1000..9999)), "application/json", format!("{{\"trang_thai\":\"dang_xu_ly\",\"ma\":{}}}", i).into_bytes()),
+                0 => (
+                    format!("/static/app.{}.js", self.rng.random_range(100..999)),
+                    "application/javascript",
+                    prose(&mut self.rng, 3000).into_bytes(),
+                ),
+                1 => (
+                    format!("/vanban/chitiet?id={}", self.rng.random_range(10_000..99_999)),
+                    "text/html; charset=utf-8",
+                    html_page(&mut self.rng, "Chi tiết văn bản", 8000).into_bytes(),
+                ),
+                2 => (
+                    format!("/hoso/tracuu?ma=H{}", self.rng.random_range(1000..9999)),
+                    "application/json",
+                    format!("{{\"trang_thai\":\"dang_xu_ly\",\"ma\":{}}}", i).into_bytes(),
+                ),
                 3 => ("/favicon.ico".to_string(), "image/x-icon", random_bytes(&mut self.rng, 1150)),
                 _ => {
                     let size = self.rng.random_range(2000..40_000);
-                    ("/".to_string(), "text/html; charset=utf-8", html_page(&mut self.rng, "Trang chủ", size).into_bytes())
+                    (
+                        "/".to_string(),
+                        "text/html; charset=utf-8",
+                        html_page(&mut self.rng, "Trang chủ", size).into_bytes(),
+                    )
                 }
             };
             let req = self.request("GET", name, &uri, "Connection: keep-alive\r\n", &[]);
@@ -351,7 +385,12 @@ impl<W: Write> Gen<W> {
         let addr = public_addr(name);
         let t = self.start_time();
         let t = self.resolve(client, name, addr, t);
-        let doc = docx(&["ỦY BAN NHÂN DÂN TỈNH", "TỐI MẬT", "BÁO CÁO Tình hình an ninh mạng quý IV", &prose(&mut self.rng, 600)]);
+        let doc = docx(&[
+            "ỦY BAN NHÂN DÂN TỈNH",
+            "TỐI MẬT",
+            "BÁO CÁO Tình hình an ninh mạng quý IV",
+            &prose(&mut self.rng, 600),
+        ]);
         let filename = "bao-cao-quy-iv.docx";
         let req = self.request(
             "POST",
@@ -372,8 +411,10 @@ impl<W: Write> Gen<W> {
         let addr = public_addr(name);
         let t = self.start_time();
         let t = self.resolve(client, name, addr, t);
-        let text = format!("UBND TỈNH\nĐộ mật: TỐI MẬT\nKế hoạch bảo đảm an toàn thông tin\n{}", prose(&mut self.rng, 1500));
-        let req = self.request("POST", name, "/api/paste", "Content-Type: text/plain; charset=utf-8\r\n", text.as_bytes());
+        let text =
+            format!("UBND TỈNH\nĐộ mật: TỐI MẬT\nKế hoạch bảo đảm an toàn thông tin\n{}", prose(&mut self.rng, 1500));
+        let req =
+            self.request("POST", name, "/api/paste", "Content-Type: text/plain; charset=utf-8\r\n", text.as_bytes());
         let resp = self.response("200 OK", "application/json", br#"{"id":"x81k"}"#);
         self.http(client, Host::new(addr), 80, &[(req, resp)], t);
         self.report.planted.secret_documents.push((name.into(), "/api/paste".into(), String::new()));
@@ -388,7 +429,13 @@ impl<W: Write> Gen<W> {
         let t = self.resolve(client, name, addr, t);
         let rows = 250;
         let csv = cccd_csv(&mut self.rng, rows);
-        let req = self.request("POST", name, "/import", "Content-Type: text/csv\r\nContent-Disposition: attachment; filename=\"danh-sach-cong-dan.csv\"\r\n", csv.as_bytes());
+        let req = self.request(
+            "POST",
+            name,
+            "/import",
+            "Content-Type: text/csv\r\nContent-Disposition: attachment; filename=\"danh-sach-cong-dan.csv\"\r\n",
+            csv.as_bytes(),
+        );
         let resp = self.response("200 OK", "text/plain", b"imported");
         self.http(client, Host::new(addr), 80, &[(req, resp)], t);
         self.report.planted.cccd_uploads.push((name.into(), "/import".into(), rows));
@@ -413,12 +460,20 @@ impl<W: Write> Gen<W> {
         let mut uris = Vec::new();
         let mut t = self.start_time();
         for (i, chunk) in probes.chunks(5).enumerate() {
-            let ua = if i == 0 { "sqlmap/1.8.2#stable (https://sqlmap.org)" } else { "Mozilla/5.00 (Nikto/2.5.0) (Evasions:None) (Test:000003)" };
+            let ua = if i == 0 {
+                "sqlmap/1.8.2#stable (https://sqlmap.org)"
+            } else {
+                "Mozilla/5.00 (Nikto/2.5.0) (Evasions:None) (Test:000003)"
+            };
             let mut exchanges = Vec::new();
             for uri in chunk {
                 self.record_request(PORTAL.0, uri);
                 uris.push(uri.to_string());
-                let req = format!("GET {uri} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {ua}\r\nConnection: keep-alive\r\n\r\n", PORTAL.0).into_bytes();
+                let req = format!(
+                    "GET {uri} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {ua}\r\nConnection: keep-alive\r\n\r\n",
+                    PORTAL.0
+                )
+                .into_bytes();
                 let resp = self.response("404 Not Found", "text/html", b"<html><body>404</body></html>");
                 exchanges.push((req, resp));
             }

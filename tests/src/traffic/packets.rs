@@ -4,12 +4,12 @@
 
 use std::net::Ipv4Addr;
 
+use pnet_packet::MutablePacket as _;
 use pnet_packet::ethernet::{EtherTypes, MutableEthernetPacket};
 use pnet_packet::ip::IpNextHeaderProtocols;
 use pnet_packet::ipv4::{self, MutableIpv4Packet};
 use pnet_packet::tcp::{self, MutableTcpPacket, TcpFlags};
 use pnet_packet::udp::{self, MutableUdpPacket};
-use pnet_packet::MutablePacket as _;
 
 pub type Micros = u64;
 
@@ -77,7 +77,17 @@ pub fn udp_frame(from: &Host, sport: u16, to: &Host, dport: u16, id: u16, payloa
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn tcp_frame(from: &Host, sport: u16, to: &Host, dport: u16, seq: u32, ack: u32, flags: u8, id: u16, payload: &[u8]) -> Vec<u8> {
+pub fn tcp_frame(
+    from: &Host,
+    sport: u16,
+    to: &Host,
+    dport: u16,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    id: u16,
+    payload: &[u8],
+) -> Vec<u8> {
     let syn = flags & TcpFlags::SYN != 0;
     // SYNs carry the MSS option, as real stacks do.
     let opts: &[u8] = if syn { &[2, 4, 0x05, 0xb4] } else { &[] };
@@ -123,8 +133,28 @@ const PA: u8 = TcpFlags::PSH | TcpFlags::ACK;
 impl<'a> TcpSession<'a> {
     /// Opens a connection with the three-way handshake.
     #[allow(clippy::too_many_arguments)]
-    pub fn open(client: Host, cport: u16, server: Host, sport: u16, t: Micros, rtt: Micros, isn: (u32, u32), frames: &'a mut Frames) -> Self {
-        let mut s = Self { client, server, cport, sport, cseq: isn.0, sseq: isn.1, t, rtt, ip_id: (isn.0 >> 16) as u16, frames };
+    pub fn open(
+        client: Host,
+        cport: u16,
+        server: Host,
+        sport: u16,
+        t: Micros,
+        rtt: Micros,
+        isn: (u32, u32),
+        frames: &'a mut Frames,
+    ) -> Self {
+        let mut s = Self {
+            client,
+            server,
+            cport,
+            sport,
+            cseq: isn.0,
+            sseq: isn.1,
+            t,
+            rtt,
+            ip_id: (isn.0 >> 16) as u16,
+            frames,
+        };
         s.push(true, TcpFlags::SYN, &[]);
         s.cseq = s.cseq.wrapping_add(1);
         s.t += s.rtt;
@@ -138,9 +168,29 @@ impl<'a> TcpSession<'a> {
     fn push(&mut self, from_client: bool, flags: u8, payload: &[u8]) {
         self.ip_id = self.ip_id.wrapping_add(1);
         let frame = if from_client {
-            tcp_frame(&self.client, self.cport, &self.server, self.sport, self.cseq, if flags & TcpFlags::SYN != 0 && flags & A == 0 { 0 } else { self.sseq }, flags, self.ip_id, payload)
+            tcp_frame(
+                &self.client,
+                self.cport,
+                &self.server,
+                self.sport,
+                self.cseq,
+                if flags & TcpFlags::SYN != 0 && flags & A == 0 { 0 } else { self.sseq },
+                flags,
+                self.ip_id,
+                payload,
+            )
         } else {
-            tcp_frame(&self.server, self.sport, &self.client, self.cport, self.sseq, self.cseq, flags, self.ip_id, payload)
+            tcp_frame(
+                &self.server,
+                self.sport,
+                &self.client,
+                self.cport,
+                self.sseq,
+                self.cseq,
+                flags,
+                self.ip_id,
+                payload,
+            )
         };
         self.frames.push((self.t, frame));
     }
