@@ -4,9 +4,12 @@
 //! the tantivy event store with retention and search (issue #4).
 //!
 //! - [`alert::Alert`]: one alert schema for Sigma, YARA and IOC matches;
-//! - [`sigma::SigmaDetector`]: Sigma rules on records, routed by logsource and field map.
+//! - [`sigma::SigmaDetector`]: Sigma rules on records, routed by logsource and field map;
+//! - [`correlation::Correlator`]: Sigma correlation rules over those matches;
+//! - [`ioc::IocDetector`]: indicators of compromise;
+//! - [`inspect::AlertLog`]: all of them inside `canh replay`, writing `alerts.json`.
 //!
-//! YARA on artifacts, IOC matching and correlation come next (issue #3).
+//! YARA on artifacts comes next (issue #3).
 //!
 //! ```no_run
 //! use canh_analyzer::sigma::SigmaDetector;
@@ -20,6 +23,7 @@
 //! ```
 
 pub mod alert;
+pub mod correlation;
 pub mod inspect;
 pub mod ioc;
 pub mod sigma;

@@ -9,15 +9,24 @@ use serde_json::{Map, Value};
 use sigma_rust::Event;
 
 use crate::alert::Alert;
+use crate::correlation::Correlator;
+use canh_rules::correlation::CorrelationRule;
 
 pub struct SigmaDetector {
     set: SigmaSet,
     map: FieldMap,
+    correlator: Correlator,
 }
 
 impl SigmaDetector {
     pub fn new(set: SigmaSet, map: FieldMap) -> Self {
-        Self { set, map }
+        Self { set, map, correlator: Correlator::new(Vec::new()) }
+    }
+
+    /// Adds correlation rules over this detector's rules.
+    pub fn with_correlations(mut self, rules: Vec<CorrelationRule>) -> Self {
+        self.correlator = Correlator::new(rules);
+        self
     }
 
     pub fn rules(&self) -> usize {
@@ -53,6 +62,9 @@ impl SigmaDetector {
             for r in rules {
                 if r.rule.is_match(&event) {
                     out.push(alert(r, rec));
+                    if !self.correlator.is_empty() {
+                        self.correlator.observe(&r.id, r.name.as_deref(), rec, &fields, out);
+                    }
                 }
             }
         }

@@ -22,6 +22,7 @@
 //! println!("{} Sigma rules", packs.iter().map(|p| p.sigma.len()).sum::<usize>());
 //! ```
 
+pub mod correlation;
 pub mod fieldmap;
 pub mod ioc;
 pub mod pack;

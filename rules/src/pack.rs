@@ -24,6 +24,7 @@ pub struct Pack {
     pub manifest: Manifest,
     pub dir: PathBuf,
     pub sigma: Vec<SigmaRule>,
+    pub correlations: Vec<crate::correlation::CorrelationRule>,
     /// Sigma rules skipped for their status.
     pub sigma_excluded: usize,
     /// Sigma rules reported unsupported.
@@ -89,6 +90,7 @@ pub fn load_pack(dir: &Path, opts: &SigmaOptions, problems: &mut Vec<Problem>) -
         manifest,
         dir: dir.to_path_buf(),
         sigma: Vec::new(),
+        correlations: Vec::new(),
         sigma_excluded: 0,
         sigma_unsupported: 0,
         yara_files: Vec::new(),
@@ -112,6 +114,7 @@ pub fn load_pack(dir: &Path, opts: &SigmaOptions, problems: &mut Vec<Problem>) -
                 pack.sigma_unsupported +=
                     problems[before..].iter().filter(|p| p.severity == crate::Severity::Unsupported).count();
                 pack.sigma.extend(loaded.rules);
+                pack.correlations.extend(loaded.correlations);
                 pack.sigma_excluded += loaded.excluded;
             }
             "yar" | "yara" => pack.yara_files.push(file),

@@ -10,8 +10,8 @@
 //! - a `condition` list becomes one condition joined with `or`.
 //!
 //! What has no exact rewrite is reported per rule as `unsupported: reason`, never dropped
-//! silently: the `expand` modifier (it needs placeholder values) and correlation rules (to be
-//! evaluated by the analyzer).
+//! silently: the `expand` modifier (it needs placeholder values). Correlation rules are read
+//! by [`crate::correlation`] and evaluated by the analyzer.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -44,6 +44,8 @@ pub struct SigmaRule {
     /// ATT&CK and other tags, kept on alerts.
     pub tags: Vec<String>,
     pub logsource: Logsource,
+    /// The rule's `name`, by which correlation rules may refer to it.
+    pub name: Option<String>,
     pub file: PathBuf,
     pub rule: sigma_rust::Rule,
 }
@@ -59,6 +61,7 @@ pub struct Logsource {
 #[derive(Default)]
 pub struct Loaded {
     pub rules: Vec<SigmaRule>,
+    pub correlations: Vec<crate::correlation::CorrelationRule>,
     /// Rules skipped for their status.
     pub excluded: usize,
 }
@@ -93,6 +96,21 @@ pub fn load_file(path: &Path, text: &str, opts: &SigmaOptions, problems: &mut Ve
             loaded.excluded += 1;
             continue;
         }
+        if doc.get("correlation").is_some() {
+            match crate::correlation::parse(&doc) {
+                Ok(c) if matches!(c.op, crate::correlation::Op::Lt | crate::correlation::Op::Lte) => {
+                    problems.push(Problem::unsupported(
+                        path,
+                        line,
+                        col,
+                        format!("rule {id}: lt/lte conditions are judged at the end of a window, which the streaming correlator does not do yet"),
+                    ));
+                }
+                Ok(c) => loaded.correlations.push(c),
+                Err(why) => problems.push(Problem::error(path, line, col, format!("rule {id}: {why}"))),
+            }
+            continue;
+        }
         if let Err(reason) = prepare(&mut doc) {
             let (line, col) = reason.1.as_deref().map_or((line, col), |needle| locate(text, needle));
             problems.push(Problem::unsupported(path, line, col, format!("rule {id}: {}", reason.0)));
@@ -118,6 +136,7 @@ pub fn load_file(path: &Path, text: &str, opts: &SigmaOptions, problems: &mut Ve
                         .and_then(Value::as_sequence)
                         .map(|t| t.iter().filter_map(Value::as_str).map(str::to_string).collect())
                         .unwrap_or_default(),
+                    name: str_of(&doc, "name"),
                     logsource: Logsource {
                         product: field("product"),
                         category: field("category"),
@@ -178,12 +197,6 @@ type Unsupported = (String, Option<String>);
 
 /// Rewrites a rule into what sigma-rust evaluates with the meaning the spec gives it.
 fn prepare(doc: &mut Value) -> Result<(), Unsupported> {
-    if doc.get("correlation").is_some() {
-        return Err((
-            "correlation rules are evaluated by the analyzer, which does not yet".into(),
-            Some("correlation".into()),
-        ));
-    }
     let Some(detection) = doc.get_mut("detection").and_then(Value::as_mapping_mut) else {
         return Ok(());
     };
@@ -381,7 +394,7 @@ mod tests {
     }
 
     #[test]
-    fn expand_and_correlation_are_reported_unsupported_with_a_place() {
+    fn expand_is_unsupported_and_correlations_are_read() {
         let (l, p) = load(&format!("{HEAD}detection:\n  sel:\n    host|expand: '%domain%'\n  condition: sel\n"));
         assert!(l.rules.is_empty());
         assert_eq!(
@@ -389,10 +402,19 @@ mod tests {
             "t.yml:8:5: unsupported: rule 11111111-2222-3333-4444-555555555555: the expand modifier needs placeholder values, which no pipeline supplies yet"
         );
         let (l, p) = load(
-            "title: c\nid: c1\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 1h\n  condition:\n    gte: 10\n",
+            "title: c\nid: c1\ncorrelation:\n  type: event_count\n  rules: [a]\n  group-by: [id.orig_h]\n  timespan: 1h\n  condition:\n    gte: 10\n",
         );
-        assert!(l.rules.is_empty());
-        assert!(p[0].to_string().starts_with("t.yml:3:1: unsupported: rule c1: correlation"), "{}", p[0]);
+        assert!(p.is_empty() && l.rules.is_empty(), "{p:?}");
+        let c = &l.correlations[0];
+        assert_eq!((c.timespan, c.limit, c.group_by.as_slice()), (3600.0, 10, ["id.orig_h".to_string()].as_slice()));
+        let (_, p) = load(
+            "title: c\nid: c2\ncorrelation:\n  type: value_count\n  rules: [a]\n  timespan: 1h\n  condition:\n    gte: 3\n",
+        );
+        assert!(
+            p[0].to_string().starts_with("t.yml:2:5: error: rule c2: value_count needs condition.field"),
+            "{}",
+            p[0]
+        );
     }
 
     #[test]

@@ -94,15 +94,23 @@ pub fn alert_log(packs: &[PathBuf]) -> Option<Arc<AlertLog>> {
         eprintln!("{p}");
     }
     let mut sigma = Vec::new();
+    let mut correlations = Vec::new();
     let mut iocs = Vec::new();
     for pack in loaded {
         iocs.push((pack.manifest.name.clone(), pack.iocs));
         sigma.extend(pack.sigma);
+        correlations.extend(pack.correlations);
     }
     let iocs = IocDetector::new(iocs);
     let set = SigmaSet::new(sigma);
-    eprintln!("rules: {} Sigma rules, {} indicators loaded", set.rules.len(), iocs.indicators());
-    Some(Arc::new(AlertLog::new(SigmaDetector::new(set, FieldMap::bundled()), iocs)))
+    eprintln!(
+        "rules: {} Sigma rules, {} correlations, {} indicators loaded",
+        set.rules.len(),
+        correlations.len(),
+        iocs.indicators()
+    );
+    let sigma = SigmaDetector::new(set, FieldMap::bundled()).with_correlations(correlations);
+    Some(Arc::new(AlertLog::new(sigma, iocs)))
 }
 
 /// Alerts by rule, for the summary.
