@@ -3,7 +3,7 @@
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use canh_sensor::record::{Body, Record};
+use canh_sensor::record::{Body, Head, Record};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -42,20 +42,31 @@ impl Alert {
         tags: &[String],
         rec: &Record,
     ) -> Self {
-        let h = &rec.head;
-        let mut hasher = DefaultHasher::new();
-        (engine, rule_id, &*h.uid, h.ts.to_bits(), rec.log_type().name()).hash(&mut hasher);
-        let mut evidence = evidence(rec);
-        if evidence.len() > EVIDENCE_MAX {
+        let mut alert = Self::for_head(engine, rule_id, title, severity, tags, &rec.head);
+        alert.id = alert_id(engine, rule_id, &rec.head, rec.log_type().name());
+        alert.evidence = evidence(rec);
+        if alert.evidence.len() > EVIDENCE_MAX {
             let mut cut = EVIDENCE_MAX;
-            while !evidence.is_char_boundary(cut) {
+            while !alert.evidence.is_char_boundary(cut) {
                 cut -= 1;
             }
-            evidence.truncate(cut);
-            evidence.push('…');
+            alert.evidence.truncate(cut);
+            alert.evidence.push('…');
         }
+        alert
+    }
+
+    /// An alert about something a connection carried (an artifact); evidence is the caller's.
+    pub fn for_head(
+        engine: &'static str,
+        rule_id: &str,
+        title: &str,
+        severity: &str,
+        tags: &[String],
+        h: &Head,
+    ) -> Self {
         Self {
-            id: format!("A{:016x}", hasher.finish()),
+            id: alert_id(engine, rule_id, h, "artifact"),
             ts: h.ts,
             engine,
             rule_id: rule_id.to_string(),
@@ -68,9 +79,15 @@ impl Alert {
             community_id: h.community_id.to_string(),
             src: format!("{}:{}", h.orig_h, h.orig_p),
             dst: format!("{}:{}", h.resp_h, h.resp_p),
-            evidence,
+            evidence: String::new(),
         }
     }
+}
+
+fn alert_id(engine: &str, rule_id: &str, h: &Head, what: &str) -> String {
+    let mut hasher = DefaultHasher::new();
+    (engine, rule_id, &*h.uid, h.ts.to_bits(), what).hash(&mut hasher);
+    format!("A{:016x}", hasher.finish())
 }
 
 /// What an analyst wants to read first about a record.

@@ -1,5 +1,5 @@
 //! Detection inside a replay: the sensor hands each batch of records to [`AlertLog`], which
-//! runs the detectors (Sigma, IOCs) and writes `alerts.json` (one alert per line) beside the
+//! runs the detectors (Sigma on records, IOCs, YARA on artifacts) and writes `alerts.json` (one alert per line) beside the
 //! logs.
 
 use std::collections::BTreeMap;
@@ -10,17 +10,24 @@ use canh_sensor::output::Inspector;
 
 use crate::ioc::IocDetector;
 use crate::sigma::SigmaDetector;
+use crate::yara::YaraDetector;
 
 pub struct AlertLog {
     sigma: SigmaDetector,
     iocs: IocDetector,
+    yara: Option<YaraDetector>,
     /// (rule id, title) → alerts, for the replay summary.
     counts: Mutex<BTreeMap<(String, String), u64>>,
 }
 
 impl AlertLog {
-    pub fn new(sigma: SigmaDetector, iocs: IocDetector) -> Self {
-        Self { sigma, iocs, counts: Mutex::new(BTreeMap::new()) }
+    pub fn new(sigma: SigmaDetector, iocs: IocDetector, yara: Option<YaraDetector>) -> Self {
+        Self { sigma, iocs, yara, counts: Mutex::new(BTreeMap::new()) }
+    }
+
+    /// True when artifacts must be kept for YARA.
+    pub fn needs_artifacts(&self) -> bool {
+        self.yara.is_some()
     }
 
     /// Alerts per rule, most frequent first.
@@ -43,6 +50,9 @@ impl Inspector for AlertLog {
         for rec in &output.records {
             self.sigma.detect(rec, &mut alerts);
             self.iocs.detect(rec, &mut alerts);
+        }
+        if let Some(y) = &self.yara {
+            y.scan(&output.artifacts, &mut alerts);
         }
         if alerts.is_empty() {
             return 0;

@@ -9,7 +9,7 @@
 //! - [`ioc::IocDetector`]: indicators of compromise;
 //! - [`inspect::AlertLog`]: all of them inside `canh replay`, writing `alerts.json`.
 //!
-//! YARA on artifacts comes next (issue #3).
+//! - [`yara::YaraDetector`]: YARA-X on artifacts (and on the text of office documents).
 //!
 //! ```no_run
 //! use canh_analyzer::sigma::SigmaDetector;
@@ -27,3 +27,4 @@ pub mod correlation;
 pub mod inspect;
 pub mod ioc;
 pub mod sigma;
+pub mod yara;

@@ -109,6 +109,9 @@ fn demo_runs_on_an_embedded_default() {
         "Web vulnerability scanner against a web application",
         "SQL injection, cross-site scripting or path traversal in a request",
         "DNS query for a dynamic-DNS provider",
+        "Document marked TỐI MẬT or TUYỆT MẬT (top / absolute secret) leaving the LAN",
+        "Bulk citizen identity numbers (CCCD) sent in cleartext",
+        "Cleartext login: FTP/POP3 PASS, IMAP LOGIN or SMTP AUTH",
     ] {
         assert!(alerts.contains(title), "no alert {title:?} in the demo");
         assert!(stderr.contains(title), "summary lacks {title:?}");

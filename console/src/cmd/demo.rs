@@ -54,6 +54,9 @@ pub fn run(args: DemoArgs) -> Result<i32> {
     };
     let mut opts = replay.options();
     let alerts = alert_log(&replay.rules);
+    if alerts.as_ref().is_some_and(|a| a.needs_artifacts()) {
+        opts.engine.app.keep_artifacts = true;
+    }
     opts.inspector = alerts.clone().map(|a| a as std::sync::Arc<dyn canh_sensor::output::Inspector>);
     let summary = run_replay(&opts)?;
     eprint!("{}", render_summary(&summary));

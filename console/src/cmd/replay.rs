@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use canh_analyzer::inspect::AlertLog;
 use canh_analyzer::ioc::IocDetector;
 use canh_analyzer::sigma::SigmaDetector;
+use canh_analyzer::yara::YaraDetector;
 use canh_rules::fieldmap::FieldMap;
 use canh_rules::pack::load_packs;
 use canh_rules::sigma::{SigmaOptions, SigmaSet};
@@ -96,6 +97,12 @@ pub fn alert_log(packs: &[PathBuf]) -> Option<Arc<AlertLog>> {
     let mut sigma = Vec::new();
     let mut correlations = Vec::new();
     let mut iocs = Vec::new();
+    let yara_files: Vec<PathBuf> = loaded.iter().flat_map(|p| p.yara_files.clone()).collect();
+    let mut yara_problems = Vec::new();
+    let yara = YaraDetector::compile(&yara_files, &mut yara_problems);
+    for p in &yara_problems {
+        eprintln!("{p}");
+    }
     for pack in loaded {
         iocs.push((pack.manifest.name.clone(), pack.iocs));
         sigma.extend(pack.sigma);
@@ -104,13 +111,14 @@ pub fn alert_log(packs: &[PathBuf]) -> Option<Arc<AlertLog>> {
     let iocs = IocDetector::new(iocs);
     let set = SigmaSet::new(sigma);
     eprintln!(
-        "rules: {} Sigma rules, {} correlations, {} indicators loaded",
+        "rules: {} Sigma rules, {} correlations, {} indicators, {} YARA files loaded",
         set.rules.len(),
         correlations.len(),
-        iocs.indicators()
+        iocs.indicators(),
+        yara_files.len().saturating_sub(yara_problems.len())
     );
     let sigma = SigmaDetector::new(set, FieldMap::bundled()).with_correlations(correlations);
-    Some(Arc::new(AlertLog::new(sigma, iocs)))
+    Some(Arc::new(AlertLog::new(sigma, iocs, yara)))
 }
 
 /// Alerts by rule, for the summary.
@@ -145,6 +153,9 @@ pub fn run_replay(opts: &ReplayOptions) -> Result<Summary> {
 pub fn run(args: ReplayArgs) -> Result<i32> {
     let mut opts = args.options();
     let alerts = alert_log(&args.rules);
+    if alerts.as_ref().is_some_and(|a| a.needs_artifacts()) {
+        opts.engine.app.keep_artifacts = true;
+    }
     opts.inspector = alerts.clone().map(|a| a as Arc<dyn canh_sensor::output::Inspector>);
     let summary = run_replay(&opts)?;
     eprint!("{}", render_summary(&summary));
