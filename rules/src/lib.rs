@@ -10,8 +10,9 @@
 //! - [`ioc::IocSet`]: domains, IPs, CIDR blocks and file hashes;
 //! - [`Problem`]: what `canh rules check` prints.
 //!
-//! YARA compilation (yara-x), the record field map and Canh's own `vn-gov` pack come next
-//! (issue #3).
+//! Also here: [`correlation`] rules, the [`fieldmap`] for generic Sigma categories, the
+//! [`windows`] event field map, [`testing`] rules on sample events, and Canh's own pack in
+//! `rules/packs/vn-gov`. YARA files are listed by packs and compiled by the analyzer (YARA-X).
 //!
 //! ```no_run
 //! use canh_rules::{pack::load_packs, sigma::SigmaOptions};
