@@ -83,7 +83,9 @@ impl History {
     }
 }
 
+#[derive(Default)]
 enum App {
+    #[default]
     Undecided,
     Http(Box<HttpConn>),
     Http2(Box<Http2Conn>),
@@ -130,11 +132,7 @@ pub struct Flow {
     /// Which side sent the first RST.
     first_rst: Option<usize>,
     reasm: Option<Box<[Reassembler; 2]>>,
-    delivered: [u64; 2],
-    app: App,
-    first_bytes: [Vec<u8>; 2],
-    /// Boxed: a builder holds three hash states, and most flows never have one open.
-    stream_heads: [Option<Box<FileBuilder>>; 2],
+    streams: Streams,
 }
 
 const FIRST_BYTES: usize = 16;
@@ -191,10 +189,7 @@ impl Flow {
             flags: [0; 2],
             first_rst: None,
             reasm: (d.proto == PROTO_TCP).then(Default::default),
-            delivered: [0; 2],
-            app: App::Undecided,
-            first_bytes: Default::default(),
-            stream_heads: Default::default(),
+            streams: Streams::default(),
         }
     }
 
@@ -256,7 +251,7 @@ impl Flow {
     }
 
     fn udp_payload(&mut self, dir: usize, payload: &[u8], ts: Micros, env: &mut FlowEnv<'_>) {
-        if let App::Undecided = self.app {
+        if let App::Undecided = self.streams.app {
             let dns_port = |p: u16| matches!(p, 53 | 5353 | 5355);
             // NetBIOS name service shares DNS's message format but is a protocol of its own.
             let netbios = |p: u16| matches!(p, 137 | 138);
@@ -264,7 +259,7 @@ impl Flow {
             // A client's first QUIC Initial is padded to at least 1,200 bytes.
             let quic =
                 dir == ORIG && payload.len() >= 1200 && proto::quic::long_header(payload).is_some_and(|h| h.initial);
-            self.app =
+            self.streams.app =
                 if dns_port(o) || dns_port(r) || (!netbios(o) && !netbios(r) && proto::dns::looks_like_dns(payload)) {
                     App::DnsUdp(DnsState::new("udp"))
                 } else if quic {
@@ -274,7 +269,7 @@ impl Flow {
                 };
         }
         let mut ctx = Ctx { head: &self.head, ts, cfg: env.app, out: env.out };
-        match &mut self.app {
+        match &mut self.streams.app {
             App::DnsUdp(state) => state.message(payload, &mut ctx),
             App::Quic(q) => q.datagram(dir, payload, &mut ctx),
             _ => {}
@@ -307,26 +302,13 @@ impl Flow {
         }
         let Some(reasm) = self.reasm.as_mut() else { return };
         let retransmits_before = reasm[dir].retransmits;
-        let Self { head, app, first_bytes, stream_heads, delivered, .. } = self;
-        let mut deliver = |chunk: Chunk<'_>| {
-            deliver_chunk(dir, chunk, ts, head, app, first_bytes, stream_heads, delivered, env.app, env.stream, env.out)
-        };
-        reasm[dir].segment(tcp.seq, f & SYN != 0, f & FIN != 0, payload, env.stream, env.budget, &mut deliver);
+        let Self { head, streams, .. } = self;
+        reasm[dir].segment(tcp.seq, f & SYN != 0, f & FIN != 0, payload, env.stream, env.budget, &mut |chunk| {
+            streams.deliver(dir, chunk, ts, head, env.app, env.stream, env.out)
+        });
         if f & ACK != 0 {
             reasm[1 - dir].ack(tcp.ack, env.budget, &mut |chunk| {
-                deliver_chunk(
-                    1 - dir,
-                    chunk,
-                    ts,
-                    head,
-                    app,
-                    first_bytes,
-                    stream_heads,
-                    delivered,
-                    env.app,
-                    env.stream,
-                    env.out,
-                )
+                streams.deliver(1 - dir, chunk, ts, head, env.app, env.stream, env.out)
             });
         }
         if !payload.is_empty() {
@@ -338,28 +320,16 @@ impl Flow {
     /// heads and the connection.
     pub fn finish(mut self, env: &mut FlowEnv<'_>) {
         let ts = self.last;
-        let Self { head, app, first_bytes, stream_heads, delivered, reasm, .. } = &mut self;
+        let Self { head, streams, reasm, .. } = &mut self;
         if let Some(reasm) = reasm.as_mut() {
             for dir in [ORIG, RESP] {
                 reasm[dir].close(env.budget, &mut |chunk| {
-                    deliver_chunk(
-                        dir,
-                        chunk,
-                        ts,
-                        head,
-                        app,
-                        first_bytes,
-                        stream_heads,
-                        delivered,
-                        env.app,
-                        env.stream,
-                        env.out,
-                    )
+                    streams.deliver(dir, chunk, ts, head, env.app, env.stream, env.out)
                 });
             }
         }
         let mut ctx = Ctx { head: &self.head, ts, cfg: env.app, out: env.out };
-        match &mut self.app {
+        match &mut self.streams.app {
             App::Http(h) => h.finish(&mut ctx),
             App::Http2(h) => h.finish(&mut ctx),
             App::Tls(t) => t.finish(&mut ctx),
@@ -369,12 +339,11 @@ impl Flow {
             App::Undecided | App::Other => {}
         }
         drop(ctx);
-        let service = self
-            .app
-            .service()
-            .or_else(|| service_label(&self.first_bytes[ORIG], &self.first_bytes[RESP], self.head.resp_p));
+        let service = self.streams.app.service().or_else(|| {
+            service_label(&self.streams.first_bytes[ORIG], &self.streams.first_bytes[RESP], self.head.resp_p)
+        });
         for dir in [ORIG, RESP] {
-            if let Some(builder) = self.stream_heads[dir].take() {
+            if let Some(builder) = self.streams.stream_heads[dir].take() {
                 let fuid = crate::app::fuid(&self.head.uid, "stream", dir as u64);
                 let (record, artifact) =
                     builder.finish(&self.head, fuid, "TCP", service, dir == ORIG, None, env.app.keep_artifacts);
@@ -473,66 +442,78 @@ impl Flow {
     }
 }
 
-/// Hands one reassembled chunk of direction `dir` to the stream head and the application.
-#[allow(clippy::too_many_arguments)]
-fn deliver_chunk(
-    dir: usize,
-    chunk: Chunk<'_>,
-    ts: Micros,
-    head: &Head,
-    app: &mut App,
-    first_bytes: &mut [Vec<u8>; 2],
-    stream_heads: &mut [Option<Box<FileBuilder>>; 2],
-    delivered: &mut [u64; 2],
-    cfg: &AppConfig,
-    limits: &StreamLimits,
-    out: &mut Output,
-) {
-    if delivered[dir] >= limits.depth {
-        return;
-    }
-    let mut ctx = Ctx { head, ts, cfg, out };
-    match chunk {
-        Chunk::Gap(n) => {
-            delivered[dir] += n;
-            if let Some(b) = stream_heads[dir].as_mut() {
-                b.gap(n);
-            }
-            match app {
-                App::Http(h) => h.gap(dir, n, &mut ctx),
-                App::Http2(h) => h.gap(dir),
-                App::Tls(t) => t.gap(dir),
-                App::DnsTcp(d) => d.gap(dir),
-                _ => {}
-            }
+/// What a TCP connection does with its reassembled bytes: its application state, the first
+/// bytes of each direction (for service labels), its stream-head artifacts, and how much of
+/// each direction was handed on (for the depth limit).
+#[derive(Default)]
+struct Streams {
+    app: App,
+    first_bytes: [Vec<u8>; 2],
+    /// Boxed: a builder holds three hash states, and most flows never have one open.
+    stream_heads: [Option<Box<FileBuilder>>; 2],
+    delivered: [u64; 2],
+}
+
+impl Streams {
+    /// Hands one reassembled chunk of direction `dir` to the stream head and the application.
+    #[allow(clippy::too_many_arguments)]
+    fn deliver(
+        &mut self,
+        dir: usize,
+        chunk: Chunk<'_>,
+        ts: Micros,
+        head: &Head,
+        cfg: &AppConfig,
+        limits: &StreamLimits,
+        out: &mut Output,
+    ) {
+        let Self { app, first_bytes, stream_heads, delivered } = self;
+        if delivered[dir] >= limits.depth {
+            return;
         }
-        Chunk::Data(data) => {
-            let data = &data[..data.len().min((limits.depth - delivered[dir]) as usize)];
-            delivered[dir] += data.len() as u64;
-            if first_bytes[dir].is_empty() {
-                first_bytes[dir].extend_from_slice(&data[..data.len().min(FIRST_BYTES)]);
-            }
-            // A TLS stream's head ends where its encrypted records begin: it keeps the
-            // handshake in clear (hellos, certificates) and not ciphertext.
-            let ciphertext = matches!(app, App::Tls(t) if t.encrypted(dir));
-            if cfg.stream_head_bytes > 0 && !ciphertext {
-                let builder = stream_heads[dir].get_or_insert_with(|| {
-                    Box::new(FileBuilder::new(cfg.kept(cfg.stream_head_bytes), ts, &ctx.out.retain))
-                });
-                let room = cfg.stream_head_bytes as u64 - builder.seen().min(cfg.stream_head_bytes as u64);
-                if room > 0 {
-                    builder.update(&data[..data.len().min(room as usize)], ts);
+        let mut ctx = Ctx { head, ts, cfg, out };
+        match chunk {
+            Chunk::Gap(n) => {
+                delivered[dir] += n;
+                if let Some(b) = stream_heads[dir].as_mut() {
+                    b.gap(n);
+                }
+                match app {
+                    App::Http(h) => h.gap(dir, n, &mut ctx),
+                    App::Http2(h) => h.gap(dir),
+                    App::Tls(t) => t.gap(dir),
+                    App::DnsTcp(d) => d.gap(dir),
+                    _ => {}
                 }
             }
-            if let App::Undecided = app {
-                *app = detect(dir, data, head);
-            }
-            match app {
-                App::Http(h) => h.data(dir, data, &mut ctx),
-                App::Http2(h) => h.data(dir, data, &mut ctx),
-                App::Tls(t) => t.data(dir, data, &mut ctx),
-                App::DnsTcp(d) => d.data(dir, data, &mut ctx),
-                _ => {}
+            Chunk::Data(data) => {
+                let data = &data[..data.len().min((limits.depth - delivered[dir]) as usize)];
+                delivered[dir] += data.len() as u64;
+                if first_bytes[dir].is_empty() {
+                    first_bytes[dir].extend_from_slice(&data[..data.len().min(FIRST_BYTES)]);
+                }
+                // A TLS stream's head ends where its encrypted records begin: it keeps the
+                // handshake in clear (hellos, certificates) and not ciphertext.
+                let ciphertext = matches!(app, App::Tls(t) if t.encrypted(dir));
+                if cfg.stream_head_bytes > 0 && !ciphertext {
+                    let builder = stream_heads[dir].get_or_insert_with(|| {
+                        Box::new(FileBuilder::new(cfg.kept(cfg.stream_head_bytes), ts, &ctx.out.retain))
+                    });
+                    let room = cfg.stream_head_bytes as u64 - builder.seen().min(cfg.stream_head_bytes as u64);
+                    if room > 0 {
+                        builder.update(&data[..data.len().min(room as usize)], ts);
+                    }
+                }
+                if let App::Undecided = app {
+                    *app = detect(dir, data, head);
+                }
+                match app {
+                    App::Http(h) => h.data(dir, data, &mut ctx),
+                    App::Http2(h) => h.data(dir, data, &mut ctx),
+                    App::Tls(t) => t.data(dir, data, &mut ctx),
+                    App::DnsTcp(d) => d.data(dir, data, &mut ctx),
+                    _ => {}
+                }
             }
         }
     }
