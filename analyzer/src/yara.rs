@@ -1,8 +1,9 @@
 //! YARA on artifacts, with YARA-X. All YARA files of the loaded packs compile into one
 //! `yara_x::Rules` (a file YARA-X rejects is reported with YARA-X's error and the rest still
 //! load). Each artifact is scanned once — never per packet: YARA-X's cost per scan grows with
-//! the rule count (LIBRARIES.md §2.3) — with a timeout and a size cap. Office documents are
-//! also scanned as their text, so that a marking inside a DOCX is seen.
+//! the rule count (LIBRARIES.md §2.3) — with a timeout and a size cap; HTTP connections are
+//! scanned as their decoded bodies, not their raw stream heads. Office documents are also
+//! scanned as their text, so that a marking inside a DOCX is seen.
 //!
 //! External variables give rules the artifact's context:
 //!
@@ -91,7 +92,9 @@ impl YaraDetector {
         scanner.set_timeout(self.timeout);
         scanner.max_scan_size(self.max_scan_size);
         for a in artifacts {
-            if a.data.is_empty() {
+            // An HTTP connection is scanned as its decoded bodies: its stream head would only
+            // repeat them (chunked, compressed) and raise the same alerts twice.
+            if a.data.is_empty() || (a.source == "TCP" && a.service == Some("http")) {
                 continue;
             }
             let mut seen: Vec<String> = Vec::new();
