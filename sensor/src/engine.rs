@@ -182,21 +182,26 @@ impl Engine {
         let key = FlowKey::of(&decoded);
         let mut env =
             FlowEnv { app: &self.cfg.app, stream: &self.cfg.stream, budget: &mut self.budget, out: &mut self.out };
-        // A new SYN on a connection that already closed is the port being reused: the old
-        // connection is logged and a new one begins (as Zeek and Arkime do).
-        let reused = self.flows.get(&key).is_some_and(|f| f.reused_by(&decoded));
-        if reused {
-            let old = self.flows.remove(&key).expect("flow exists");
-            old.finish(&mut env);
-        }
-        if let Some(flow) = self.flows.get_mut(&key) {
-            let was_closed = flow.closed();
-            flow.packet(&decoded, ts, &mut env);
-            if !was_closed && flow.closed() {
-                // Closing shortens the flow's time: look at it again after the linger.
-                self.due.push(Reverse((ts + self.cfg.closed_linger, key, flow.id)));
+        // One lookup per packet. A new SYN on a connection that already closed is the port
+        // being reused: the old connection is logged and a new one begins (as Zeek and Arkime do).
+        let known = match self.flows.get_mut(&key) {
+            Some(flow) if !flow.reused_by(&decoded) => {
+                let was_closed = flow.closed();
+                flow.packet(&decoded, ts, &mut env);
+                if !was_closed && flow.closed() {
+                    // Closing shortens the flow's time: look at it again after the linger.
+                    self.due.push(Reverse((ts + self.cfg.closed_linger, key, flow.id)));
+                }
+                true
             }
-        } else {
+            Some(_) => {
+                let old = self.flows.remove(&key).expect("flow exists");
+                old.finish(&mut env);
+                false
+            }
+            None => false,
+        };
+        if !known {
             if self.flows.len() >= self.cfg.max_flows {
                 evict_one(&mut self.flows, &mut self.due, &mut env);
                 self.stats.flows_evicted += 1;

@@ -442,9 +442,9 @@ impl Flow {
     }
 }
 
-/// What a TCP connection does with its reassembled bytes: its application state, the first
-/// bytes of each direction (for service labels), its stream-head artifacts, and how much of
-/// each direction was handed on (for the depth limit).
+/// What a connection does with its payload: its application state (UDP too) and, for TCP, the
+/// first bytes of each direction (for service labels), the stream-head artifacts, and how much
+/// of each direction was handed on (for the depth limit).
 #[derive(Default)]
 struct Streams {
     app: App,

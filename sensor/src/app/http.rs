@@ -8,7 +8,7 @@ use std::io::Write;
 use flate2::write::{DeflateDecoder, GzDecoder, ZlibDecoder};
 
 use crate::files::FileBuilder;
-use crate::proto::http::{self, Chunked, Framing, RequestHead, ResponseHead};
+use crate::proto::http::{self, Chunked, Common, Framing, RequestHead, ResponseHead};
 use crate::record::{Body, Http};
 use crate::time::Micros;
 
@@ -55,8 +55,8 @@ impl Write for Sink {
 
 enum Content {
     Identity(FileBuilder),
-    /// The encoding is known once the first bytes are seen (zlib or raw deflate).
-    Pending(String, FileBuilder),
+    /// Decoding starts with the first bytes, which tell zlib from raw deflate; `true` is gzip.
+    Pending(bool, FileBuilder),
     Gzip(GzDecoder<Sink>),
     Zlib(ZlibDecoder<Sink>),
     Deflate(DeflateDecoder<Sink>),
@@ -74,14 +74,22 @@ struct BodyReader {
 }
 
 impl BodyReader {
-    fn new(framing: Framing, encoding: Option<&str>, filename: Option<String>, depth: u32, ctx: &Ctx<'_>) -> Self {
+    fn new(framing: Framing, common: &Common, depth: u32, ctx: &Ctx<'_>) -> Self {
         let file = FileBuilder::new(ctx.cfg.kept(ctx.cfg.artifact_bytes), ctx.ts, &ctx.out.retain);
-        let content = match encoding {
-            Some(e) if e.contains("gzip") || e.contains("deflate") => Content::Pending(e.to_string(), file),
+        let content = match common.content_encoding.as_deref() {
+            Some(e) if e.contains("gzip") => Content::Pending(true, file),
+            Some(e) if e.contains("deflate") => Content::Pending(false, file),
             _ => Content::Identity(file),
         };
         let left = if let Framing::Length(n) = framing { n } else { 0 };
-        Self { framing, left, chunked: Chunked::default(), content: Some(content), depth, filename }
+        Self {
+            framing,
+            left,
+            chunked: Chunked::default(),
+            content: Some(content),
+            depth,
+            filename: common.filename.clone(),
+        }
     }
 
     /// Feeds body bytes (already unframed) through the content decoder into the artifact.
@@ -98,9 +106,9 @@ impl BodyReader {
                 f.gap(data.len() as u64);
                 Content::Broken(f)
             }
-            Content::Pending(enc, file) => {
+            Content::Pending(gzip, file) => {
                 let sink = Sink { file, ts, left: cap };
-                let started = if enc.contains("gzip") {
+                let started = if gzip {
                     Content::Gzip(GzDecoder::new(sink))
                 } else if data.first().is_some_and(|b| b & 0x0f == 8)
                     && data.len() >= 2
@@ -193,18 +201,11 @@ pub struct HttpConn {
     bufs: [Vec<u8>; 2],
     txs: VecDeque<Tx>,
     next_depth: u32,
-    pub parse_errors: u64,
 }
 
 impl Default for HttpConn {
     fn default() -> Self {
-        Self {
-            phase: [Phase::Head, Phase::Head],
-            bufs: [Vec::new(), Vec::new()],
-            txs: VecDeque::new(),
-            next_depth: 1,
-            parse_errors: 0,
-        }
+        Self { phase: [Phase::Head, Phase::Head], bufs: [Vec::new(), Vec::new()], txs: VecDeque::new(), next_depth: 1 }
     }
 }
 
@@ -250,7 +251,6 @@ impl HttpConn {
                         }
                     }
                     Err(()) => {
-                        self.parse_errors += 1;
                         self.end_body(dir, ctx);
                         self.phase[dir] = Phase::Dead;
                         return;
@@ -271,7 +271,6 @@ impl HttpConn {
                 }
                 Ok(None) => None,
                 Err(_) => {
-                    self.parse_errors += 1;
                     self.phase[ORIG] = Phase::Dead;
                     None
                 }
@@ -284,7 +283,6 @@ impl HttpConn {
                 }
                 Ok(None) => None,
                 Err(_) => {
-                    self.parse_errors += 1;
                     self.phase[RESP] = Phase::Dead;
                     None
                 }
@@ -304,13 +302,7 @@ impl HttpConn {
         let mut tx = Tx { depth, ts: ctx.ts, ..Default::default() };
         tx.req_done = framing == Framing::None;
         if !tx.req_done {
-            let reader = BodyReader::new(
-                framing,
-                head.common.content_encoding.as_deref(),
-                head.common.filename.clone(),
-                depth,
-                ctx,
-            );
+            let reader = BodyReader::new(framing, &head.common, depth, ctx);
             self.phase[ORIG] = Phase::Body(Box::new(reader));
         }
         tx.req = Some(head);
@@ -340,13 +332,7 @@ impl HttpConn {
         if framing == Framing::None {
             tx.resp_done = true;
         } else {
-            let reader = BodyReader::new(
-                framing,
-                head.common.content_encoding.as_deref(),
-                head.common.filename.clone(),
-                depth,
-                ctx,
-            );
+            let reader = BodyReader::new(framing, &head.common, depth, ctx);
             self.phase[RESP] = Phase::Body(Box::new(reader));
         }
         tx.resp = Some(head);

@@ -25,8 +25,6 @@ pub struct QuicConn {
     server: Option<(ServerHello, u16)>,
     ts: Option<Micros>,
     logged: bool,
-    /// Datagrams that looked like QUIC but could not be unprotected.
-    pub undecryptable: u64,
 }
 
 impl QuicConn {
@@ -44,15 +42,11 @@ impl QuicConn {
                         self.keys = Some([c, s]);
                     }
                 }
-                let plain = self.keys.as_ref().and_then(|k| quic::decrypt_initial(data, &header, &k[dir]));
-                match plain {
-                    Some(plain) => {
-                        for (offset, bytes) in quic::crypto_frames(&plain) {
-                            self.crypto_data(dir, offset, bytes);
-                        }
-                        self.handshake(dir, ctx.ts);
+                if let Some(plain) = self.keys.as_ref().and_then(|k| quic::decrypt_initial(data, &header, &k[dir])) {
+                    for (offset, bytes) in quic::crypto_frames(&plain) {
+                        self.crypto_data(dir, offset, bytes);
                     }
-                    None => self.undecryptable += 1,
+                    self.handshake(dir, ctx.ts);
                 }
             }
             data = &data[header.end..];
