@@ -14,6 +14,10 @@ use crate::alert::Alert;
 
 /// Uids kept on a correlation alert.
 const MAX_UIDS: usize = 20;
+/// Groups tracked at once. Past this, windows that can no longer fire are dropped; if the
+/// table is still full, a new group is not tracked — many source addresses must not grow
+/// the analyzer without bound.
+const MAX_WINDOWS: usize = 100_000;
 
 #[derive(Default)]
 struct Window {
@@ -58,6 +62,13 @@ impl Correlator {
             let Some(pos) = c.rules.iter().position(|r| r == id || Some(r.as_str()) == name) else { continue };
             let key: Vec<String> = c.group_by.iter().map(|f| text(f)).collect();
             let ts = rec.head.ts;
+            if windows.len() >= MAX_WINDOWS && !windows.contains_key(&(ci, key.clone())) {
+                let rules = &self.rules;
+                windows.retain(|(i, _), w| w.events.back().is_some_and(|(t, _, _)| ts - t <= rules[*i].timespan));
+                if windows.len() >= MAX_WINDOWS {
+                    continue;
+                }
+            }
             let w = windows
                 .entry((ci, key.clone()))
                 .or_insert_with(|| Window { events: VecDeque::new(), seen: vec![None; c.rules.len()] });
@@ -103,5 +114,55 @@ impl Correlator {
                 *w = Window { events: VecDeque::new(), seen: vec![None; c.rules.len()] };
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use canh_rules::correlation::Op;
+    use canh_sensor::record::{Body, Dns, Head, Origin};
+    use std::sync::Arc;
+
+    #[test]
+    fn groups_are_bounded_and_expired_ones_make_room() {
+        let rule = CorrelationRule {
+            id: "c".into(),
+            title: "t".into(),
+            level: None,
+            tags: vec![],
+            kind: Kind::EventCount,
+            rules: vec!["base".into()],
+            group_by: vec!["id.orig_h".into()],
+            timespan: 60.0,
+            op: Op::Gte,
+            limit: 1_000,
+            field: None,
+        };
+        let c = Correlator::new(vec![rule]);
+        let mut out = Vec::new();
+        for i in 0..(MAX_WINDOWS as u32 + 5_000) {
+            let ip = std::net::Ipv4Addr::from(0x0a00_0000 + i);
+            // The first MAX_WINDOWS groups all fall in one minute; the rest come an hour later.
+            let ts = if (i as usize) < MAX_WINDOWS { 0.0 } else { 3_600.0 };
+            let head = Head {
+                ts,
+                uid: Arc::from("C"),
+                orig_h: ip.into(),
+                orig_p: 1,
+                resp_h: ip.into(),
+                resp_p: 2,
+                community_id: Arc::from("1:x"),
+                origin: Origin::default(),
+            };
+            let rec = Record { head, body: Body::Dns(Dns::default()) };
+            let mut fields = Map::new();
+            fields.insert("id.orig_h".into(), Value::from(ip.to_string()));
+            c.observe("base", None, &rec, &fields, &mut out);
+            assert!(c.windows.lock().unwrap().len() <= MAX_WINDOWS);
+        }
+        // The hour-old groups were dropped to make room for the new ones.
+        assert_eq!(c.windows.lock().unwrap().len(), 5_000);
+        assert!(out.is_empty());
     }
 }

@@ -4,7 +4,9 @@
 
 use canh_rules::fieldmap::{Category, FieldMap};
 use canh_rules::sigma::{Logsource, SigmaRule, SigmaSet, event_from_fields, insert_json};
-use canh_sensor::record::Record;
+use std::collections::HashMap;
+
+use canh_sensor::record::{LogType, Record};
 use serde_json::{Map, Value};
 use sigma_rust::Event;
 
@@ -12,15 +14,35 @@ use crate::alert::Alert;
 use crate::correlation::Correlator;
 use canh_rules::correlation::CorrelationRule;
 
+/// The rules a record type meets through one logsource, with the field map of its category.
+struct Route {
+    category: Option<Category>,
+    rules: Vec<usize>,
+}
+
 pub struct SigmaDetector {
     set: SigmaSet,
-    map: FieldMap,
+    /// Per record type, computed once: every record of that type takes the same routes.
+    routes: HashMap<LogType, Vec<Route>>,
     correlator: Correlator,
 }
 
 impl SigmaDetector {
     pub fn new(set: SigmaSet, map: FieldMap) -> Self {
-        Self { set, map, correlator: Correlator::new(Vec::new()) }
+        let index = |ls: &Logsource| set.indices(ls).to_vec();
+        let mut routes: HashMap<LogType, Vec<Route>> = HashMap::new();
+        for kind in LogType::ALL {
+            let mut list = Vec::new();
+            let zeek = Logsource { product: Some("zeek".into()), category: None, service: Some(kind.name().into()) };
+            list.push(Route { category: None, rules: index(&zeek) });
+            for (name, category) in map.categories_for(kind.name()) {
+                let ls = Logsource { product: None, category: Some(name.to_string()), service: None };
+                list.push(Route { category: Some(category.clone()), rules: index(&ls) });
+            }
+            list.retain(|r| !r.rules.is_empty());
+            routes.insert(kind, list);
+        }
+        Self { set, routes, correlator: Correlator::new(Vec::new()) }
     }
 
     /// Adds correlation rules over this detector's rules.
@@ -35,31 +57,17 @@ impl SigmaDetector {
 
     /// Appends an alert for every rule the record matches.
     pub fn detect(&self, rec: &Record, out: &mut Vec<Alert>) {
-        let kind = rec.log_type().name();
-        let zeek = Logsource { product: Some("zeek".into()), category: None, service: Some(kind.into()) };
-        // (category, its rules) for every logsource that applies and has rules.
-        let mut routes: Vec<(Option<&Category>, Vec<&SigmaRule>)> = Vec::new();
-        let zeek_rules: Vec<&SigmaRule> = self.set.for_logsource(&zeek).collect();
-        if !zeek_rules.is_empty() {
-            routes.push((None, zeek_rules));
-        }
-        for (name, category) in self.map.categories_for(kind) {
-            let ls = Logsource { product: None, category: Some(name.to_string()), service: None };
-            let rules: Vec<&SigmaRule> = self.set.for_logsource(&ls).collect();
-            if !rules.is_empty() {
-                routes.push((Some(category), rules));
-            }
-        }
-        if routes.is_empty() {
-            return;
-        }
+        let routes = match self.routes.get(&rec.log_type()) {
+            Some(r) if !r.is_empty() => r,
+            _ => return,
+        };
         let fields = match serde_json::to_value(rec) {
             Ok(Value::Object(m)) => m,
             _ => return,
         };
-        for (category, rules) in routes {
-            let event = event_of(&fields, category);
-            for r in rules {
+        for route in routes {
+            let event = event_of(&fields, route.category.as_ref());
+            for r in route.rules.iter().map(|i| &self.set.rules[*i]) {
                 if r.rule.is_match(&event) {
                     out.push(alert(r, rec));
                     if !self.correlator.is_empty() {

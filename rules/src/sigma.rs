@@ -323,8 +323,8 @@ pub fn insert_json(event: &mut sigma_rust::Event, key: &str, v: &serde_json::Val
     }
 }
 
-/// Rules indexed by logsource: a record meets only the rules of its (product, category,
-/// service) and of the looser combinations that include it.
+/// Rules indexed by their exact logsource (product, category, service), so that a detector can
+/// route each kind of record to the rules written for it.
 #[derive(Default)]
 pub struct SigmaSet {
     pub rules: Vec<SigmaRule>,
@@ -340,13 +340,9 @@ impl SigmaSet {
         Self { rules, index }
     }
 
-    /// The rules written for exactly this logsource.
-    pub fn for_logsource(&self, ls: &Logsource) -> impl Iterator<Item = &SigmaRule> {
-        self.index.get(ls).into_iter().flatten().map(|i| &self.rules[*i])
-    }
-
-    pub fn logsources(&self) -> impl Iterator<Item = (&Logsource, usize)> {
-        self.index.iter().map(|(k, v)| (k, v.len()))
+    /// Positions in `rules` of the rules written for exactly this logsource.
+    pub fn indices(&self, ls: &Logsource) -> &[usize] {
+        self.index.get(ls).map_or(&[], Vec::as_slice)
     }
 }
 
