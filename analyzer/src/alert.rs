@@ -42,8 +42,7 @@ impl Alert {
         tags: &[String],
         rec: &Record,
     ) -> Self {
-        let mut alert = Self::for_head(engine, rule_id, title, severity, tags, &rec.head);
-        alert.id = alert_id(engine, rule_id, &rec.head, rec.log_type().name());
+        let mut alert = Self::new(engine, rule_id, title, severity, tags, &rec.head, rec.log_type().name());
         alert.evidence = evidence(rec);
         if alert.evidence.len() > EVIDENCE_MAX {
             let mut cut = EVIDENCE_MAX;
@@ -65,8 +64,21 @@ impl Alert {
         tags: &[String],
         h: &Head,
     ) -> Self {
+        Self::new(engine, rule_id, title, severity, tags, h, "artifact")
+    }
+
+    /// `what` tells apart alerts of one rule on different things of one connection.
+    fn new(
+        engine: &'static str,
+        rule_id: &str,
+        title: &str,
+        severity: &str,
+        tags: &[String],
+        h: &Head,
+        what: &str,
+    ) -> Self {
         Self {
-            id: alert_id(engine, rule_id, h, "artifact"),
+            id: alert_id(engine, rule_id, h, what),
             ts: h.ts,
             engine,
             rule_id: rule_id.to_string(),

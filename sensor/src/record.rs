@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-/// The log types of the sensor, one NDJSON file each.
+/// The log types of the sensor, one NDJSON file each. The declaration order is the order of
+/// `ALL` (and so of per-type arrays).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LogType {
     Conn,
