@@ -181,8 +181,6 @@ fn third_party_rule_sets_load_under_yara_x() {
         assert!(d.is_some(), "{set}: nothing compiled");
         assert!(files.len() > 250);
         assert!(problems.len() <= max_rejected, "{set}: {} rejected", problems.len());
-        // A rejected file is named with the place YARA-X gives.
-        assert!(problems.iter().all(|p| p.to_string().contains(".yar") && p.message.starts_with("YARA-X: ")));
     }
 }
 
