@@ -7,9 +7,11 @@
 //! - [`sigma::SigmaDetector`]: Sigma rules on records, routed by logsource and field map;
 //! - [`correlation::Correlator`]: Sigma correlation rules over those matches;
 //! - [`ioc::IocDetector`]: indicators of compromise;
-//! - [`inspect::AlertLog`]: all of them inside `canh replay`, writing `alerts.json`.
+//! - [`inspect::AlertLog`]: all of them inside `canh replay`, writing `alerts.json`, with
+//!   rules reloaded while it runs.
 //!
-//! - [`yara::YaraDetector`]: YARA-X on artifacts (and on the text of office documents).
+//! - [`yara::YaraDetector`]: YARA-X on artifacts (and on the text of office documents), run
+//!   beside decoding by [`scan_pool::ScanPool`].
 //!
 //! ```no_run
 //! use canh_analyzer::sigma::SigmaDetector;
@@ -26,5 +28,6 @@ pub mod alert;
 pub mod correlation;
 pub mod inspect;
 pub mod ioc;
+pub mod scan_pool;
 pub mod sigma;
 pub mod yara;

@@ -1,9 +1,14 @@
 //! Sigma on records: each record meets the `product: zeek` rules of its own type and the
 //! generic-category rules whose field map covers it (`rules/fieldmap.toml`), and nothing
 //! else — sigma-rust costs microseconds per rule, so routing is what keeps detection cheap.
+//! Within a route, the set's literal prefilter (one Aho-Corasick pass over the record's folded
+//! values) leaves only the rules the record could match; most records meet none, and never
+//! become a sigma-rust event at all.
 
 use canh_rules::fieldmap::{Category, FieldMap};
+use canh_rules::prefilter::folded_text;
 use canh_rules::sigma::{Logsource, SigmaRule, SigmaSet, event_from_fields, insert_json};
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use canh_sensor::record::{LogType, Record};
@@ -65,22 +70,35 @@ impl SigmaDetector {
             Ok(Value::Object(m)) => m,
             _ => return,
         };
-        for route in routes {
-            let event = event_of(&fields, route.category.as_ref());
-            for r in route.rules.iter().map(|i| &self.set.rules[*i]) {
-                if r.rule.is_match(&event) {
-                    out.push(alert(r, rec));
-                    if !self.correlator.is_empty() {
-                        self.correlator.observe(&r.id, r.name.as_deref(), rec, &fields, out);
+        SCRATCH.with_borrow_mut(|(text, candidates)| {
+            folded_text(&fields, text);
+            self.set.prefilter.candidates(text, candidates);
+            for route in routes {
+                let mut chosen = route.rules.iter().filter(|i| candidates[**i]).peekable();
+                if chosen.peek().is_none() {
+                    continue;
+                }
+                let event = event_of(&fields, route.category.as_ref());
+                for r in chosen.map(|i| &self.set.rules[*i]) {
+                    if r.rule.is_match(&event) {
+                        out.push(alert(r, rec));
+                        if !self.correlator.is_empty() {
+                            self.correlator.observe(&r.id, r.name.as_deref(), rec, &fields, out);
+                        }
                     }
                 }
             }
-        }
+        });
     }
 }
 
 fn alert(r: &SigmaRule, rec: &Record) -> Alert {
     Alert::for_record("sigma", &r.id, &r.title, r.level.as_deref().unwrap_or("medium"), &r.tags, rec)
+}
+
+thread_local! {
+    /// Per thread, reused across records: the folded text and the candidate flags.
+    static SCRATCH: RefCell<(String, Vec<bool>)> = const { RefCell::new((String::new(), Vec::new())) };
 }
 
 /// A record's fields as a sigma-rust event; with a category, its Sigma names are added too.

@@ -83,14 +83,24 @@ impl YaraDetector {
         (loaded > 0).then(|| Self { rules: compiler.build(), timeout: Duration::from_secs(5), max_scan_size: 16 << 20 })
     }
 
-    /// Scans artifacts (one scanner for the batch: a scanner is not Send and costs to build).
-    pub fn scan(&self, artifacts: &[Artifact], out: &mut Vec<Alert>) {
-        if artifacts.is_empty() {
-            return;
-        }
+    /// A scanner with this detector's timeout and size cap. Scanners are not `Send` and cost
+    /// to build (a WASM store per scanner), so each thread keeps one ([`crate::scan_pool`]).
+    pub fn scanner(&self) -> yara_x::Scanner<'_> {
         let mut scanner = yara_x::Scanner::new(&self.rules);
         scanner.set_timeout(self.timeout);
         scanner.max_scan_size(self.max_scan_size);
+        scanner
+    }
+
+    /// Scans artifacts with a scanner of its own (tests, one-off scans).
+    pub fn scan(&self, artifacts: &[Artifact], out: &mut Vec<Alert>) {
+        if !artifacts.is_empty() {
+            self.scan_with(&mut self.scanner(), artifacts, out);
+        }
+    }
+
+    /// Scans artifacts with a scanner of this detector's rules.
+    pub fn scan_with(&self, scanner: &mut yara_x::Scanner<'_>, artifacts: &[Artifact], out: &mut Vec<Alert>) {
         for a in artifacts {
             // An HTTP connection is scanned as its decoded bodies: its stream head would only
             // repeat them (chunked, compressed) and raise the same alerts twice.
@@ -98,11 +108,11 @@ impl YaraDetector {
                 continue;
             }
             let mut seen: Vec<String> = Vec::new();
-            set_context(&mut scanner, a, false);
-            self.scan_one(&mut scanner, a, &a.data, &mut seen, out);
+            set_context(scanner, a, false);
+            self.scan_one(scanner, a, &a.data, &mut seen, out);
             if let Some(text) = office_text(&a.data) {
-                set_context(&mut scanner, a, true);
-                self.scan_one(&mut scanner, a, text.as_bytes(), &mut seen, out);
+                set_context(scanner, a, true);
+                self.scan_one(scanner, a, text.as_bytes(), &mut seen, out);
             }
         }
     }

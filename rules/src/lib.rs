@@ -7,6 +7,8 @@
 //! - [`sigma::SigmaRule`] and [`sigma::SigmaSet`]: sigma-rust rules after a pre-pass that closes
 //!   its gaps (regex flags, substring keywords, condition lists, multi-document files), indexed
 //!   by logsource; what cannot be evaluated is reported `unsupported` with the reason;
+//! - [`prefilter::Prefilter`]: the literals each Sigma rule needs, so a record meets only the
+//!   rules it could match;
 //! - [`ioc::IocSet`]: domains, IPs, CIDR blocks and file hashes;
 //! - [`Problem`]: what `canh rules check` prints.
 //!
@@ -27,6 +29,7 @@ pub mod correlation;
 pub mod fieldmap;
 pub mod ioc;
 pub mod pack;
+pub mod prefilter;
 pub mod problem;
 pub mod sigma;
 pub mod testing;

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_norway::{Mapping, Value};
 
+use crate::prefilter::{Need, Prefilter, need_of};
 use crate::problem::{Problem, locate};
 
 /// How rules are selected.
@@ -48,6 +49,8 @@ pub struct SigmaRule {
     pub name: Option<String>,
     pub file: PathBuf,
     pub rule: sigma_rust::Rule,
+    /// What a record must contain before the rule can match it.
+    pub need: Need,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -143,6 +146,7 @@ pub fn load_file(path: &Path, text: &str, opts: &SigmaOptions, problems: &mut Ve
                         service: field("service"),
                     },
                     file: path.to_path_buf(),
+                    need: doc.get("detection").map_or(Need::Always, need_of),
                     id,
                     rule,
                 });
@@ -324,11 +328,18 @@ pub fn insert_json(event: &mut sigma_rust::Event, key: &str, v: &serde_json::Val
 }
 
 /// Rules indexed by their exact logsource (product, category, service), so that a detector can
-/// route each kind of record to the rules written for it.
-#[derive(Default)]
+/// route each kind of record to the rules written for it, with the literal [`Prefilter`] that
+/// tells which of them a record could match.
 pub struct SigmaSet {
     pub rules: Vec<SigmaRule>,
     index: HashMap<Logsource, Vec<usize>>,
+    pub prefilter: Prefilter,
+}
+
+impl Default for SigmaSet {
+    fn default() -> Self {
+        Self::new(Vec::new())
+    }
 }
 
 impl SigmaSet {
@@ -337,7 +348,8 @@ impl SigmaSet {
         for (i, r) in rules.iter().enumerate() {
             index.entry(r.logsource.clone()).or_default().push(i);
         }
-        Self { rules, index }
+        let needs: Vec<Need> = rules.iter().map(|r| r.need.clone()).collect();
+        Self { rules, index, prefilter: Prefilter::new(&needs) }
     }
 
     /// Positions in `rules` of the rules written for exactly this logsource.

@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 
-use crate::sigma::{SigmaRule, event_from_fields};
+use crate::prefilter::folded_text;
+use crate::sigma::{SigmaSet, event_from_fields};
 use crate::windows;
 
 /// The events of a file. On bad JSON, the line and column where reading stopped.
@@ -20,8 +21,9 @@ pub fn read_events(text: &str) -> Result<Vec<Value>, (usize, usize, String)> {
     Ok(events)
 }
 
-/// The ids of the rules an event matches.
-pub fn matching_rules<'a>(rules: &'a [SigmaRule], event: &Value) -> Vec<&'a str> {
+/// The ids of the rules an event matches. Rules go through the set's literal prefilter as in
+/// detection, so a test also proves the prefilter lets its rule through.
+pub fn matching_rules<'a>(set: &'a SigmaSet, event: &Value) -> Vec<&'a str> {
     let fields = match windows::flatten(event) {
         Some(m) => m,
         None => match event {
@@ -30,5 +32,8 @@ pub fn matching_rules<'a>(rules: &'a [SigmaRule], event: &Value) -> Vec<&'a str>
         },
     };
     let e = event_from_fields(&fields);
-    rules.iter().filter(|r| r.rule.is_match(&e)).map(|r| r.id.as_str()).collect()
+    let (mut text, mut candidates) = (String::new(), Vec::new());
+    folded_text(&fields, &mut text);
+    set.prefilter.candidates(&text, &mut candidates);
+    set.rules.iter().zip(candidates).filter(|(r, c)| *c && r.rule.is_match(&e)).map(|(r, _)| r.id.as_str()).collect()
 }

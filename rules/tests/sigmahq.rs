@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use canh_rules::sigma::SigmaOptions;
+use canh_rules::sigma::{SigmaOptions, SigmaSet};
 use canh_rules::{Severity, pack::load_pack};
 
 fn corpus() -> Option<PathBuf> {
@@ -78,10 +78,11 @@ fn sigmahq_regression_events_match_their_rules() {
     for dir in dirs {
         let mut problems = Vec::new();
         let pack = load_pack(&dir.join("rule.yml"), &opts, &mut problems);
-        let Some(rule) = pack.sigma.first() else {
+        let Some((id, title)) = pack.sigma.first().map(|r| (r.id.clone(), r.title.clone())) else {
             failures.push(format!("{}: rule did not load: {problems:?}", dir.display()));
             continue;
         };
+        let set = SigmaSet::new(pack.sigma);
         rules_checked += 1;
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
@@ -92,8 +93,8 @@ fn sigmahq_regression_events_match_their_rules() {
                 canh_rules::testing::read_events(&std::fs::read_to_string(&path).unwrap()).expect("valid JSON");
             for (i, event) in events.iter().enumerate() {
                 events_checked += 1;
-                if !canh_rules::testing::matching_rules(&pack.sigma, event).contains(&rule.id.as_str()) {
-                    failures.push(format!("{}#{i}: does not match {} ({})", path.display(), rule.id, rule.title));
+                if !canh_rules::testing::matching_rules(&set, event).contains(&id.as_str()) {
+                    failures.push(format!("{}#{i}: does not match {id} ({title})", path.display()));
                 }
             }
         }
@@ -101,4 +102,64 @@ fn sigmahq_regression_events_match_their_rules() {
     eprintln!("{rules_checked} rules, {events_checked} events, {} failures", failures.len());
     assert!(rules_checked >= 95 && events_checked >= rules_checked, "{rules_checked} rules, {events_checked} events");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The literal prefilter never hides a match: over every SigmaHQ rule of the corpus and the
+/// regression rules, each (rule, event) pair that sigma-rust matches is a prefilter candidate.
+/// And it does prune: most network and web rules get a literal need.
+#[test]
+fn prefilter_keeps_every_match_and_prunes_most_rules() {
+    let Some(root) = corpus() else { return };
+    let opts = SigmaOptions { exclude_status: vec![] };
+    let mut problems = Vec::new();
+    let mut rules = Vec::new();
+    let mut events = Vec::new();
+    for sub in ["network", "web", "linux", "application"] {
+        rules.extend(load_pack(&root.join(sub), &opts, &mut problems).sigma);
+    }
+    let web_and_network = rules.iter().filter(|r| is_net(&r.file)).count();
+    let pruned = rules.iter().filter(|r| is_net(&r.file) && r.need != canh_rules::prefilter::Need::Always).count();
+    let mut dirs: Vec<PathBuf> =
+        std::fs::read_dir(root.join("../regression")).unwrap().map(|e| e.unwrap().path()).collect();
+    dirs.sort();
+    for dir in dirs {
+        rules.extend(load_pack(&dir.join("rule.yml"), &opts, &mut problems).sigma);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "json") {
+                events.extend(canh_rules::testing::read_events(&std::fs::read_to_string(&path).unwrap()).unwrap());
+            }
+        }
+    }
+    let set = SigmaSet::new(rules);
+    let (mut matches, mut candidates_total) = (0, 0);
+    for event in &events {
+        let fields = canh_rules::windows::flatten(event).unwrap_or_else(|| event.as_object().unwrap().clone());
+        let e = canh_rules::sigma::event_from_fields(&fields);
+        let (mut text, mut candidates) = (String::new(), Vec::new());
+        canh_rules::prefilter::folded_text(&fields, &mut text);
+        set.prefilter.candidates(&text, &mut candidates);
+        candidates_total += candidates.iter().filter(|c| **c).count();
+        for (rule, candidate) in set.rules.iter().zip(&candidates) {
+            if rule.rule.is_match(&e) {
+                matches += 1;
+                assert!(candidate, "the prefilter hides a match of {} ({})", rule.id, rule.file.display());
+            }
+        }
+    }
+    eprintln!(
+        "{} rules x {} events: {matches} matches, all candidates; {:.1} candidates per event; {pruned} of {web_and_network} network/web rules prefiltered",
+        set.rules.len(),
+        events.len(),
+        candidates_total as f64 / events.len() as f64
+    );
+    assert!(matches >= events.len(), "every regression event matches at least its own rule");
+    assert!(
+        pruned * 10 >= web_and_network * 8,
+        "only {pruned} of {web_and_network} network/web rules have a literal need"
+    );
+}
+
+fn is_net(file: &Path) -> bool {
+    file.components().any(|c| c.as_os_str() == "network" || c.as_os_str() == "web")
 }

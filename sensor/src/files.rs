@@ -214,7 +214,7 @@ pub fn sniff_mime(b: &[u8]) -> Option<String> {
 /// Office documents are ZIP archives; their part names (stored uncompressed in the local
 /// file headers) tell which kind. Matters because rules treat documents apart from archives.
 fn zip_document_type(b: &[u8]) -> &'static str {
-    let has = |needle: &[u8]| b.windows(needle.len()).any(|w| w == needle);
+    let has = |needle: &[u8]| memchr::memmem::find(b, needle).is_some();
     if has(b"mimetypeapplication/vnd.oasis.opendocument.text") {
         "application/vnd.oasis.opendocument.text"
     } else if has(b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet") {

@@ -8,15 +8,27 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::app::Output;
-use crate::record::{Body, LogType};
+use crate::files::Artifact;
+use crate::record::{Body, LogType, Record};
 
 /// Reads each batch of output and may derive a log of its own — how the analyzer's detection
 /// runs inside a replay and writes its alerts beside the logs. Called from worker threads.
+///
+/// Work on artifacts may finish later, on threads of the inspector's own (YARA scans are the
+/// costly part of detection and run beside decoding): what it derives then is picked up by
+/// [`Inspector::collect`].
 pub trait Inspector: Send + Sync {
     /// File name of the derived log (`alerts.json`).
     fn log_name(&self) -> &str;
-    /// Reads a batch; appends NDJSON lines to `lines`; returns how many it appended.
-    fn inspect(&self, output: &Output, lines: &mut Vec<u8>) -> u64;
+    /// Reads a batch: its records, and its artifacts to keep; appends the NDJSON lines derived
+    /// at once to `lines` and returns how many it appended.
+    fn inspect(&self, records: &[Record], artifacts: Vec<Artifact>, lines: &mut Vec<u8>) -> u64;
+    /// Appends lines derived in the background since the last call; with `wait`, first waits
+    /// for everything handed over so far. Returns how many it appended.
+    fn collect(&self, lines: &mut Vec<u8>, wait: bool) -> u64 {
+        let _ = (lines, wait);
+        0
+    }
 }
 
 impl std::fmt::Debug for dyn Inspector {
@@ -40,17 +52,14 @@ pub fn log_index(t: LogType) -> usize {
     t as usize
 }
 
-/// Serializes a batch of output (after the inspector, if any, has read it); writes its
-/// artifacts to `extract_dir` when set.
+/// Serializes a batch of output; writes its artifacts to `extract_dir` when set, then hands
+/// records and artifacts to the inspector, if any.
 pub fn serialize(
     out: Output,
     extract_dir: Option<&Path>,
     inspector: Option<&dyn Inspector>,
     into: &mut Serialized,
 ) -> io::Result<()> {
-    if let Some(i) = inspector {
-        into.derived_count += i.inspect(&out, &mut into.derived);
-    }
     let Output { mut records, artifacts, .. } = out;
     if let Some(dir) = extract_dir {
         for artifact in &artifacts {
@@ -64,6 +73,10 @@ pub fn serialize(
                 rec.extracted = Some(name);
             }
         }
+    }
+    if let Some(i) = inspector {
+        into.derived_count += i.inspect(&records, artifacts, &mut into.derived);
+        into.derived_count += i.collect(&mut into.derived, false);
     }
     for rec in &records {
         let i = log_index(rec.log_type());
@@ -91,6 +104,15 @@ fn extracted_name(fuid: &str, mime: Option<&str>) -> String {
         _ => "bin",
     };
     format!("{fuid}.{ext}")
+}
+
+/// What the inspector still had in the background at the end of a run, waited for.
+pub fn collect_rest(inspector: Option<&dyn Inspector>) -> Serialized {
+    let mut s = Serialized::default();
+    if let Some(i) = inspector {
+        s.derived_count = i.collect(&mut s.derived, true);
+    }
+    s
 }
 
 /// Where records go.

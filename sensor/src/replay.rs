@@ -13,7 +13,7 @@ use crate::app::Output;
 use crate::capture::{CaptureError, MergedReader};
 use crate::decode::address_hash;
 use crate::engine::{Engine, EngineConfig, EngineStats};
-use crate::output::{Inspector, Serialized, Target, Writer, serialize};
+use crate::output::{Inspector, Serialized, Target, Writer, collect_rest, serialize};
 use crate::record::LogType;
 
 #[derive(Debug, Clone)]
@@ -164,6 +164,7 @@ fn run_inline(
     }
     engine.finish();
     write_output(engine.drain(), opts, writer)?;
+    writer.write(&collect_rest(opts.inspector.as_deref())).map_err(|e| ReplayError::Output(e.to_string()))?;
     progress(reader.bytes_read());
     Ok(engine.stats)
 }
@@ -225,11 +226,13 @@ fn run_workers(
         drop(out_tx);
         drop(free_tx);
         // The writer runs on its own thread; the calling thread reads and dispatches.
+        let inspector = opts.inspector.as_deref();
         let writer_handle = scope.spawn(move || -> std::io::Result<()> {
             for s in out_rx {
                 writer.write(&s)?;
             }
-            Ok(())
+            // Every worker is done: what the inspector still works on is all that is left.
+            writer.write(&collect_rest(inspector))
         });
         let mut pending: Vec<Batch> = (0..n).map(|_| Batch::default()).collect();
         let mut count = 0u64;

@@ -51,9 +51,10 @@ pub fn run(args: DemoArgs) -> Result<i32> {
         org: "so-khcn-demo".into(),
         summary_json: None,
         rules: vec![bundled_pack()],
+        yara_threads: None,
     };
     let mut opts = replay.options();
-    let alerts = alert_log(&replay.rules);
+    let alerts = alert_log(&replay.rules, replay.scan_threads());
     if alerts.as_ref().is_some_and(|a| a.needs_artifacts()) {
         opts.engine.app.keep_artifacts = true;
     }

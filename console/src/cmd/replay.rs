@@ -6,12 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use canh_analyzer::inspect::AlertLog;
-use canh_analyzer::ioc::IocDetector;
-use canh_analyzer::sigma::SigmaDetector;
-use canh_analyzer::yara::YaraDetector;
-use canh_rules::fieldmap::FieldMap;
-use canh_rules::pack::load_packs;
-use canh_rules::sigma::{SigmaOptions, SigmaSet};
+use canh_rules::sigma::SigmaOptions;
 use canh_sensor::engine::EngineConfig;
 use canh_sensor::output::Target;
 use canh_sensor::record::{LogType, Origin};
@@ -55,16 +50,24 @@ pub struct ReplayArgs {
     /// Organization (agency) the traffic belongs to, in every record's `_org`.
     #[arg(long, env = "CANH_ORG", default_value = "local")]
     pub org: String,
-    /// Rule packs to run on the records (Sigma now; YARA and IOCs as they land); alerts go to
-    /// alerts.json beside the logs and are counted by rule in the summary.
+    /// Rule packs to run: Sigma and IOCs on the records, YARA on the artifacts; alerts go to
+    /// alerts.json beside the logs and are counted by rule in the summary. SIGHUP reloads
+    /// them (a pack with errors leaves the running rules in place).
     #[arg(long, value_name = "PACK", num_args = 1..)]
     pub rules: Vec<PathBuf>,
+    /// Threads scanning artifacts with YARA, beside decoding (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub yara_threads: Option<usize>,
     /// Also write the summary as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
 }
 
 impl ReplayArgs {
+    pub fn scan_threads(&self) -> usize {
+        self.yara_threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1)
+    }
+
     pub fn options(&self) -> ReplayOptions {
         let mut engine = EngineConfig::default();
         engine.app.stream_head_bytes = self.stream_head_kib * 1024;
@@ -86,39 +89,51 @@ impl ReplayArgs {
 }
 
 /// Loads the packs into an alert log; their problems are printed, usable rules still run.
-pub fn alert_log(packs: &[PathBuf]) -> Option<Arc<AlertLog>> {
+pub fn alert_log(packs: &[PathBuf], scan_threads: usize) -> Option<Arc<AlertLog>> {
     if packs.is_empty() {
         return None;
     }
-    let (loaded, problems) = load_packs(packs, &SigmaOptions::default());
+    let (log, problems) = AlertLog::load(packs, SigmaOptions::default(), scan_threads);
     for p in &problems {
         eprintln!("{p}");
     }
-    let mut sigma = Vec::new();
-    let mut correlations = Vec::new();
-    let mut iocs = Vec::new();
-    let yara_files: Vec<PathBuf> = loaded.iter().flat_map(|p| p.yara_files.clone()).collect();
-    let mut yara_problems = Vec::new();
-    let yara = YaraDetector::compile(&yara_files, &mut yara_problems);
-    for p in &yara_problems {
-        eprintln!("{p}");
+    eprintln!("rules: {}", log.detectors().loaded);
+    Some(Arc::new(log))
+}
+
+/// Reloads the rules on SIGHUP for as long as the returned guard lives.
+#[cfg(unix)]
+pub fn reload_on_sighup(log: &Arc<AlertLog>) -> Option<impl Drop> {
+    use signal_hook::iterator::Signals;
+    let mut signals = Signals::new([signal_hook::consts::SIGHUP]).ok()?;
+    let handle = signals.handle();
+    let log = log.clone();
+    std::thread::spawn(move || {
+        for _ in signals.forever() {
+            match log.reload() {
+                Ok((loaded, problems)) => {
+                    for p in &problems {
+                        eprintln!("{p}");
+                    }
+                    eprintln!("rules reloaded: {loaded}");
+                }
+                Err(problems) => {
+                    for p in &problems {
+                        eprintln!("{p}");
+                    }
+                    let errors = problems.iter().filter(|p| p.severity == canh_rules::Severity::Error).count();
+                    eprintln!("rules not reloaded: {errors} errors in the packs; the previous rules keep running");
+                }
+            }
+        }
+    });
+    struct Guard(signal_hook::iterator::Handle);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            self.0.close();
+        }
     }
-    for pack in loaded {
-        iocs.push((pack.manifest.name.clone(), pack.iocs));
-        sigma.extend(pack.sigma);
-        correlations.extend(pack.correlations);
-    }
-    let iocs = IocDetector::new(iocs);
-    let set = SigmaSet::new(sigma);
-    eprintln!(
-        "rules: {} Sigma rules, {} correlations, {} indicators, {} YARA files loaded",
-        set.rules.len(),
-        correlations.len(),
-        iocs.indicators(),
-        yara_files.len().saturating_sub(yara_problems.len())
-    );
-    let sigma = SigmaDetector::new(set, FieldMap::bundled()).with_correlations(correlations);
-    Some(Arc::new(AlertLog::new(sigma, iocs, yara)))
+    Some(Guard(handle))
 }
 
 /// Alerts by rule, for the summary.
@@ -152,10 +167,12 @@ pub fn run_replay(opts: &ReplayOptions) -> Result<Summary> {
 
 pub fn run(args: ReplayArgs) -> Result<i32> {
     let mut opts = args.options();
-    let alerts = alert_log(&args.rules);
+    let alerts = alert_log(&args.rules, args.scan_threads());
     if alerts.as_ref().is_some_and(|a| a.needs_artifacts()) {
         opts.engine.app.keep_artifacts = true;
     }
+    #[cfg(unix)]
+    let _reload = alerts.as_ref().and_then(reload_on_sighup);
     opts.inspector = alerts.clone().map(|a| a as Arc<dyn canh_sensor::output::Inspector>);
     let summary = run_replay(&opts)?;
     eprint!("{}", render_summary(&summary));

@@ -88,7 +88,7 @@ fn test(args: TestArgs) -> Result<i32> {
     for p in problems.iter().filter(|p| !p.message.starts_with("missing pack.toml")) {
         eprintln!("{p}");
     }
-    let rules: Vec<_> = packs.into_iter().flat_map(|p| p.sigma).collect();
+    let rules = canh_rules::sigma::SigmaSet::new(packs.into_iter().flat_map(|p| p.sigma).collect());
     let mut failed = false;
     for file in &args.events {
         let text = match std::fs::read_to_string(file) {
