@@ -166,3 +166,74 @@ fn replay_with_rules_writes_alerts_beside_the_logs() {
     assert!(alerts[0]["evidence"].as_str().unwrap().contains("kho-du-lieu.no-ip.org"));
     assert!(stderr.contains("alerts 1"), "{stderr}");
 }
+
+/// Waits for a line of the child's stderr that contains `needle`; returns the lines read.
+fn read_until(lines: &mut impl Iterator<Item = std::io::Result<String>>, needle: &str) -> String {
+    let mut seen = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains(needle) {
+            return seen;
+        }
+    }
+    panic!("stderr ended before {needle:?}: {seen}");
+}
+
+#[test]
+#[cfg(unix)]
+fn sighup_reloads_rules_and_a_bad_pack_keeps_the_running_ones() {
+    use std::io::{BufRead, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = generate(dir.path());
+    let pack = dir.path().join("pack");
+    std::fs::create_dir_all(&pack).unwrap();
+    std::fs::write(pack.join("pack.toml"), "name = \"live\"\nversion = \"1\"\n").unwrap();
+    std::fs::write(pack.join("iocs.csv"), "indicator\nno-ip.org\n").unwrap();
+    let logs = dir.path().join("logs");
+    let mut child = canh()
+        .args(["replay", "-", "--out"])
+        .arg(&logs)
+        .arg("--rules")
+        .arg(&pack)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    read_until(&mut stderr, "reloads them");
+    let hup = || assert!(Command::new("kill").args(["-HUP", &child.id().to_string()]).status().unwrap().success());
+
+    // The indicator list is replaced by a Sigma rule on the same lookups.
+    std::fs::remove_file(pack.join("iocs.csv")).unwrap();
+    std::fs::write(
+        pack.join("noip.yml"),
+        "title: Lookup of a No-IP host\nid: 0b0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3\nlogsource:\n  product: zeek\n  service: dns\ndetection:\n  sel:\n    query|endswith: '.no-ip.org'\n  condition: sel\nlevel: high\n",
+    )
+    .unwrap();
+    hup();
+    let said = read_until(&mut stderr, "rules reloaded");
+    assert!(said.contains("rules reloaded: 1 Sigma rules"), "{said}");
+
+    // A broken rule: the reload is refused, with the place, and the rules above keep running.
+    std::fs::write(pack.join("bad.yml"), "title: broken\nid: x1\ndetection: [unclosed\n").unwrap();
+    hup();
+    let said = read_until(&mut stderr, "rules not reloaded");
+    assert!(said.contains("bad.yml:4:1: error: not valid YAML"), "{said}");
+    assert!(said.contains("the previous rules keep running"), "{said}");
+
+    child.stdin.take().unwrap().write_all(&std::fs::read(&pcap).unwrap()).unwrap();
+    let rest: Vec<String> = stderr.map(Result::unwrap).collect();
+    assert!(child.wait().unwrap().success(), "{rest:?}");
+    let alerts: Vec<serde_json::Value> = std::fs::read_to_string(logs.join("alerts.json"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!alerts.is_empty());
+    assert!(
+        alerts.iter().all(|a| a["engine"] == "sigma" && a["rule_id"] == "0b0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3"),
+        "{alerts:?}"
+    );
+}

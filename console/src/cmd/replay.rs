@@ -122,7 +122,8 @@ pub fn reload_on_sighup(log: &Arc<AlertLog>) -> Option<impl Drop> {
                         eprintln!("{p}");
                     }
                     let errors = problems.iter().filter(|p| p.severity == canh_rules::Severity::Error).count();
-                    eprintln!("rules not reloaded: {errors} errors in the packs; the previous rules keep running");
+                    let plural = if errors == 1 { "" } else { "s" };
+                    eprintln!("rules not reloaded: {errors} error{plural} in the packs; the previous rules keep running");
                 }
             }
         }
@@ -172,7 +173,9 @@ pub fn run(args: ReplayArgs) -> Result<i32> {
         opts.engine.app.keep_artifacts = true;
     }
     #[cfg(unix)]
-    let _reload = alerts.as_ref().and_then(reload_on_sighup);
+    let _reload = alerts.as_ref().and_then(reload_on_sighup).inspect(|_| {
+        eprintln!("rules: `kill -HUP {}` reloads them", std::process::id());
+    });
     opts.inspector = alerts.clone().map(|a| a as Arc<dyn canh_sensor::output::Inspector>);
     let summary = run_replay(&opts)?;
     eprint!("{}", render_summary(&summary));
