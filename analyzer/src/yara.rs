@@ -2,8 +2,8 @@
 //! `yara_x::Rules` (a file YARA-X rejects is reported with YARA-X's error and the rest still
 //! load). Each artifact is scanned once — never per packet: YARA-X's cost per scan grows with
 //! the rule count (LIBRARIES.md §2.3) — with a timeout and a size cap; HTTP connections are
-//! scanned as their decoded bodies, not their raw stream heads. Office documents are also
-//! scanned as their text, so that a marking inside a DOCX is seen.
+//! scanned as their decoded bodies, not their raw stream heads. Office documents and PDFs are
+//! also scanned as their text, so that a marking inside a DOCX or a PDF is seen.
 //!
 //! External variables give rules the artifact's context:
 //!
@@ -16,7 +16,7 @@
 //! | `leaving` | bool | the bytes go from an internal host to an external one |
 //! | `mime_type`, `filename` | string | the artifact's sniffed type and name ("" if none) |
 //! | `src_port`, `dst_port` | integer | ports of the connection's originator and responder |
-//! | `extracted_text` | bool | this scan is of the text extracted from an office document |
+//! | `extracted_text` | bool | this scan is of the text extracted from an office document or a PDF |
 //! | `filepath`, `extension`, `filetype`, `owner` | string | defined empty, for scanner rule sets (LOKI/THOR) that use them |
 
 use std::io::Read;
@@ -110,7 +110,7 @@ impl YaraDetector {
             let mut seen: Vec<String> = Vec::new();
             set_context(scanner, a, false);
             self.scan_one(scanner, a, &a.data, &mut seen, out);
-            if let Some(text) = office_text(&a.data) {
+            if let Some(text) = document_text(&a.data) {
                 set_context(scanner, a, true);
                 self.scan_one(scanner, a, text.as_bytes(), &mut seen, out);
             }
@@ -199,6 +199,34 @@ fn set_context(s: &mut yara_x::Scanner<'_>, a: &Artifact, extracted: bool) {
     let _ = s.set_global("extracted_text", extracted);
     let _ = s.set_global("src_port", i64::from(a.head.orig_p));
     let _ = s.set_global("dst_port", i64::from(a.head.resp_p));
+}
+
+/// The text of a document — office (DOCX, XLSX, PPTX, ODT, ODS) or PDF — for rules that look
+/// for words a document's container hides (compressed XML parts, PDF content streams).
+pub fn document_text(data: &[u8]) -> Option<String> {
+    office_text(data).or_else(|| pdf_text(data))
+}
+
+/// Pages of a PDF read for text, at most (a marking is on the first page; the cap bounds the
+/// work a hostile document can ask for).
+const MAX_PDF_PAGES: u32 = 64;
+
+/// The text of a PDF (lopdf: content streams, fonts' ToUnicode maps), at most [`MAX_TEXT`]
+/// bytes decompressed. `None` if the bytes are not a readable PDF.
+pub fn pdf_text(data: &[u8]) -> Option<String> {
+    if !data[..data.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
+        return None;
+    }
+    // lopdf is not hardened against hostile files the way the sensor's parsers are: a panic
+    // inside it costs this document's text, nothing else.
+    std::panic::catch_unwind(|| {
+        let doc = lopdf::Document::load_mem(data).ok()?;
+        let pages: Vec<u32> = doc.get_pages().keys().copied().filter(|p| *p <= MAX_PDF_PAGES).collect();
+        let text = doc.extract_text_with_limit(&pages, MAX_TEXT as usize).ok()?;
+        (!text.trim().is_empty()).then_some(text)
+    })
+    .ok()
+    .flatten()
 }
 
 /// The text of an office document (DOCX, XLSX, PPTX, ODT, ODS): its XML parts with the tags

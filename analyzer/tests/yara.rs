@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use canh_analyzer::yara::{YaraDetector, office_text};
+use canh_analyzer::yara::{YaraDetector, office_text, pdf_text};
 use canh_sensor::files::Artifact;
 use canh_sensor::record::{Head, Origin};
 
@@ -102,6 +102,41 @@ fn markings_inside_office_documents_are_seen_in_their_text() {
     assert_eq!(alerts.len(), 1);
     assert!(alerts[0].evidence.contains("(extracted text)"), "{}", alerts[0].evidence);
     assert!(fired(&d, artifact(&docx("Báo cáo công khai"), LAN, OUT, "http", "HTTP")).is_empty());
+}
+
+/// PDFs as office suites write them (embedded font subsets, compressed content streams, a
+/// ToUnicode map): `tests/data/make_pdfs.py` made these two.
+#[test]
+fn markings_inside_pdfs_are_seen_in_their_text() {
+    let d = vn_gov();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data");
+    let marked = std::fs::read(data.join("cong-van-toi-mat.pdf")).unwrap();
+    let unmarked = std::fs::read(data.join("cong-van-bao-mat.pdf")).unwrap();
+    let text = pdf_text(&marked).expect("text");
+    assert!(text.contains("TỐI MẬT") && text.contains("Số: 123/UBND-VP"), "{text}");
+    assert!(!marked.windows(3).any(|w| w == "Ố".as_bytes()), "the marking is not in the raw bytes");
+    let mut alerts = Vec::new();
+    d.scan(&[artifact(&marked, LAN, OUT, "http", "HTTP")], &mut alerts);
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].rule_id, "state_secret.toi_mat_or_tuyet_mat");
+    assert!(alerts[0].evidence.contains("(extracted text)"), "{}", alerts[0].evidence);
+    // The same letter without the stamp speaks of "bảo mật" (security): nothing.
+    assert!(pdf_text(&unmarked).unwrap().contains("bảo mật"));
+    assert!(fired(&d, artifact(&unmarked, LAN, OUT, "http", "HTTP")).is_empty());
+    // Damaged PDFs give no text and no panic: cut anywhere, or with bytes flipped.
+    for cut in (0..marked.len()).step_by(997) {
+        let _ = pdf_text(&marked[..cut]);
+    }
+    let mut flipped = marked.clone();
+    for i in (200..flipped.len()).step_by(101) {
+        flipped[i] ^= 0x5a;
+    }
+    let _ = pdf_text(&flipped);
+    // Deep nesting must not exhaust the stack.
+    for open in ["[", "<<", "<< /A "] {
+        let deep = format!("%PDF-1.4\n1 0 obj\n{}\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n", open.repeat(100_000));
+        assert!(pdf_text(deep.as_bytes()).is_none());
+    }
 }
 
 #[test]
