@@ -6,7 +6,7 @@
 //! become a sigma-rust event at all.
 
 use canh_rules::fieldmap::{Category, FieldMap};
-use canh_rules::prefilter::folded_text;
+use canh_rules::prefilter::{folded_text, push_value};
 use canh_rules::sigma::{Logsource, SigmaRule, SigmaSet, event_from_fields, insert_json};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -60,6 +60,22 @@ impl SigmaDetector {
         self.set.rules.len()
     }
 
+    /// The rule of this id.
+    pub fn rule(&self, id: &str) -> Option<&SigmaRule> {
+        self.set.rules.iter().find(|r| r.id == id)
+    }
+
+    /// The rules a record meets: those of its routes that the prefilter lets through (what
+    /// `canh bench sigma` reports as the hot rules).
+    pub fn evaluated(&self, rec: &Record) -> Vec<&SigmaRule> {
+        let Some(routes) = self.routes.get(&rec.log_type()) else { return Vec::new() };
+        let Ok(Value::Object(fields)) = serde_json::to_value(rec) else { return Vec::new() };
+        let (mut text, mut candidates) = (String::new(), Vec::new());
+        record_text(&fields, &mut text);
+        self.set.prefilter.candidates(&text, &mut candidates);
+        routes.iter().flat_map(|r| &r.rules).filter(|i| candidates[**i]).map(|i| &self.set.rules[*i]).collect()
+    }
+
     /// Appends an alert for every rule the record matches.
     pub fn detect(&self, rec: &Record, out: &mut Vec<Alert>) {
         let routes = match self.routes.get(&rec.log_type()) {
@@ -71,7 +87,7 @@ impl SigmaDetector {
             _ => return,
         };
         SCRATCH.with_borrow_mut(|(text, candidates)| {
-            folded_text(&fields, text);
+            record_text(&fields, text);
             self.set.prefilter.candidates(text, candidates);
             for route in routes {
                 let mut chosen = route.rules.iter().filter(|i| candidates[**i]).peekable();
@@ -112,6 +128,22 @@ fn event_of(fields: &Map<String, Value>, category: Option<&Category>) -> Event {
         }
     }
     event
+}
+
+/// Fields the field map may use that are not the record's own but derived from them.
+const DERIVED: [&str; 3] = ["uri.path", "uri.query", "uri.extension"];
+
+/// The prefilter's text of a record: its values, and the derived ones (an anchored needle such
+/// as `\0exe\0` for `c-uri-extension: exe` must find them whole).
+fn record_text(fields: &Map<String, Value>, text: &mut String) {
+    folded_text(fields, text);
+    if fields.contains_key("uri") {
+        for name in DERIVED {
+            if let Some(Value::String(v)) = field(fields, name) {
+                push_value(text, &v);
+            }
+        }
+    }
 }
 
 /// A record field, or one of the derived `uri.path`, `uri.query`, `uri.extension`.

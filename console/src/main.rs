@@ -24,6 +24,8 @@ enum Command {
     Gen(cmd::generate::GenArgs),
     /// Validate and list rule packs (Sigma, YARA, IOC lists).
     Rules(cmd::rules::RulesArgs),
+    /// Measure the detection engines apart from decoding (Sigma records/s, YARA MB/s).
+    Bench(cmd::bench::BenchArgs),
 }
 
 fn main() {
@@ -37,6 +39,7 @@ fn main() {
         Command::Replay(a) => cmd::replay::run(a),
         Command::Gen(a) => cmd::generate::run(a),
         Command::Rules(a) => cmd::rules::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -23,36 +23,56 @@ use serde_norway::Value;
 pub enum Need {
     /// Nothing known: always evaluate the rule.
     Always,
-    /// At least one of these lower-cased strings, as a substring of some value.
-    AnyOf(Vec<String>),
+    /// Every group must be met, a group by any one of its folded strings appearing in the
+    /// record's text (see [`folded_text`]; a NUL in a string anchors it to a value's start or end).
+    AllOf(Vec<Vec<String>>),
 }
 
+/// Groups kept per rule: past three, more checks cost more than they save.
+const MAX_GROUPS: usize = 3;
+
 impl Need {
+    /// One group: any of these strings.
+    pub fn any_of(mut literals: Vec<String>) -> Need {
+        literals.sort();
+        literals.dedup();
+        Need::AllOf(vec![literals])
+    }
+
     fn and(self, other: Need) -> Need {
         match (self, other) {
             (Need::Always, n) | (n, Need::Always) => n,
-            (Need::AnyOf(a), Need::AnyOf(b)) => Need::AnyOf(if selectivity(&a) >= selectivity(&b) { a } else { b }),
+            (Need::AllOf(mut a), Need::AllOf(b)) => {
+                for g in b {
+                    if !a.contains(&g) {
+                        a.push(g);
+                    }
+                }
+                a.sort_by_key(|g| std::cmp::Reverse(selectivity(g)));
+                a.truncate(MAX_GROUPS);
+                Need::AllOf(a)
+            }
         }
     }
 
+    /// Either side: the union of each side's most selective group (each side's match implies
+    /// its best group is met).
     fn or(self, other: Need) -> Need {
         match (self, other) {
-            (Need::AnyOf(mut a), Need::AnyOf(b)) => {
-                a.extend(b);
-                any_of(a)
+            (Need::AllOf(a), Need::AllOf(b)) => {
+                let best =
+                    |groups: Vec<Vec<String>>| groups.into_iter().max_by_key(|g| selectivity(g)).unwrap_or_default();
+                let mut union = best(a);
+                union.extend(best(b));
+                Need::any_of(union)
             }
             _ => Need::Always,
         }
     }
 }
 
-fn any_of(mut literals: Vec<String>) -> Need {
-    literals.sort();
-    literals.dedup();
-    Need::AnyOf(literals)
-}
-
-/// Longer literals are rarer; fewer alternatives are rarer still.
+/// Longer strings are rarer (an anchor counts as a character); fewer alternatives are rarer
+/// still.
 fn selectivity(lits: &[String]) -> (usize, std::cmp::Reverse<usize>) {
     (lits.iter().map(|l| l.chars().count()).min().unwrap_or(0), std::cmp::Reverse(lits.len()))
 }
@@ -63,11 +83,14 @@ pub fn fold(s: &str) -> String {
     if s.is_ascii() { s.to_ascii_lowercase() } else { s.chars().flat_map(char::to_lowercase).collect() }
 }
 
-/// Every value of the record, folded as sigma-rust compares them, separated by NUL (no needle
-/// holds one, so none spans two values). Derived and mapped fields are parts or copies of
+/// Every value of the record, folded as sigma-rust compares them, each between NULs: no
+/// needle holds a NUL inside, so none spans two values, and a needle for a whole value or its
+/// start or end carries the NUL that anchors it. Values the evaluated event holds beyond the
+/// record's own (derived fields) must be appended with [`push_value`]. Derived and mapped fields are parts or copies of
 /// these values, so the text covers them too.
 pub fn folded_text(fields: &serde_json::Map<String, serde_json::Value>, text: &mut String) {
     text.clear();
+    text.push('\0');
     for v in fields.values() {
         match v {
             serde_json::Value::String(s) => push_folded(text, s),
@@ -87,6 +110,13 @@ pub fn folded_text(fields: &serde_json::Map<String, serde_json::Value>, text: &m
         }
         text.push('\0');
     }
+}
+
+/// Appends one more value to a folded text (values a detector derives from the record's, such
+/// as the parts of a URI, which an anchored needle must find whole).
+pub fn push_value(text: &mut String, value: &str) {
+    push_folded(text, value);
+    text.push('\0');
 }
 
 fn push_folded(text: &mut String, s: &str) {
@@ -112,7 +142,7 @@ pub fn need_of(detection: &Value) -> Need {
     let mut parser = Parser { tokens: &tokens, pos: 0, selections: &selections };
     match parser.expr() {
         Some(need) if parser.pos == tokens.len() => match need {
-            Need::AnyOf(l) if l.is_empty() => Need::Always,
+            Need::AllOf(groups) if groups.is_empty() || groups.iter().any(Vec::is_empty) => Need::Always,
             n => n,
         },
         _ => Need::Always,
@@ -129,11 +159,11 @@ fn selection_need(v: &Value) -> Need {
             .iter()
             .map(|item| match item {
                 Value::Mapping(_) => selection_need(item),
-                other => literal(other).map_or(Need::Always, |l| Need::AnyOf(vec![l])),
+                other => literal(other, false, false).map_or(Need::Always, |l| Need::any_of(vec![l])),
             })
             .reduce(Need::or)
             .unwrap_or(Need::Always),
-        Value::String(_) => literal(v).map_or(Need::Always, |l| Need::AnyOf(vec![l])),
+        Value::String(_) => literal(v, false, false).map_or(Need::Always, |l| Need::any_of(vec![l])),
         _ => Need::Always,
     }
 }
@@ -143,58 +173,93 @@ const PLAIN_MODIFIERS: [&str; 5] = ["contains", "startswith", "endswith", "all",
 
 fn field_need(key: &str, value: &Value) -> Need {
     let modifiers: Vec<&str> = key.split('|').skip(1).collect();
-    if modifiers.iter().any(|m| !PLAIN_MODIFIERS.contains(m)) {
-        return Need::Always;
-    }
     let values: Vec<&Value> = match value {
         Value::Sequence(items) => items.iter().collect(),
         v => vec![v],
     };
-    let literals: Vec<Option<String>> = values.iter().map(|v| literal(v)).collect();
-    if literals.is_empty() {
+    if values.is_empty() {
         return Need::Always;
     }
+    if modifiers == ["re"] {
+        // Only `re` alone: with `re|all` or other flags, stay safe.
+        return values
+            .iter()
+            .map(|v| v.as_str().and_then(regex_prefixes))
+            .collect::<Option<Vec<Vec<String>>>>()
+            .map_or(Need::Always, |sets| Need::any_of(sets.concat()));
+    }
+    if modifiers.iter().any(|m| !PLAIN_MODIFIERS.contains(m)) {
+        return Need::Always;
+    }
+    // Without `contains`, the value is anchored where it has no wildcard: the whole value
+    // for equality, its start for `startswith`, its end for `endswith`.
+    let contains = modifiers.contains(&"contains");
+    let at_start = !contains && !modifiers.contains(&"endswith");
+    let at_end = !contains && !modifiers.contains(&"startswith");
+    let literals: Vec<Option<String>> = values.iter().map(|v| literal(v, at_start, at_end)).collect();
     if modifiers.contains(&"all") {
-        // Every value must be there: any one of them is needed.
-        return literals.into_iter().flatten().map(|l| Need::AnyOf(vec![l])).fold(Need::Always, Need::and);
+        // Every value must be there: each is a group of its own.
+        return literals.into_iter().flatten().map(|l| Need::any_of(vec![l])).fold(Need::Always, Need::and);
     }
     match literals.into_iter().collect::<Option<Vec<String>>>() {
-        Some(all) => any_of(all),
+        Some(all) => Need::any_of(all),
         None => Need::Always,
     }
 }
 
-/// The longest wildcard-free run of a Sigma string value, folded; `None` for values that are
-/// not plain strings or have no such run.
-fn literal(v: &Value) -> Option<String> {
+/// The longest wildcard-free run of a Sigma string value, folded, with a NUL before it when
+/// it must start the field's value (`at_start` and no wildcard before it) and after it when it
+/// must end it; `None` for values that are not plain strings or have no such run.
+fn literal(v: &Value, at_start: bool, at_end: bool) -> Option<String> {
     let s = v.as_str()?;
-    let mut best = String::new();
-    let mut run = String::new();
+    let mut runs: Vec<String> = vec![String::new()];
     let mut chars = s.chars();
-    // Sigma escapes: `\*`, `\?` and `\\` are the characters themselves; any other backslash is
-    // literal (as sigma-rust's tokenizer reads it).
+    // Sigma escapes: `\*`, `\?` and `\\` are the characters themselves; any other backslash
+    // is literal (as sigma-rust's tokenizer reads it).
     while let Some(c) = chars.next() {
         match c {
-            '*' | '?' => {
-                if run.chars().count() > best.chars().count() {
-                    best = std::mem::take(&mut run);
-                }
-                run.clear();
-            }
+            '*' | '?' => runs.push(String::new()),
             '\\' => match chars.clone().next() {
                 Some(n @ ('*' | '?' | '\\')) => {
                     chars.next();
-                    run.push(n);
+                    runs.last_mut().expect("one run").push(n);
                 }
-                _ => run.push('\\'),
+                _ => runs.last_mut().expect("one run").push('\\'),
             },
-            c => run.push(c),
+            c => runs.last_mut().expect("one run").push(c),
         }
     }
-    if run.chars().count() > best.chars().count() {
-        best = run;
-    }
-    (!best.is_empty() && !best.contains('\0')).then(|| fold(&best))
+    let last = runs.len() - 1;
+    let anchored: Vec<String> = runs
+        .into_iter()
+        .enumerate()
+        .filter(|(_, r)| !r.is_empty() && !r.contains('\0'))
+        .map(|(i, r)| {
+            let mut l = fold(&r);
+            if at_start && i == 0 {
+                l.insert(0, '\0');
+            }
+            if at_end && i == last {
+                l.push('\0');
+            }
+            l
+        })
+        .collect();
+    anchored.into_iter().max_by_key(|l| l.chars().count())
+}
+
+/// Strings one of which starts every match of a regular expression (folded), or `None` when
+/// there is no finite set of them.
+fn regex_prefixes(pattern: &str) -> Option<Vec<String>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::parse(pattern).ok()?;
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let literals = seq.literals()?;
+    let folded: Option<Vec<String>> = literals
+        .iter()
+        .map(|l| std::str::from_utf8(l.as_bytes()).ok().filter(|s| !s.is_empty() && !s.contains('\0')).map(fold))
+        .collect();
+    folded.filter(|f| !f.is_empty())
 }
 
 fn tokenize(condition: &str) -> Vec<String> {
@@ -290,9 +355,10 @@ pub struct Prefilter {
     automaton: Option<AhoCorasick>,
     /// Per pattern of the automaton, the rules that need it.
     pattern_rules: Vec<Vec<usize>>,
+    /// Per rule, its groups as pattern ids (empty for rules always evaluated).
+    groups: Vec<Vec<Vec<usize>>>,
     /// Rules evaluated whatever the record holds.
     always: Vec<usize>,
-    rules: usize,
 }
 
 impl Prefilter {
@@ -301,17 +367,28 @@ impl Prefilter {
         let mut pattern_rules: Vec<Vec<usize>> = Vec::new();
         let mut index = std::collections::HashMap::new();
         let mut always = Vec::new();
+        let mut groups = vec![Vec::new(); needs.len()];
         for (rule, need) in needs.iter().enumerate() {
             match need {
                 Need::Always => always.push(rule),
-                Need::AnyOf(lits) => {
-                    for l in lits {
-                        let id = *index.entry(l.clone()).or_insert_with(|| {
-                            patterns.push(l.clone());
-                            pattern_rules.push(Vec::new());
-                            patterns.len() - 1
-                        });
-                        pattern_rules[id].push(rule);
+                Need::AllOf(gs) => {
+                    for g in gs {
+                        let ids: Vec<usize> = g
+                            .iter()
+                            .map(|l| {
+                                *index.entry(l.clone()).or_insert_with(|| {
+                                    patterns.push(l.clone());
+                                    pattern_rules.push(Vec::new());
+                                    patterns.len() - 1
+                                })
+                            })
+                            .collect();
+                        for &id in &ids {
+                            if pattern_rules[id].last() != Some(&rule) {
+                                pattern_rules[id].push(rule);
+                            }
+                        }
+                        groups[rule].push(ids);
                     }
                 }
             }
@@ -323,23 +400,32 @@ impl Prefilter {
             // Should not happen (the builder only fails past its size limits); evaluate all.
             always = (0..needs.len()).collect();
             pattern_rules.clear();
+            groups.iter_mut().for_each(Vec::clear);
         }
-        Self { automaton, pattern_rules, always, rules: needs.len() }
+        Self { automaton, pattern_rules, groups, always }
     }
 
     /// Marks in `candidates` (one flag per rule) the rules worth evaluating on a record whose
-    /// folded values, separated by NUL, are `text`.
+    /// folded text (see [`folded_text`]) is `text`.
     pub fn candidates(&self, text: &str, candidates: &mut Vec<bool>) {
         candidates.clear();
-        candidates.resize(self.rules, false);
+        candidates.resize(self.groups.len(), false);
         for &r in &self.always {
             candidates[r] = true;
         }
-        if let Some(ac) = &self.automaton {
-            for m in ac.find_overlapping_iter(text) {
-                for &r in &self.pattern_rules[m.pattern().as_usize()] {
-                    candidates[r] = true;
-                }
+        let Some(ac) = &self.automaton else { return };
+        let mut hit = vec![false; self.pattern_rules.len()];
+        let mut touched: Vec<usize> = Vec::new();
+        for m in ac.find_overlapping_iter(text) {
+            let p = m.pattern().as_usize();
+            if !hit[p] {
+                hit[p] = true;
+                touched.extend(&self.pattern_rules[p]);
+            }
+        }
+        for r in touched {
+            if !candidates[r] && self.groups[r].iter().all(|g| g.iter().any(|p| hit[*p])) {
+                candidates[r] = true;
             }
         }
     }
@@ -359,7 +445,11 @@ mod tests {
     }
 
     fn any(l: &[&str]) -> Need {
-        Need::AnyOf(l.iter().map(|s| s.to_string()).collect())
+        Need::any_of(l.iter().map(|s| s.to_string()).collect())
+    }
+
+    fn all(groups: &[&[&str]]) -> Need {
+        Need::AllOf(groups.iter().map(|g| g.iter().map(|s| s.to_string()).collect()).collect())
     }
 
     #[test]
@@ -369,12 +459,16 @@ mod tests {
             need("sel:\n  uri|contains: ['/Etc/Passwd', '*union*select*']\ncondition: sel\n"),
             any(&["/etc/passwd", "select"])
         );
-        // The most selective field of a selection wins.
-        assert_eq!(need("sel:\n  method: POST\n  uri|endswith: '/login.php'\ncondition: sel\n"), any(&["/login.php"]));
+        // Every field of a selection is a group; equality and ends are anchored by NUL.
+        assert_eq!(
+            need("sel:\n  method: POST\n  uri|endswith: '/login.php'\ncondition: sel\n"),
+            all(&[&["/login.php\0"], &["\0post\0"]])
+        );
+        assert_eq!(need("sel:\n  uri|startswith: '/api/*/x'\ncondition: sel\n"), any(&["\0/api/"]));
         // A list of maps is an or.
         assert_eq!(
             need("sel:\n  - query: a.dyndns.org\n  - query: b.no-ip.com\ncondition: sel\n"),
-            any(&["a.dyndns.org", "b.no-ip.com"])
+            any(&["\0a.dyndns.org\0", "\0b.no-ip.com\0"])
         );
         // Escaped wildcards are literal characters.
         assert_eq!(need("sel:\n  uri|contains: 'what\\?x'\ncondition: sel\n"), any(&["what?x"]));
@@ -383,30 +477,69 @@ mod tests {
     #[test]
     fn conditions() {
         let d = "a:\n  query|endswith: '.duckdns.org'\nb:\n  user_agent|contains: sqlmap\nfilter:\n  host: intranet\n";
-        assert_eq!(need(&format!("{d}condition: a or b\n")), any(&[".duckdns.org", "sqlmap"]));
-        assert_eq!(need(&format!("{d}condition: a and not filter\n")), any(&[".duckdns.org"]));
+        assert_eq!(need(&format!("{d}condition: a or b\n")), any(&[".duckdns.org\0", "sqlmap"]));
+        assert_eq!(need(&format!("{d}condition: a and not filter\n")), any(&[".duckdns.org\0"]));
         assert_eq!(need(&format!("{d}condition: not filter\n")), Need::Always);
-        // `and` keeps the rarer side: "intranet" is longer than "sqlmap".
-        assert_eq!(need(&format!("{d}condition: 1 of a* or (b and filter)\n")), any(&[".duckdns.org", "intranet"]));
-        assert_eq!(need(&format!("{d}condition: all of them\n")), any(&[".duckdns.org"]));
+        // An or keeps each side's most selective group.
+        assert_eq!(
+            need(&format!("{d}condition: 1 of a* or (b and filter)\n")),
+            any(&[".duckdns.org\0", "\0intranet\0"])
+        );
+        assert_eq!(
+            need(&format!("{d}condition: all of them\n")),
+            all(&[&[".duckdns.org\0"], &["\0intranet\0"], &["sqlmap"]])
+        );
+        assert_eq!(need("sel:\n  uri|contains|all: ['ab', 'abcdef']\ncondition: sel\n"), all(&[&["abcdef"], &["ab"]]));
+        assert_eq!(need("keywords:\n  - '*Nikto*'\ncondition: keywords\n"), any(&["nikto"]));
         // What cannot be parsed or reduced is always evaluated.
         assert_eq!(need(&format!("{d}condition: a | count() > 5\n")), Need::Always);
-        assert_eq!(need("sel:\n  uri|re: 'a+b'\ncondition: sel\n"), Need::Always);
+        assert_eq!(need("sel:\n  uri|re: '.*x'\ncondition: sel\n"), Need::Always);
         assert_eq!(need("sel:\n  dst_port: 445\ncondition: sel\n"), Need::Always);
-        assert_eq!(need("sel:\n  uri|contains|all: ['ab', 'abcdef']\ncondition: sel\n"), any(&["abcdef"]));
         assert_eq!(need("sel:\n  uri|contains: ['x', null]\ncondition: sel\n"), Need::Always);
-        assert_eq!(need("keywords:\n  - '*Nikto*'\ncondition: keywords\n"), any(&["nikto"]));
+        assert_eq!(need("sel:\n  uri|base64: 'x'\ncondition: sel\n"), Need::Always);
+    }
+
+    #[test]
+    fn regular_expressions_need_their_prefixes() {
+        let Need::AllOf(groups) = need("sel:\n  uri|re: '(?i)(IPFS\\.io/|ipfs\\.io\\s).+@'\ncondition: sel\n") else {
+            panic!("a finite prefix set")
+        };
+        assert_eq!(groups.len(), 1);
+        // `(?i)` folds the long s (ſ) with s; both stay.
+        assert_eq!(groups[0], ["ipfs.io", "ipfſ.io"]);
     }
 
     #[test]
     fn candidates_are_found_in_folded_text() {
-        let p = Prefilter::new(&[any(&["sqlmap"]), Need::Always, any(&["/etc/passwd", "đăng nhập"])]);
+        let p = Prefilter::new(&[
+            any(&["sqlmap"]),
+            Need::Always,
+            any(&["/etc/passwd", "đăng nhập"]),
+            all(&[&["\0get\0"], &["${"]]),
+        ]);
         let mut c = Vec::new();
-        p.candidates("get\0/index.html\0curl/8", &mut c);
-        assert_eq!(c, [false, true, false]);
-        p.candidates(&fold("GET\0/x?f=../../ETC/PASSWD\0SQLMAP/1.8"), &mut c);
-        assert_eq!(c, [true, true, true]);
-        p.candidates(&fold("ĐĂNG NHẬP"), &mut c);
-        assert_eq!(c, [false, true, true]);
+        p.candidates("\0get\0/index.html\0curl/8\0", &mut c);
+        assert_eq!(c, [false, true, false, false]);
+        p.candidates(&fold("\0GET\0/x?f=../../ETC/PASSWD\0SQLMAP/1.8\0"), &mut c);
+        assert_eq!(c, [true, true, true, false]);
+        p.candidates(&fold("\0ĐĂNG NHẬP\0"), &mut c);
+        assert_eq!(c, [false, true, true, false]);
+        // Both groups, and the whole value for the anchored one.
+        p.candidates("\0get\0/x?q=${jndi\0", &mut c);
+        assert_eq!(c, [false, true, false, true]);
+        p.candidates("\0getx\0/x?q=${jndi\0", &mut c);
+        assert_eq!(c, [false, true, false, false]);
+    }
+
+    #[test]
+    fn folded_text_puts_each_value_between_nuls() {
+        let fields = serde_json::json!({"method": "GET", "uri": "/A", "port": 80, "tags": ["X", "y"], "none": null});
+        let mut text = String::new();
+        folded_text(fields.as_object().unwrap(), &mut text);
+        assert!(text.starts_with('\0') && text.ends_with('\0'));
+        // In the map's key order, which depends on serde_json's features.
+        let mut values: Vec<&str> = text.trim_matches('\0').split('\0').collect();
+        values.sort();
+        assert_eq!(values, ["/a", "80", "get", "x,y"]);
     }
 }

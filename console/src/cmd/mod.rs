@@ -1,5 +1,6 @@
 //! Subcommands of `canh`.
 
+pub mod bench;
 pub mod demo;
 pub mod generate;
 pub mod replay;

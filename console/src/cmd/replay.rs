@@ -123,7 +123,9 @@ pub fn reload_on_sighup(log: &Arc<AlertLog>) -> Option<impl Drop> {
                     }
                     let errors = problems.iter().filter(|p| p.severity == canh_rules::Severity::Error).count();
                     let plural = if errors == 1 { "" } else { "s" };
-                    eprintln!("rules not reloaded: {errors} error{plural} in the packs; the previous rules keep running");
+                    eprintln!(
+                        "rules not reloaded: {errors} error{plural} in the packs; the previous rules keep running"
+                    );
                 }
             }
         }
