@@ -99,8 +99,20 @@ impl YaraDetector {
         }
     }
 
-    /// Scans artifacts with a scanner of this detector's rules.
+    /// Scans artifacts with a scanner of this detector's rules, documents also as their text.
     pub fn scan_with(&self, scanner: &mut yara_x::Scanner<'_>, artifacts: &[Artifact], out: &mut Vec<Alert>) {
+        self.scan_bytes(scanner, artifacts, true, out);
+    }
+
+    /// Scans artifacts; with `documents`, office documents and PDFs are also scanned as their
+    /// text (without, this is what `yr scan` does: benchmarks compare the two).
+    pub fn scan_bytes(
+        &self,
+        scanner: &mut yara_x::Scanner<'_>,
+        artifacts: &[Artifact],
+        documents: bool,
+        out: &mut Vec<Alert>,
+    ) {
         for a in artifacts {
             // An HTTP connection is scanned as its decoded bodies: its stream head would only
             // repeat them (chunked, compressed) and raise the same alerts twice.
@@ -110,7 +122,7 @@ impl YaraDetector {
             let mut seen: Vec<String> = Vec::new();
             set_context(scanner, a, false);
             self.scan_one(scanner, a, &a.data, &mut seen, out);
-            if let Some(text) = document_text(&a.data) {
+            if let Some(text) = documents.then(|| document_text(&a.data)).flatten() {
                 set_context(scanner, a, true);
                 self.scan_one(scanner, a, text.as_bytes(), &mut seen, out);
             }

@@ -162,6 +162,12 @@ fn citizen_numbers_and_phones_in_bulk() {
         fired(&d, artifact(rows(25, "001").as_bytes(), LAN, OUT, "http", "HTTP"))
             .contains(&"personal_data.phone_numbers_bulk".to_string())
     );
+    // Landline numbers (024 Hà Nội, 028 TP.HCM) and unassigned mobile prefixes are no mobiles.
+    let landlines: String = (0..30).map(|i| format!("Phòng {i},024{:07},028{:07},031{:07}\n", i, i, i)).collect();
+    assert!(
+        !fired(&d, artifact(landlines.as_bytes(), LAN, OUT, "http", "HTTP"))
+            .contains(&"personal_data.phone_numbers_bulk".to_string())
+    );
 }
 
 #[test]

@@ -19,7 +19,10 @@ rule phone_numbers_bulk : pii
         description = "Bulk Vietnamese mobile phone numbers sent in cleartext"
         severity = "medium"
     strings:
-        $phone = /[^0-9]0[35789][0-9]{8}[^0-9]/
+        // Mobile prefixes in use since the 2018 renumbering (03x Viettel, 05x Vietnamobile and
+        // Gmobile, 07x MobiFone, 08x VinaPhone and others, 09x all): three digits to anchor on
+        // rather than two, which keeps the scan fast on numeric data.
+        $phone = /[^0-9](03[2-9]|05[2689]|07[06-9]|08[1-9]|09[0-9])[0-9]{7}[^0-9]/
     condition:
         service != "ssl" and #phone >= 20
 }
