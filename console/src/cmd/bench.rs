@@ -148,14 +148,13 @@ fn sigma(args: SigmaArgs) -> Result<i32> {
         }
     }
     let mut hot: Vec<_> = hot.into_iter().collect();
-    hot.sort_by(|a, b| b.1.cmp(&a.1));
+    hot.sort_by_key(|h| std::cmp::Reverse(h.1));
     println!("  rules evaluated per record: {:.2}; most evaluated:", evaluations as f64 / records.len().max(1) as f64);
     for ((id, title), n) in hot.iter().take(12) {
         println!("    {n:>8}  {title} ({id})");
-        if std::env::var_os("CANH_BENCH_NEEDS").is_some() {
-            if let Some(r) = with.rule(id) {
-                println!("              needs {:?}", r.need);
-            }
+        // What the prefilter derived for the rule, when asked (to see why a rule runs often).
+        if let Some(r) = with.rule(id).filter(|_| std::env::var_os("CANH_BENCH_NEEDS").is_some()) {
+            println!("              needs {:?}", r.need);
         }
     }
     if args.prefilter_only {
