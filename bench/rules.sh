@@ -37,7 +37,7 @@ bytes=$(find "$ART" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
 defines=()
 for v in service source mime_type filename filepath extension filetype owner; do defines+=(-d "$v=\"\""); done
 for v in is_orig orig_internal resp_internal leaving extracted_text; do defines+=(-d "$v=false"); done
-defines+=(-d src_port=0 -d dst_port=0)
+defines+=(-d src_port=0 -d dst_port=0 -d cccd_numbers=0 -d phone_numbers=0)
 YR=$(command -v yr || echo "$HOME/.cargo/bin/yr")
 if [ -x "$YR" ]; then
   cat "$ART"/* > /dev/null

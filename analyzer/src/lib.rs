@@ -11,7 +11,7 @@
 //!   rules reloaded while it runs.
 //!
 //! - [`yara::YaraDetector`]: YARA-X on artifacts (and on the text of office documents), run
-//!   beside decoding by [`scan_pool::ScanPool`].
+//!   beside decoding by [`scan_pool::ScanPool`], with [`pii`] counting citizens' numbers for it.
 //!
 //! ```no_run
 //! use canh_analyzer::sigma::SigmaDetector;
@@ -28,6 +28,7 @@ pub mod alert;
 pub mod correlation;
 pub mod inspect;
 pub mod ioc;
+pub mod pii;
 pub mod scan_pool;
 pub mod sigma;
 pub mod yara;

@@ -6,7 +6,7 @@
 //! become a sigma-rust event at all.
 
 use canh_rules::fieldmap::{Category, FieldMap};
-use canh_rules::prefilter::{folded_text, push_value};
+use canh_rules::prefilter::RecordText;
 use canh_rules::sigma::{Logsource, SigmaRule, SigmaSet, event_from_fields, insert_json};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -33,7 +33,15 @@ pub struct SigmaDetector {
 }
 
 impl SigmaDetector {
-    pub fn new(set: SigmaSet, map: FieldMap) -> Self {
+    pub fn new(mut set: SigmaSet, map: FieldMap) -> Self {
+        // A rule's field reads the record field of its name, and whatever a category maps it
+        // to (the event of a category's route carries both): its literals count there.
+        let reads = |field: &str| {
+            let mut names = vec![field.to_string()];
+            names.extend(map.category.values().filter_map(|c| c.fields.get(field)).cloned());
+            names
+        };
+        set.read_fields_as(reads);
         let index = |ls: &Logsource| set.indices(ls).to_vec();
         let mut routes: HashMap<LogType, Vec<Route>> = HashMap::new();
         for kind in LogType::ALL {
@@ -70,10 +78,23 @@ impl SigmaDetector {
     pub fn evaluated(&self, rec: &Record) -> Vec<&SigmaRule> {
         let Some(routes) = self.routes.get(&rec.log_type()) else { return Vec::new() };
         let Ok(Value::Object(fields)) = serde_json::to_value(rec) else { return Vec::new() };
-        let (mut text, mut candidates) = (String::new(), Vec::new());
-        record_text(&fields, &mut text);
-        self.set.prefilter.candidates(&text, &mut candidates);
+        let (mut text, mut candidates) = (RecordText::default(), Vec::new());
+        self.record_text(&fields, &mut text);
+        self.set.prefilter.candidates(&mut text, &mut candidates);
         routes.iter().flat_map(|r| &r.rules).filter(|i| candidates[**i]).map(|i| &self.set.rules[*i]).collect()
+    }
+
+    /// The prefilter's text of a record: its values, and the derived ones (an anchored literal
+    /// such as `\0exe\0` for `c-uri-extension: exe` must find them whole).
+    fn record_text(&self, fields: &Map<String, Value>, text: &mut RecordText) {
+        self.set.prefilter.text_of(fields, text);
+        if fields.contains_key("uri") {
+            for name in DERIVED {
+                if let Some(v) = field(fields, name) {
+                    self.set.prefilter.push(text, name, &v);
+                }
+            }
+        }
     }
 
     /// Appends an alert for every rule the record matches.
@@ -87,7 +108,7 @@ impl SigmaDetector {
             _ => return,
         };
         SCRATCH.with_borrow_mut(|(text, candidates)| {
-            record_text(&fields, text);
+            self.record_text(&fields, text);
             self.set.prefilter.candidates(text, candidates);
             for route in routes {
                 let mut chosen = route.rules.iter().filter(|i| candidates[**i]).peekable();
@@ -114,7 +135,7 @@ fn alert(r: &SigmaRule, rec: &Record) -> Alert {
 
 thread_local! {
     /// Per thread, reused across records: the folded text and the candidate flags.
-    static SCRATCH: RefCell<(String, Vec<bool>)> = const { RefCell::new((String::new(), Vec::new())) };
+    static SCRATCH: RefCell<(RecordText, Vec<bool>)> = RefCell::new((RecordText::default(), Vec::new()));
 }
 
 /// A record's fields as a sigma-rust event; with a category, its Sigma names are added too.
@@ -132,19 +153,6 @@ fn event_of(fields: &Map<String, Value>, category: Option<&Category>) -> Event {
 
 /// Fields the field map may use that are not the record's own but derived from them.
 const DERIVED: [&str; 3] = ["uri.path", "uri.query", "uri.extension"];
-
-/// The prefilter's text of a record: its values, and the derived ones (an anchored needle such
-/// as `\0exe\0` for `c-uri-extension: exe` must find them whole).
-fn record_text(fields: &Map<String, Value>, text: &mut String) {
-    folded_text(fields, text);
-    if fields.contains_key("uri") {
-        for name in DERIVED {
-            if let Some(Value::String(v)) = field(fields, name) {
-                push_value(text, &v);
-            }
-        }
-    }
-}
 
 /// A record field, or one of the derived `uri.path`, `uri.query`, `uri.extension`.
 fn field(fields: &Map<String, Value>, name: &str) -> Option<Value> {

@@ -17,6 +17,7 @@
 //! | `mime_type`, `filename` | string | the artifact's sniffed type and name ("" if none) |
 //! | `src_port`, `dst_port` | integer | ports of the connection's originator and responder |
 //! | `extracted_text` | bool | this scan is of the text extracted from an office document or a PDF |
+//! | `cccd_numbers`, `phone_numbers` | integer | citizen identity numbers and mobile phone numbers in the scanned bytes, counted by Canh ([`crate::pii`]) |
 //! | `filepath`, `extension`, `filetype`, `owner` | string | defined empty, for scanner rule sets (LOKI/THOR) that use them |
 
 use std::io::Read;
@@ -48,7 +49,7 @@ fn define_globals(c: &mut yara_x::Compiler<'_>) {
     for b in ["is_orig", "orig_internal", "resp_internal", "leaving", "extracted_text"] {
         let _ = c.define_global(b, false);
     }
-    for i in ["src_port", "dst_port"] {
+    for i in ["src_port", "dst_port", "cccd_numbers", "phone_numbers"] {
         let _ = c.define_global(i, 0i64);
     }
 }
@@ -137,6 +138,9 @@ impl YaraDetector {
         seen: &mut Vec<String>,
         out: &mut Vec<Alert>,
     ) {
+        let pii = crate::pii::count(data);
+        let _ = scanner.set_global("cccd_numbers", pii.cccd);
+        let _ = scanner.set_global("phone_numbers", pii.phone);
         let Ok(results) = scanner.scan(data) else { return };
         for rule in results.matching_rules() {
             let rule_id = format!("{}.{}", rule.namespace(), rule.identifier());
@@ -164,6 +168,11 @@ impl YaraDetector {
                         break 'patterns;
                     }
                 }
+            }
+            if strings.is_empty() && pii != crate::pii::PiiCounts::default() {
+                // A rule on Canh's counts has no string to show: the counts are the evidence
+                // (never the numbers themselves, which are personal data).
+                strings.push(format!("cccd_numbers={} phone_numbers={}", pii.cccd, pii.phone));
             }
             let mut alert = Alert::for_head("yara", &rule_id, &title, &severity, &tags, &a.head);
             alert.evidence = format!(
@@ -226,7 +235,7 @@ const MAX_PDF_PAGES: u32 = 64;
 /// The text of a PDF (lopdf: content streams, fonts' ToUnicode maps), at most [`MAX_TEXT`]
 /// bytes decompressed. `None` if the bytes are not a readable PDF.
 pub fn pdf_text(data: &[u8]) -> Option<String> {
-    if !data[..data.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
+    if !data[..data.len().min(1024)].windows(5).any(|w| w == b"%PDF-") || !has_object_header(data) {
         return None;
     }
     // lopdf is not hardened against hostile files the way the sensor's parsers are: a panic
@@ -239,6 +248,24 @@ pub fn pdf_text(data: &[u8]) -> Option<String> {
     })
     .ok()
     .flatten()
+}
+
+/// Bytes a PDF's first object header (`1 0 obj`) is looked for in: writers put it right after
+/// the header line and its binary comment.
+const PDF_OBJECT_WITHIN: usize = 4096;
+
+/// Whether an indirect object header (`N G obj`) starts near the top, as in every PDF a writer
+/// made — including one cut short by a capture gap. Bytes behind a bare `%PDF-` (a download
+/// that only claims to be a PDF) would send lopdf rebuilding a cross-reference table over the
+/// whole buffer in search of objects that are not there: the costliest thing a scan did.
+fn has_object_header(data: &[u8]) -> bool {
+    let head = &data[..data.len().min(PDF_OBJECT_WITHIN)];
+    memchr::memmem::find_iter(head, b" obj").any(|at| {
+        let before = &head[..at];
+        let generation = before.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+        let rest = &before[..before.len() - generation];
+        generation > 0 && rest.last() == Some(&b' ') && rest[..rest.len() - 1].last().is_some_and(u8::is_ascii_digit)
+    })
 }
 
 /// The text of an office document (DOCX, XLSX, PPTX, ODT, ODS): its XML parts with the tags

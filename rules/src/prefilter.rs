@@ -8,6 +8,11 @@
 //! one of the record's values is skipped when none of them does. One Aho-Corasick pass over
 //! the record's lower-cased values finds the rules worth evaluating.
 //!
+//! A literal counts only in the fields its rule reads it from: `'OK'` in a list of malware
+//! user agents must not send every HTTP response whose status message is "OK" to sigma-rust.
+//! Each value of the text carries the bit of its field, and each literal the bits of the
+//! record fields its Sigma field can read (its own name, and what the field map maps it to).
+//!
 //! The needs are *necessary* conditions, derived from the detection: a field's value list
 //! needs any one of its literals (all of them with `|all`); a selection needs what its most
 //! selective field needs; `and` keeps the better side, `or` the union. Whatever cannot be
@@ -15,17 +20,34 @@
 //! `windash`, …), comparisons, CIDR, field references — makes that part "always evaluate". So
 //! the prefilter may let a record through that the rule rejects, never the reverse.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use serde_norway::Value;
+
+/// A folded string a rule needs in one of a record's values (a NUL in it anchors it to the
+/// value's start or end), in the field the rule names — `None` for a keyword, which may be in
+/// any field.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Literal {
+    pub field: Option<String>,
+    pub text: String,
+}
+
+impl Literal {
+    pub fn new(field: Option<&str>, text: impl Into<String>) -> Self {
+        Self { field: field.map(str::to_string), text: text.into() }
+    }
+}
 
 /// What a rule needs to see in a record's values before it can match.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Need {
     /// Nothing known: always evaluate the rule.
     Always,
-    /// Every group must be met, a group by any one of its folded strings appearing in the
-    /// record's text (see [`folded_text`]; a NUL in a string anchors it to a value's start or end).
-    AllOf(Vec<Vec<String>>),
+    /// Every group must be met, a group by any one of its literals appearing in the record's
+    /// text (see [`RecordText`]).
+    AllOf(Vec<Vec<Literal>>),
 }
 
 /// Groups kept per rule: past three, more checks cost more than they save.
@@ -33,7 +55,7 @@ const MAX_GROUPS: usize = 3;
 
 impl Need {
     /// One group: any of these strings.
-    pub fn any_of(mut literals: Vec<String>) -> Need {
+    pub fn any_of(mut literals: Vec<Literal>) -> Need {
         literals.sort();
         literals.dedup();
         Need::AllOf(vec![literals])
@@ -61,7 +83,7 @@ impl Need {
         match (self, other) {
             (Need::AllOf(a), Need::AllOf(b)) => {
                 let best =
-                    |groups: Vec<Vec<String>>| groups.into_iter().max_by_key(|g| selectivity(g)).unwrap_or_default();
+                    |groups: Vec<Vec<Literal>>| groups.into_iter().max_by_key(|g| selectivity(g)).unwrap_or_default();
                 let mut union = best(a);
                 union.extend(best(b));
                 Need::any_of(union)
@@ -73,8 +95,8 @@ impl Need {
 
 /// Longer strings are rarer (an anchor counts as a character); fewer alternatives are rarer
 /// still.
-fn selectivity(lits: &[String]) -> (usize, std::cmp::Reverse<usize>) {
-    (lits.iter().map(|l| l.chars().count()).min().unwrap_or(0), std::cmp::Reverse(lits.len()))
+fn selectivity(lits: &[Literal]) -> (usize, std::cmp::Reverse<usize>) {
+    (lits.iter().map(|l| l.text.chars().count()).min().unwrap_or(0), std::cmp::Reverse(lits.len()))
 }
 
 /// Lower-cases as sigma-rust does (character by character), so a needle and a value compare
@@ -83,49 +105,47 @@ pub fn fold(s: &str) -> String {
     if s.is_ascii() { s.to_ascii_lowercase() } else { s.chars().flat_map(char::to_lowercase).collect() }
 }
 
-/// Every value of the record, folded as sigma-rust compares them, each between NULs: no
-/// needle holds a NUL inside, so none spans two values, and a needle for a whole value or its
-/// start or end carries the NUL that anchors it. Values the evaluated event holds beyond the
-/// record's own (derived fields) must be appended with [`push_value`]. Derived and mapped fields are parts or copies of
-/// these values, so the text covers them too.
-pub fn folded_text(fields: &serde_json::Map<String, serde_json::Value>, text: &mut String) {
-    text.clear();
-    text.push('\0');
-    for v in fields.values() {
-        match v {
-            serde_json::Value::String(s) => push_folded(text, s),
-            serde_json::Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        text.push(',');
-                    }
-                    match item.as_str() {
-                        Some(s) => push_folded(text, s),
-                        None => text.push_str(&item.to_string()),
-                    }
-                }
-            }
-            serde_json::Value::Null | serde_json::Value::Object(_) => continue,
-            other => text.push_str(&other.to_string()),
-        }
-        text.push('\0');
-    }
-}
-
-/// Appends one more value to a folded text (values a detector derives from the record's, such
-/// as the parts of a URI, which an anchored needle must find whole).
-pub fn push_value(text: &mut String, value: &str) {
-    push_folded(text, value);
-    text.push('\0');
-}
-
 fn push_folded(text: &mut String, s: &str) {
     if s.is_ascii() {
-        text.extend(s.chars().map(|c| c.to_ascii_lowercase()));
+        let start = text.len();
+        text.push_str(s);
+        text[start..].make_ascii_lowercase();
     } else {
         text.extend(s.chars().flat_map(char::to_lowercase));
     }
 }
+
+/// A record's values as the prefilter searches them: folded as sigma-rust compares them, each
+/// between NULs (no literal holds a NUL inside, so none spans two values, and a literal for a
+/// whole value or its start or end carries the NUL that anchors it), each remembered with the
+/// bit of its field. Kept per thread and reused: [`Prefilter::text_of`] fills it.
+#[derive(Default)]
+pub struct RecordText {
+    text: String,
+    /// Where each value's leading NUL is, and its field's bit; in order.
+    values: Vec<(usize, u64)>,
+    /// Per pattern, the bits of the fields it was found in (scratch of `candidates`).
+    found: Vec<u64>,
+    touched: Vec<usize>,
+    rules: Vec<usize>,
+}
+
+impl RecordText {
+    /// The folded text, values between NULs.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The bit of the value a match starting at `at` is in.
+    fn bit_at(&self, at: usize) -> u64 {
+        let i = self.values.partition_point(|(start, _)| *start <= at);
+        self.values.get(i.wrapping_sub(1)).map_or(0, |v| v.1)
+    }
+}
+
+/// The bit for the fields that have none of their own: all of them when the prefilter does not
+/// tell fields apart, and past 63 distinct fields.
+const OTHER: u64 = 1 << 63;
 
 /// The need of a rule's `detection` block (after the pre-pass of [`crate::sigma`]).
 pub fn need_of(detection: &Value) -> Need {
@@ -159,20 +179,28 @@ fn selection_need(v: &Value) -> Need {
             .iter()
             .map(|item| match item {
                 Value::Mapping(_) => selection_need(item),
-                other => literal(other, false, false).map_or(Need::Always, |l| Need::any_of(vec![l])),
+                other => keyword(other),
             })
             .reduce(Need::or)
             .unwrap_or(Need::Always),
-        Value::String(_) => literal(v, false, false).map_or(Need::Always, |l| Need::any_of(vec![l])),
+        Value::String(_) => keyword(v),
         _ => Need::Always,
     }
+}
+
+/// A keyword: its text anywhere, in any field.
+fn keyword(v: &Value) -> Need {
+    literal(v, false, false).map_or(Need::Always, |l| Need::any_of(vec![Literal::new(None, l)]))
 }
 
 /// Modifiers under which a value's wildcard-free text must appear in the field's value.
 const PLAIN_MODIFIERS: [&str; 5] = ["contains", "startswith", "endswith", "all", "cased"];
 
 fn field_need(key: &str, value: &Value) -> Need {
-    let modifiers: Vec<&str> = key.split('|').skip(1).collect();
+    let mut parts = key.split('|');
+    let field = parts.next();
+    let modifiers: Vec<&str> = parts.collect();
+    let lit = |text: String| Literal::new(field, text);
     let values: Vec<&Value> = match value {
         Value::Sequence(items) => items.iter().collect(),
         v => vec![v],
@@ -186,7 +214,7 @@ fn field_need(key: &str, value: &Value) -> Need {
             .iter()
             .map(|v| v.as_str().and_then(regex_prefixes))
             .collect::<Option<Vec<Vec<String>>>>()
-            .map_or(Need::Always, |sets| Need::any_of(sets.concat()));
+            .map_or(Need::Always, |sets| Need::any_of(sets.concat().into_iter().map(lit).collect()));
     }
     if modifiers.iter().any(|m| !PLAIN_MODIFIERS.contains(m)) {
         return Need::Always;
@@ -199,10 +227,10 @@ fn field_need(key: &str, value: &Value) -> Need {
     let literals: Vec<Option<String>> = values.iter().map(|v| literal(v, at_start, at_end)).collect();
     if modifiers.contains(&"all") {
         // Every value must be there: each is a group of its own.
-        return literals.into_iter().flatten().map(|l| Need::any_of(vec![l])).fold(Need::Always, Need::and);
+        return literals.into_iter().flatten().map(|l| Need::any_of(vec![lit(l)])).fold(Need::Always, Need::and);
     }
     match literals.into_iter().collect::<Option<Vec<String>>>() {
-        Some(all) => Need::any_of(all),
+        Some(all) => Need::any_of(all.into_iter().map(lit).collect()),
         None => Need::Always,
     }
 }
@@ -355,46 +383,78 @@ pub struct Prefilter {
     automaton: Option<AhoCorasick>,
     /// Per pattern of the automaton, the rules that need it.
     pattern_rules: Vec<Vec<usize>>,
-    /// Per rule, its groups as pattern ids (empty for rules always evaluated).
-    groups: Vec<Vec<Vec<usize>>>,
+    /// Per rule, its groups as (pattern id, bits of the fields it counts in); empty for rules
+    /// always evaluated.
+    groups: Vec<Vec<Vec<(usize, u64)>>>,
     /// Rules evaluated whatever the record holds.
     always: Vec<usize>,
+    /// Record field → its bit. A field without one goes into the text only when a keyword
+    /// (a literal of any field) needs it, under [`OTHER`].
+    bits: HashMap<String, u64, foldhash::fast::RandomState>,
+    keywords: bool,
 }
 
 impl Prefilter {
+    /// A prefilter for events whose field names are the rules' own (flattened Windows events).
     pub fn new(needs: &[Need]) -> Self {
+        Self::with_fields(needs, |field| vec![field.to_string()])
+    }
+
+    /// A prefilter for records whose fields a rule's field may read under other names:
+    /// `reads(field)` gives every record field a Sigma field name can read (for Canh's records,
+    /// its own name and what the field map maps it to).
+    pub fn with_fields(needs: &[Need], reads: impl Fn(&str) -> Vec<String>) -> Self {
         let mut patterns: Vec<String> = Vec::new();
         let mut pattern_rules: Vec<Vec<usize>> = Vec::new();
-        let mut index = std::collections::HashMap::new();
+        let mut index = HashMap::new();
         let mut always = Vec::new();
         let mut groups = vec![Vec::new(); needs.len()];
+        let mut bits: HashMap<String, u64, foldhash::fast::RandomState> = HashMap::default();
+        let mut keywords = false;
+        let mut mask_of = |field: &Option<String>| -> u64 {
+            let Some(field) = field else {
+                keywords = true;
+                return u64::MAX;
+            };
+            reads(field).into_iter().fold(0, |mask, name| {
+                let next = bits.len();
+                mask | *bits.entry(name).or_insert(if next < 63 { 1 << next } else { OTHER })
+            })
+        };
         for (rule, need) in needs.iter().enumerate() {
             match need {
                 Need::Always => always.push(rule),
                 Need::AllOf(gs) => {
                     for g in gs {
-                        let ids: Vec<usize> = g
-                            .iter()
-                            .map(|l| {
-                                *index.entry(l.clone()).or_insert_with(|| {
-                                    patterns.push(l.clone());
-                                    pattern_rules.push(Vec::new());
-                                    patterns.len() - 1
-                                })
-                            })
-                            .collect();
-                        for &id in &ids {
+                        let mut members = Vec::new();
+                        for l in g {
+                            let id = *index.entry(l.text.clone()).or_insert_with(|| {
+                                patterns.push(l.text.clone());
+                                pattern_rules.push(Vec::new());
+                                patterns.len() - 1
+                            });
                             if pattern_rules[id].last() != Some(&rule) {
                                 pattern_rules[id].push(rule);
                             }
+                            members.push((id, mask_of(&l.field)));
                         }
-                        groups[rule].push(ids);
+                        groups[rule].push(members);
                     }
                 }
             }
         }
         let automaton = (!patterns.is_empty())
-            .then(|| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&patterns).ok())
+            // A DFA: built once per rule load, searched on every record. Past its size limit,
+            // the builder's own choice.
+            .then(|| {
+                let mut builder = AhoCorasick::builder();
+                builder.match_kind(MatchKind::Standard);
+                builder
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&patterns)
+                    .or_else(|_| builder.kind(None).build(&patterns))
+                    .ok()
+            })
             .flatten();
         if automaton.is_none() {
             // Should not happen (the builder only fails past its size limits); evaluate all.
@@ -402,31 +462,81 @@ impl Prefilter {
             pattern_rules.clear();
             groups.iter_mut().for_each(Vec::clear);
         }
-        Self { automaton, pattern_rules, groups, always }
+        Self { automaton, pattern_rules, groups, always, bits, keywords }
+    }
+
+    /// Fills `out` with a record's values (see [`RecordText`]).
+    pub fn text_of(&self, fields: &serde_json::Map<String, serde_json::Value>, out: &mut RecordText) {
+        out.text.clear();
+        out.values.clear();
+        out.text.push('\0');
+        for (name, v) in fields {
+            self.push(out, name, v);
+        }
+    }
+
+    /// Appends one more value, after [`Prefilter::text_of`]: one a detector derives from the record's (such as the parts of a
+    /// URI), which an anchored literal must find whole. Values of fields no literal reads are
+    /// left out.
+    pub fn push(&self, out: &mut RecordText, name: &str, v: &serde_json::Value) {
+        use serde_json::Value as J;
+        let bit = match self.bits.get(name) {
+            Some(bit) => *bit,
+            None if self.keywords => OTHER,
+            None => return,
+        };
+        if matches!(v, J::Null | J::Object(_)) {
+            // sigma-rust events leave these out too (`sigma::insert_json`).
+            return;
+        }
+        // The value starts at the NUL before it (which ends the value before).
+        out.values.push((out.text.len() - 1, bit));
+        match v {
+            J::String(s) => push_folded(&mut out.text, s),
+            // Joined as `sigma::insert_json` joins them.
+            J::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.text.push(',');
+                    }
+                    match item.as_str() {
+                        Some(s) => push_folded(&mut out.text, s),
+                        None => out.text.push_str(&item.to_string()),
+                    }
+                }
+            }
+            other => out.text.push_str(&other.to_string()),
+        }
+        out.text.push('\0');
     }
 
     /// Marks in `candidates` (one flag per rule) the rules worth evaluating on a record whose
-    /// folded text (see [`folded_text`]) is `text`.
-    pub fn candidates(&self, text: &str, candidates: &mut Vec<bool>) {
+    /// text is `text`.
+    pub fn candidates(&self, text: &mut RecordText, candidates: &mut Vec<bool>) {
         candidates.clear();
         candidates.resize(self.groups.len(), false);
         for &r in &self.always {
             candidates[r] = true;
         }
         let Some(ac) = &self.automaton else { return };
-        let mut hit = vec![false; self.pattern_rules.len()];
-        let mut touched: Vec<usize> = Vec::new();
-        for m in ac.find_overlapping_iter(text) {
-            let p = m.pattern().as_usize();
-            if !hit[p] {
-                hit[p] = true;
-                touched.extend(&self.pattern_rules[p]);
+        text.found.resize(self.pattern_rules.len(), 0);
+        text.touched.clear();
+        text.rules.clear();
+        for m in ac.find_overlapping_iter(&text.text) {
+            let (p, bit) = (m.pattern().as_usize(), text.bit_at(m.start()));
+            if text.found[p] == 0 {
+                text.touched.push(p);
+                text.rules.extend(&self.pattern_rules[p]);
             }
+            text.found[p] |= bit;
         }
-        for r in touched {
-            if !candidates[r] && self.groups[r].iter().all(|g| g.iter().any(|p| hit[*p])) {
+        for &r in &text.rules {
+            if !candidates[r] && self.groups[r].iter().all(|g| g.iter().any(|(p, mask)| text.found[*p] & mask != 0)) {
                 candidates[r] = true;
             }
+        }
+        for &p in &text.touched {
+            text.found[p] = 0;
         }
     }
 
@@ -444,52 +554,64 @@ mod tests {
         need_of(&serde_norway::from_str(detection).unwrap())
     }
 
+    /// A literal of a field (`field:text`), or a keyword (no colon).
+    fn lit(spec: &str) -> Literal {
+        match spec.split_once(':') {
+            Some((field, text)) => Literal::new(Some(field), text),
+            None => Literal::new(None, spec),
+        }
+    }
+
     fn any(l: &[&str]) -> Need {
-        Need::any_of(l.iter().map(|s| s.to_string()).collect())
+        Need::any_of(l.iter().map(|s| lit(s)).collect())
     }
 
     fn all(groups: &[&[&str]]) -> Need {
-        Need::AllOf(groups.iter().map(|g| g.iter().map(|s| s.to_string()).collect()).collect())
+        Need::AllOf(groups.iter().map(|g| g.iter().map(|s| lit(s)).collect()).collect())
     }
 
     #[test]
     fn value_lists_and_selections() {
-        // Each value needs its longest wildcard-free run, folded.
+        // Each value needs its longest wildcard-free run, folded, in the field it is for.
         assert_eq!(
             need("sel:\n  uri|contains: ['/Etc/Passwd', '*union*select*']\ncondition: sel\n"),
-            any(&["/etc/passwd", "select"])
+            any(&["uri:/etc/passwd", "uri:select"])
         );
         // Every field of a selection is a group; equality and ends are anchored by NUL.
         assert_eq!(
             need("sel:\n  method: POST\n  uri|endswith: '/login.php'\ncondition: sel\n"),
-            all(&[&["/login.php\0"], &["\0post\0"]])
+            all(&[&["uri:/login.php\0"], &["method:\0post\0"]])
         );
-        assert_eq!(need("sel:\n  uri|startswith: '/api/*/x'\ncondition: sel\n"), any(&["\0/api/"]));
+        assert_eq!(need("sel:\n  uri|startswith: '/api/*/x'\ncondition: sel\n"), any(&["uri:\0/api/"]));
         // A list of maps is an or.
         assert_eq!(
             need("sel:\n  - query: a.dyndns.org\n  - query: b.no-ip.com\ncondition: sel\n"),
-            any(&["\0a.dyndns.org\0", "\0b.no-ip.com\0"])
+            any(&["query:\0a.dyndns.org\0", "query:\0b.no-ip.com\0"])
         );
         // Escaped wildcards are literal characters.
-        assert_eq!(need("sel:\n  uri|contains: 'what\\?x'\ncondition: sel\n"), any(&["what?x"]));
+        assert_eq!(need("sel:\n  uri|contains: 'what\\?x'\ncondition: sel\n"), any(&["uri:what?x"]));
     }
 
     #[test]
     fn conditions() {
         let d = "a:\n  query|endswith: '.duckdns.org'\nb:\n  user_agent|contains: sqlmap\nfilter:\n  host: intranet\n";
-        assert_eq!(need(&format!("{d}condition: a or b\n")), any(&[".duckdns.org\0", "sqlmap"]));
-        assert_eq!(need(&format!("{d}condition: a and not filter\n")), any(&[".duckdns.org\0"]));
+        assert_eq!(need(&format!("{d}condition: a or b\n")), any(&["query:.duckdns.org\0", "user_agent:sqlmap"]));
+        assert_eq!(need(&format!("{d}condition: a and not filter\n")), any(&["query:.duckdns.org\0"]));
         assert_eq!(need(&format!("{d}condition: not filter\n")), Need::Always);
         // An or keeps each side's most selective group.
         assert_eq!(
             need(&format!("{d}condition: 1 of a* or (b and filter)\n")),
-            any(&[".duckdns.org\0", "\0intranet\0"])
+            any(&["query:.duckdns.org\0", "host:\0intranet\0"])
         );
         assert_eq!(
             need(&format!("{d}condition: all of them\n")),
-            all(&[&[".duckdns.org\0"], &["\0intranet\0"], &["sqlmap"]])
+            all(&[&["query:.duckdns.org\0"], &["host:\0intranet\0"], &["user_agent:sqlmap"]])
         );
-        assert_eq!(need("sel:\n  uri|contains|all: ['ab', 'abcdef']\ncondition: sel\n"), all(&[&["abcdef"], &["ab"]]));
+        assert_eq!(
+            need("sel:\n  uri|contains|all: ['ab', 'abcdef']\ncondition: sel\n"),
+            all(&[&["uri:abcdef"], &["uri:ab"]])
+        );
+        // Keywords are in any field.
         assert_eq!(need("keywords:\n  - '*Nikto*'\ncondition: keywords\n"), any(&["nikto"]));
         // What cannot be parsed or reduced is always evaluated.
         assert_eq!(need(&format!("{d}condition: a | count() > 5\n")), Need::Always);
@@ -506,36 +628,81 @@ mod tests {
         };
         assert_eq!(groups.len(), 1);
         // `(?i)` folds the long s (ſ) with s; both stay.
-        assert_eq!(groups[0], ["ipfs.io", "ipfſ.io"]);
+        assert_eq!(groups[0], [lit("uri:ipfs.io"), lit("uri:ipfſ.io")]);
+    }
+
+    fn candidates(p: &Prefilter, record: serde_json::Value) -> Vec<bool> {
+        let (mut text, mut c) = (RecordText::default(), Vec::new());
+        p.text_of(record.as_object().unwrap(), &mut text);
+        p.candidates(&mut text, &mut c);
+        c
     }
 
     #[test]
-    fn candidates_are_found_in_folded_text() {
+    fn candidates_are_found_in_the_fields_their_rules_read() {
+        use serde_json::json;
         let p = Prefilter::new(&[
-            any(&["sqlmap"]),
+            any(&["user_agent:sqlmap"]),
             Need::Always,
-            any(&["/etc/passwd", "đăng nhập"]),
-            all(&[&["\0get\0"], &["${"]]),
+            any(&["uri:/etc/passwd", "uri:đăng nhập"]),
+            all(&[&["method:\0get\0"], &["uri:${"]]),
+            any(&["nikto"]),
         ]);
-        let mut c = Vec::new();
-        p.candidates("\0get\0/index.html\0curl/8\0", &mut c);
-        assert_eq!(c, [false, true, false, false]);
-        p.candidates(&fold("\0GET\0/x?f=../../ETC/PASSWD\0SQLMAP/1.8\0"), &mut c);
-        assert_eq!(c, [true, true, true, false]);
-        p.candidates(&fold("\0ĐĂNG NHẬP\0"), &mut c);
-        assert_eq!(c, [false, true, true, false]);
+        let c = |r| candidates(&p, r);
+        assert_eq!(
+            c(json!({"method": "get", "uri": "/index.html", "user_agent": "curl/8"})),
+            [false, true, false, false, false]
+        );
+        assert_eq!(
+            c(json!({"method": "GET", "uri": "/x?f=../../ETC/PASSWD", "user_agent": "SQLMAP/1.8"})),
+            [true, true, true, false, false]
+        );
+        assert_eq!(c(json!({"uri": "/ĐĂNG NHẬP"})), [false, true, true, false, false]);
         // Both groups, and the whole value for the anchored one.
-        p.candidates("\0get\0/x?q=${jndi\0", &mut c);
-        assert_eq!(c, [false, true, false, true]);
-        p.candidates("\0getx\0/x?q=${jndi\0", &mut c);
-        assert_eq!(c, [false, true, false, false]);
+        assert_eq!(c(json!({"method": "get", "uri": "/x?q=${jndi"})), [false, true, false, true, false]);
+        assert_eq!(c(json!({"method": "getx", "uri": "/x?q=${jndi"})), [false, true, false, false, false]);
+        // A literal in another field than its rule's counts for nothing; a keyword counts in any.
+        assert_eq!(
+            c(json!({"method": "get", "referrer": "/x?q=${jndi", "status_msg": "sqlmap", "uri": "/"})),
+            [false, true, false, false, false]
+        );
+        assert_eq!(c(json!({"status_msg": "Nikto"})), [false, true, false, false, true]);
+        // The same literal for two rules of different fields.
+        let p = Prefilter::new(&[any(&["status_msg:\0ok\0"]), any(&["user_agent:\0ok\0"])]);
+        assert_eq!(candidates(&p, json!({"status_msg": "OK", "user_agent": "Mozilla/5.0"})), [true, false]);
+        assert_eq!(candidates(&p, json!({"status_msg": "OK", "user_agent": "ok"})), [true, true]);
     }
 
     #[test]
-    fn folded_text_puts_each_value_between_nuls() {
+    fn fields_are_read_under_their_mapped_names() {
+        use serde_json::json;
+        // `c-useragent` reads `user_agent` (a field map's doing), `c-uri-extension` a derived value.
+        let reads = |f: &str| match f {
+            "c-useragent" => vec![f.to_string(), "user_agent".to_string()],
+            "c-uri-extension" => vec![f.to_string(), "uri.extension".to_string()],
+            _ => vec![f.to_string()],
+        };
+        let p = Prefilter::with_fields(&[any(&["c-useragent:\0ok\0"]), any(&["c-uri-extension:\0exe\0"])], reads);
+        let (mut text, mut c) = (RecordText::default(), Vec::new());
+        let record = json!({"status_msg": "OK", "user_agent": "OK", "uri": "/a/b.exe"});
+        p.text_of(record.as_object().unwrap(), &mut text);
+        // Fields no literal reads stay out of the text.
+        assert_eq!(text.as_str(), "\0ok\0");
+        p.candidates(&mut text, &mut c);
+        assert_eq!(c, [true, false]);
+        p.push(&mut text, "uri.extension", &json!("EXE"));
+        assert_eq!(text.as_str(), "\0ok\0exe\0");
+        p.candidates(&mut text, &mut c);
+        assert_eq!(c, [true, true]);
+    }
+
+    #[test]
+    fn text_puts_each_value_between_nuls() {
+        let p = Prefilter::new(&[any(&["zzz"])]);
         let fields = serde_json::json!({"method": "GET", "uri": "/A", "port": 80, "tags": ["X", "y"], "none": null});
-        let mut text = String::new();
-        folded_text(fields.as_object().unwrap(), &mut text);
+        let mut text = RecordText::default();
+        p.text_of(fields.as_object().unwrap(), &mut text);
+        let text = text.as_str();
         assert!(text.starts_with('\0') && text.ends_with('\0'));
         // In the map's key order, which depends on serde_json's features.
         let mut values: Vec<&str> = text.trim_matches('\0').split('\0').collect();

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::prefilter::folded_text;
+use crate::prefilter::RecordText;
 use crate::sigma::{SigmaSet, event_from_fields};
 use crate::windows;
 
@@ -32,8 +32,8 @@ pub fn matching_rules<'a>(set: &'a SigmaSet, event: &Value) -> Vec<&'a str> {
         },
     };
     let e = event_from_fields(&fields);
-    let (mut text, mut candidates) = (String::new(), Vec::new());
-    folded_text(&fields, &mut text);
-    set.prefilter.candidates(&text, &mut candidates);
+    let (mut text, mut candidates) = (RecordText::default(), Vec::new());
+    set.prefilter.text_of(&fields, &mut text);
+    set.prefilter.candidates(&mut text, &mut candidates);
     set.rules.iter().zip(candidates).filter(|(r, c)| *c && r.rule.is_match(&e)).map(|(r, _)| r.id.as_str()).collect()
 }

@@ -136,9 +136,9 @@ fn prefilter_keeps_every_match_and_prunes_most_rules() {
     for event in &events {
         let fields = canh_rules::windows::flatten(event).unwrap_or_else(|| event.as_object().unwrap().clone());
         let e = canh_rules::sigma::event_from_fields(&fields);
-        let (mut text, mut candidates) = (String::new(), Vec::new());
-        canh_rules::prefilter::folded_text(&fields, &mut text);
-        set.prefilter.candidates(&text, &mut candidates);
+        let (mut text, mut candidates) = (canh_rules::prefilter::RecordText::default(), Vec::new());
+        set.prefilter.text_of(&fields, &mut text);
+        set.prefilter.candidates(&mut text, &mut candidates);
         candidates_total += candidates.iter().filter(|c| **c).count();
         for (rule, candidate) in set.rules.iter().zip(&candidates) {
             if rule.rule.is_match(&e) {

@@ -273,10 +273,10 @@ pub fn docx(paragraphs: &[&str]) -> Vec<u8> {
 
 /// Province codes of CCCD numbers (Circular 07/2016/TT-BCA, appendix): the first three digits.
 pub const PROVINCE_CODES: &[&str] = &[
-    "001", "002", "004", "008", "010", "011", "012", "014", "015", "017", "019", "020", "022", "024", "025", "026",
-    "027", "030", "031", "033", "034", "035", "036", "037", "038", "040", "042", "044", "045", "046", "048", "049",
-    "051", "052", "054", "056", "058", "060", "062", "064", "066", "067", "068", "070", "072", "074", "075", "077",
-    "079", "080", "082", "083", "084", "086", "087", "089", "091", "092", "093", "094", "095", "096",
+    "001", "002", "004", "006", "008", "010", "011", "012", "014", "015", "017", "019", "020", "022", "024", "025",
+    "026", "027", "030", "031", "033", "034", "035", "036", "037", "038", "040", "042", "044", "045", "046", "048",
+    "049", "051", "052", "054", "056", "058", "060", "062", "064", "066", "067", "068", "070", "072", "074", "075",
+    "077", "079", "080", "082", "083", "084", "086", "087", "089", "091", "092", "093", "094", "095", "096",
 ];
 
 const SURNAMES: &[&str] = &["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ"];
@@ -293,6 +293,13 @@ const GIVEN: &[&str] = &[
     "Xuân Phúc",
 ];
 
+/// Mobile prefixes in use since the 2018 renumbering.
+pub const MOBILE_PREFIXES: &[&str] = &[
+    "032", "033", "034", "035", "036", "037", "038", "039", "052", "055", "056", "058", "059", "070", "076", "077",
+    "078", "079", "081", "082", "083", "084", "085", "086", "087", "088", "089", "090", "091", "092", "093", "094",
+    "096", "097", "098", "099",
+];
+
 /// A CSV of citizens with CCCD (citizen identity) numbers and phone numbers.
 pub fn cccd_csv(rng: &mut ChaCha8Rng, rows: usize) -> String {
     let mut s = String::from("ho_ten,so_cccd,ngay_sinh,so_dien_thoai\n");
@@ -301,7 +308,7 @@ pub fn cccd_csv(rng: &mut ChaCha8Rng, rows: usize) -> String {
         let year: u32 = rng.random_range(1950..2006);
         let century_gender = if year < 2000 { rng.random_range(0..2) } else { 2 + rng.random_range(0..2) };
         s.push_str(&format!(
-            "{} {},{}{}{:02}{:06},{:02}/{:02}/{},0{}{:08}\n",
+            "{} {},{}{}{:02}{:06},{:02}/{:02}/{},{}{:07}\n",
             SURNAMES[rng.random_range(0..SURNAMES.len())],
             GIVEN[rng.random_range(0..GIVEN.len())],
             province,
@@ -311,8 +318,8 @@ pub fn cccd_csv(rng: &mut ChaCha8Rng, rows: usize) -> String {
             rng.random_range(1..29),
             rng.random_range(1..13),
             year,
-            [3, 5, 7, 8, 9][rng.random_range(0..5)],
-            rng.random_range(0..100_000_000),
+            MOBILE_PREFIXES[rng.random_range(0..MOBILE_PREFIXES.len())],
+            rng.random_range(0..10_000_000),
         ));
     }
     s
