@@ -1,7 +1,7 @@
 //! # canh-analyzer
 //!
-//! The central half of Canh's pipeline: detection on what sensors produce, alerts, and (next)
-//! the tantivy event store with retention and search (issue #4).
+//! The central half of Canh's pipeline: detection on what sensors produce, alerts, and the
+//! tantivy event store (one index per UTC day) that analysts and auditors search.
 //!
 //! - [`alert::Alert`]: one alert schema for Sigma, YARA and IOC matches;
 //! - [`sigma::SigmaDetector`]: Sigma rules on records, routed by logsource and field map;
@@ -11,7 +11,9 @@
 //!   rules reloaded while it runs.
 //!
 //! - [`yara::YaraDetector`]: YARA-X on artifacts (and on the text of office documents), run
-//!   beside decoding by [`scan_pool::ScanPool`], with [`pii`] counting citizens' numbers for it.
+//!   beside decoding by [`scan_pool::ScanPool`], with [`pii`] counting citizens' numbers for it;
+//! - [`store::Store`]: the event store — ingest with acknowledged commits, the analyst query
+//!   language, day-by-day stats.
 //!
 //! ```no_run
 //! use canh_analyzer::sigma::SigmaDetector;
@@ -31,4 +33,5 @@ pub mod ioc;
 pub mod pii;
 pub mod scan_pool;
 pub mod sigma;
+pub mod store;
 pub mod yara;

@@ -1,0 +1,131 @@
+//! The event store: every record and alert, in one tantivy index per UTC day under
+//! `<data>/events/YYYY-MM-DD/` (retention drops whole days; a search opens only the days its
+//! time range touches).
+//!
+//! - [`schema::Fields`]: which fields are exact, fast, IP, text;
+//! - [`writer::StoreWriter`]: batches, commits by records or seconds, acknowledges what a
+//!   commit holds, replaces a record ingested twice;
+//! - [`query`]: the analyst query language over those fields (with CIDR terms), newest first.
+
+pub mod query;
+pub mod schema;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+
+use tantivy::Index;
+use tantivy::directory::MmapDirectory;
+
+use schema::Fields;
+
+/// A UTC day, as its directory names it.
+pub type Day = String;
+
+/// The store under a data directory.
+pub struct Store {
+    events: PathBuf,
+    fields: Fields,
+}
+
+/// What one day holds.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DayStats {
+    pub day: Day,
+    pub records: u64,
+    pub bytes: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {message}")]
+    Io { path: PathBuf, message: String },
+    #[error("{day}: index: {source}")]
+    Index {
+        day: Day,
+        #[source]
+        source: tantivy::TantivyError,
+    },
+}
+
+impl Store {
+    /// Opens (creating it if needed) the store of a data directory.
+    pub fn open(data: &Path) -> Result<Self, StoreError> {
+        let events = data.join("events");
+        std::fs::create_dir_all(&events)
+            .map_err(|e| StoreError::Io { path: events.clone(), message: e.to_string() })?;
+        Ok(Self { events, fields: Fields::new() })
+    }
+
+    pub fn fields(&self) -> &Fields {
+        &self.fields
+    }
+
+    /// The days held, oldest first.
+    pub fn days(&self) -> Vec<Day> {
+        let mut days: Vec<Day> = std::fs::read_dir(&self.events)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|name| is_day(name))
+            .collect();
+        days.sort();
+        days
+    }
+
+    /// The index of a day, created if it does not exist.
+    pub fn index(&self, day: &str) -> Result<Index, StoreError> {
+        let path = self.events.join(day);
+        std::fs::create_dir_all(&path).map_err(|e| StoreError::Io { path: path.clone(), message: e.to_string() })?;
+        let dir =
+            MmapDirectory::open(&path).map_err(|e| StoreError::Io { path: path.clone(), message: e.to_string() })?;
+        Index::open_or_create(dir, self.fields.schema.clone())
+            .map_err(|source| StoreError::Index { day: day.to_string(), source })
+    }
+
+    /// Days, records and bytes on disk.
+    pub fn stats(&self) -> Result<Vec<DayStats>, StoreError> {
+        let mut out = Vec::new();
+        for day in self.days() {
+            let index = self.index(&day)?;
+            let reader = index.reader().map_err(|source| StoreError::Index { day: day.clone(), source })?;
+            let records = reader.searcher().num_docs();
+            let bytes = dir_bytes(&self.events.join(&day));
+            out.push(DayStats { day, records, bytes });
+        }
+        Ok(out)
+    }
+}
+
+/// `YYYY-MM-DD`.
+fn is_day(name: &str) -> bool {
+    let b = name.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+/// The UTC day of a time in microseconds since the epoch.
+pub fn day_of(micros: i64) -> Day {
+    let date = tantivy::DateTime::from_timestamp_micros(micros).into_utc().date();
+    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
+}
+
+fn dir_bytes(path: &Path) -> u64 {
+    std::fs::read_dir(path).into_iter().flatten().flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_utc_dates() {
+        assert_eq!(day_of(0), "1970-01-01");
+        assert_eq!(day_of(1_793_581_200_267_887), "2026-11-02");
+        assert_eq!(day_of(951_782_400_000_000), "2000-02-29");
+        assert_eq!(day_of(-1), "1969-12-31");
+        assert!(is_day("2026-11-02") && !is_day("2026-11-2") && !is_day("events"));
+    }
+}

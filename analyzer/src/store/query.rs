@@ -1,0 +1,211 @@
+//! The analyst query language: tantivy's query parser over the store's fields, with two
+//! additions of Canh's — a field that is not one of the schema's own is looked up in `extra`
+//! (`method:POST` means `extra.method:POST`), and an IP field takes CIDR terms
+//! (`id.orig_h:10.20.0.0/16` becomes the range of that network; an IPv6 one is quoted,
+//! `id.resp_h:"2001:db8::/32"`) — and a time range. Results
+//! come newest first, with the exact number of matches.
+
+use std::net::IpAddr;
+use std::ops::Bound;
+
+use serde_json::Value;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery};
+use tantivy::schema::Value as _;
+use tantivy::{DateTime, Order, TantivyDocument, Term};
+
+use super::schema::{ADDRESSES, Fields, TEXTS};
+use super::{Store, StoreError, day_of};
+
+/// A search: the query, a time range (microseconds since the epoch), how many records.
+#[derive(Debug, Clone)]
+pub struct Search {
+    pub query: String,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub limit: usize,
+}
+
+/// What a search found: every match counted, the newest `limit` returned.
+#[derive(Debug)]
+pub struct Hits {
+    pub total: u64,
+    pub records: Vec<Value>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// The query does not parse: where (a character offset) and why.
+    #[error("query, at character {position}: {message}")]
+    Syntax { position: usize, message: String },
+    #[error("query: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The query in tantivy's own language: fields outside the schema under `extra.`, CIDR terms
+/// as ranges. Syntax errors are reported at their place in the analyst's text.
+pub fn translate(query: &str, fields: &Fields) -> Result<String, QueryError> {
+    let (_, errors) = tantivy::query_grammar::parse_query_lenient(query);
+    if let Some(e) = errors.first() {
+        return Err(QueryError::Syntax { position: e.pos, message: e.message.clone() });
+    }
+    let mut out = String::with_capacity(query.len() + 16);
+    let chars: Vec<char> = query.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '"' {
+            // A phrase is copied as it is, escapes included.
+            let start = i;
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                i += if chars[i] == '\\' { 2 } else { 1 };
+            }
+            i = (i + 1).min(chars.len());
+            out.extend(&chars[start..i]);
+            continue;
+        }
+        let is_name = |c: char| c.is_alphanumeric() || matches!(c, '_' | '.' | '-');
+        let at_token_start = i == 0 || matches!(chars[i - 1], ' ' | '(' | '+' | '-' | '\t');
+        // A leading `-` is the operator "must not", never part of a name.
+        if at_token_start && is_name(c) && c != '-' {
+            let start = i;
+            while i < chars.len() && is_name(chars[i]) {
+                i += 1;
+            }
+            let name: String = chars[start..i].iter().collect();
+            if i < chars.len() && chars[i] == ':' {
+                if !fields.is_own(&name) {
+                    out.push_str("extra.");
+                }
+                out.push_str(&name);
+                out.push(':');
+                i += 1;
+                if ADDRESSES.contains(&name.as_str()) {
+                    let vstart = i;
+                    while i < chars.len() && !matches!(chars[i], ' ' | ')' | '\t') {
+                        i += 1;
+                    }
+                    let value: String = chars[vstart..i].iter().collect();
+                    // An IPv6 network is quoted (its colons would read as a field separator).
+                    let value = match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+                        Some(inner) if inner.contains('/') => inner.to_string(),
+                        _ => value,
+                    };
+                    out.push_str(&cidr_range(&value).map_err(|m| QueryError::Syntax { position: vstart, message: m })?);
+                }
+            } else {
+                out.push_str(&name);
+            }
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    Ok(out)
+}
+
+/// `10.20.0.0/16` as `[10.20.0.0 TO 10.20.255.255]`; anything else as it is.
+fn cidr_range(value: &str) -> Result<String, String> {
+    let Some((addr, len)) = value.split_once('/') else { return Ok(value.to_string()) };
+    let addr: IpAddr = addr.parse().map_err(|_| format!("`{value}`: not an address in CIDR notation"))?;
+    let len: u32 = len.parse().map_err(|_| format!("`{value}`: the prefix length is not a number"))?;
+    let (lo, hi) = match addr {
+        IpAddr::V4(a) if len <= 32 => {
+            let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+            let lo = u32::from(a) & mask;
+            (IpAddr::from(std::net::Ipv4Addr::from(lo)), IpAddr::from(std::net::Ipv4Addr::from(lo | !mask)))
+        }
+        IpAddr::V6(a) if len <= 128 => {
+            let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+            let lo = u128::from(a) & mask;
+            (IpAddr::from(std::net::Ipv6Addr::from(lo)), IpAddr::from(std::net::Ipv6Addr::from(lo | !mask)))
+        }
+        _ => return Err(format!("`{value}`: prefix length /{len} is too long")),
+    };
+    Ok(format!("[{lo} TO {hi}]"))
+}
+
+impl Store {
+    /// Runs a search over the days its time range touches, newest first.
+    pub fn search(&self, s: &Search) -> Result<Hits, QueryError> {
+        let fields = self.fields();
+        let text = translate(&s.query, fields)?;
+        let mut hits = Hits { total: 0, records: Vec::new() };
+        let (first, last) = (s.since.map(day_of), s.until.map(day_of));
+        // Days are disjoint in time: newest day first gives newest records first.
+        for day in self.days().into_iter().rev() {
+            if first.as_ref().is_some_and(|f| &day < f) || last.as_ref().is_some_and(|l| &day > l) {
+                continue;
+            }
+            let index = self.index(&day)?;
+            let mut parser =
+                QueryParser::for_index(&index, TEXTS.iter().filter_map(|n| fields.schema.get_field(n).ok()).collect());
+            parser.set_conjunction_by_default();
+            let parsed = if text.trim().is_empty() || text.trim() == "*" {
+                Box::new(tantivy::query::AllQuery) as Box<dyn Query>
+            } else {
+                parser.parse_query(&text).map_err(|e| QueryError::Invalid(e.to_string()))?
+            };
+            let lower = s.since.map_or(Bound::Unbounded, |t| {
+                Bound::Included(Term::from_field_date(fields.ts, DateTime::from_timestamp_micros(t)))
+            });
+            let upper = s.until.map_or(Bound::Unbounded, |t| {
+                Bound::Excluded(Term::from_field_date(fields.ts, DateTime::from_timestamp_micros(t)))
+            });
+            let mut clauses = vec![(Occur::Must, parsed)];
+            if s.since.is_some() || s.until.is_some() {
+                clauses.push((Occur::Must, Box::new(RangeQuery::new(lower, upper)) as Box<dyn Query>));
+            }
+            let query = BooleanQuery::new(clauses);
+            let reader = index.reader().map_err(|source| StoreError::Index { day: day.clone(), source })?;
+            let searcher = reader.searcher();
+            let wanted = s.limit.saturating_sub(hits.records.len()).max(1);
+            let (count, top) = searcher
+                .search(
+                    &query,
+                    &(Count, TopDocs::with_limit(wanted).order_by_fast_field::<DateTime>("ts", Order::Desc)),
+                )
+                .map_err(|source| StoreError::Index { day: day.clone(), source })?;
+            hits.total += count as u64;
+            for (_, address) in top.into_iter().take(s.limit - hits.records.len().min(s.limit)) {
+                let doc: TantivyDocument =
+                    searcher.doc(address).map_err(|source| StoreError::Index { day: day.clone(), source })?;
+                if let Some(raw) = doc.get_first(fields.raw).and_then(|v| v.as_str()) {
+                    hits.records.push(serde_json::from_str(raw).unwrap_or(Value::Null));
+                }
+            }
+        }
+        Ok(hits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn translation() {
+        let f = Fields::new();
+        assert_eq!(translate("method:POST AND uri:login", &f).unwrap(), "extra.method:POST AND uri:login");
+        assert_eq!(
+            translate("id.orig_h:10.20.0.0/16 AND id.resp_p:[1 TO 1024]", &f).unwrap(),
+            "id.orig_h:[10.20.0.0 TO 10.20.255.255] AND id.resp_p:[1 TO 1024]"
+        );
+        assert_eq!(
+            translate("id.resp_h:\"2001:db8::/32\"", &f).unwrap(),
+            "id.resp_h:[2001:db8:: TO 2001:db8:ffff:ffff:ffff:ffff:ffff:ffff]"
+        );
+        assert_eq!(translate("\"a b:c\" -_type:dns", &f).unwrap(), "\"a b:c\" -_type:dns");
+        match translate("id.orig_h:10.0.0.0/40", &f) {
+            Err(QueryError::Syntax { position, .. }) => assert_eq!(position, 10),
+            other => panic!("{other:?}"),
+        }
+        match translate("uri:(login AND", &f) {
+            Err(QueryError::Syntax { .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Ingest: records go into the index of their UTC day, in batches; a commit makes a batch
+//! durable, and only then is it acknowledged — what [`StoreWriter::add`] took and no commit
+//! has held yet is what a crash loses, and the sender still has it.
+//!
+//! A record's id is a hash of its JSON text and of how many times the same text came before in
+//! the same batch, so that ingesting the same capture again replaces its records instead of
+//! adding them twice, while two identical records of one batch stay two. (Sensor records carry
+//! their connection's uid and a microsecond time: identical ones are rare, and two in different
+//! batches would count once — the memory for occurrences stays one batch's.)
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use tantivy::{IndexWriter, Term};
+
+use super::schema::timestamp;
+use super::{Day, Store, StoreError, day_of};
+
+/// When to commit: after this many records, or this long after the first uncommitted one,
+/// whichever comes first.
+#[derive(Debug, Clone, Copy)]
+pub struct CommitPolicy {
+    pub records: usize,
+    pub interval: Duration,
+}
+
+impl Default for CommitPolicy {
+    fn default() -> Self {
+        // Tantivy commits cost ~0.7 s per 200k documents (LIBRARIES.md §3.2): commit seldom,
+        // but soon enough that an analyst sees events within seconds.
+        Self { records: 200_000, interval: Duration::from_secs(10) }
+    }
+}
+
+/// Memory for one day's writer (tantivy's minimum is 15 MB per thread).
+const WRITER_MEMORY: usize = 64 << 20;
+
+/// Why a record was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum Rejected {
+    #[error("no `ts` field with seconds since the epoch")]
+    NoTime,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub struct StoreWriter<'a> {
+    store: &'a Store,
+    policy: CommitPolicy,
+    days: HashMap<Day, IndexWriter>,
+    /// Records taken and not yet committed, and when the first of them came.
+    pending: u64,
+    since: Option<Instant>,
+    /// Records acknowledged (held by a commit) so far.
+    acknowledged: u64,
+    /// Per JSON text of this batch, how many times it came.
+    seen: HashMap<[u8; 32], u32>,
+}
+
+impl<'a> StoreWriter<'a> {
+    pub fn new(store: &'a Store, policy: CommitPolicy) -> Self {
+        Self { store, policy, days: HashMap::new(), pending: 0, since: None, acknowledged: 0, seen: HashMap::new() }
+    }
+
+    /// Takes a record given as its JSON text; commits if the policy says so. Returns the
+    /// number of records acknowledged so far.
+    pub fn add_json(&mut self, raw: &str) -> Result<u64, Rejected> {
+        let record: Map<String, Value> = serde_json::from_str(raw).map_err(|_| Rejected::NoTime)?;
+        self.add(&record, raw)
+    }
+
+    /// Takes a record (its fields and its JSON text).
+    pub fn add(&mut self, record: &Map<String, Value>, raw: &str) -> Result<u64, Rejected> {
+        let micros = record.get("ts").and_then(timestamp).ok_or(Rejected::NoTime)?.into_timestamp_micros();
+        let id = self.id_of(raw);
+        let fields = self.store.fields();
+        let doc = fields.document(&id, record, raw).ok_or(Rejected::NoTime)?;
+        let day = day_of(micros);
+        let writer = match self.days.get(&day) {
+            Some(w) => w,
+            None => {
+                let index = self.store.index(&day)?;
+                let w = index
+                    .writer_with_num_threads(1, WRITER_MEMORY)
+                    .map_err(|source| StoreError::Index { day: day.clone(), source })?;
+                self.days.entry(day.clone()).or_insert(w)
+            }
+        };
+        // Replaces the record if an earlier run ingested it (a delete applies to what was
+        // added before it, so the new copy stays).
+        writer.delete_term(Term::from_field_text(fields.id, &id));
+        writer.add_document(doc).map_err(|source| StoreError::Index { day, source })?;
+        self.pending += 1;
+        let since = *self.since.get_or_insert_with(Instant::now);
+        if self.pending >= self.policy.records as u64 || since.elapsed() >= self.policy.interval {
+            self.commit()?;
+        }
+        Ok(self.acknowledged)
+    }
+
+    /// Commits every day written to; returns the number of records acknowledged so far.
+    pub fn commit(&mut self) -> Result<u64, StoreError> {
+        for (day, writer) in &mut self.days {
+            writer.commit().map_err(|source| StoreError::Index { day: day.clone(), source })?;
+        }
+        self.acknowledged += self.pending;
+        self.pending = 0;
+        self.seen.clear();
+        self.since = None;
+        Ok(self.acknowledged)
+    }
+
+    /// Records taken and not yet held by a commit.
+    pub fn pending(&self) -> u64 {
+        self.pending
+    }
+
+    fn id_of(&mut self, raw: &str) -> String {
+        let digest: [u8; 32] = Sha256::digest(raw.as_bytes()).into();
+        let occurrence = self.seen.entry(digest).or_insert(0);
+        *occurrence += 1;
+        let mut h = Sha256::new();
+        h.update(digest);
+        h.update(occurrence.to_le_bytes());
+        let full = h.finalize();
+        full[..16].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
