@@ -15,11 +15,20 @@
 //!   052/055/056/058/059, 070/076-079, 081-089, 090-099), or the same written internationally
 //!   as 11 digits after `84` (`+84 912…` without spaces).
 
-/// Province codes of CCCD numbers, without their leading 0.
-pub const PROVINCES: [u8; 63] = [
-    1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35, 36, 37, 38, 40, 42, 44, 45,
-    46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70, 72, 74, 75, 77, 79, 80, 82, 83, 84, 86, 87, 89, 91, 92,
-    93, 94, 95, 96,
+/// Province codes of CCCD numbers (Circular 07/2016/TT-BCA, appendix): the first three
+/// digits. Sorted (looked up by binary search); the traffic generator plants these too.
+pub const PROVINCES: [&str; 63] = [
+    "001", "002", "004", "006", "008", "010", "011", "012", "014", "015", "017", "019", "020", "022", "024", "025",
+    "026", "027", "030", "031", "033", "034", "035", "036", "037", "038", "040", "042", "044", "045", "046", "048",
+    "049", "051", "052", "054", "056", "058", "060", "062", "064", "066", "067", "068", "070", "072", "074", "075",
+    "077", "079", "080", "082", "083", "084", "086", "087", "089", "091", "092", "093", "094", "095", "096",
+];
+
+/// Mobile prefixes in use since the 2018 renumbering. Sorted, as [`PROVINCES`].
+pub const MOBILE_PREFIXES: [&str; 37] = [
+    "032", "033", "034", "035", "036", "037", "038", "039", "052", "055", "056", "058", "059", "070", "076", "077",
+    "078", "079", "081", "082", "083", "084", "085", "086", "087", "088", "089", "090", "091", "092", "093", "094",
+    "095", "096", "097", "098", "099",
 ];
 
 /// What one artifact holds.
@@ -64,20 +73,16 @@ pub fn count(data: &[u8]) -> PiiCounts {
 }
 
 fn is_cccd(run: &[u8]) -> bool {
-    let province = (run[1] - b'0') * 10 + (run[2] - b'0');
-    run[0] == b'0' && PROVINCES.binary_search(&province).is_ok() && run[3] <= b'3'
+    listed(&PROVINCES, &run[..3]) && run[3] <= b'3'
 }
 
 /// Whether `0`, `a`, `b` begin a mobile number.
 fn is_mobile(a: u8, b: u8) -> bool {
-    match a {
-        b'3' => (b'2'..=b'9').contains(&b),
-        b'5' => matches!(b, b'2' | b'5' | b'6' | b'8' | b'9'),
-        b'7' => b == b'0' || (b'6'..=b'9').contains(&b),
-        b'8' => (b'1'..=b'9').contains(&b),
-        b'9' => b.is_ascii_digit(),
-        _ => false,
-    }
+    listed(&MOBILE_PREFIXES, &[b'0', a, b])
+}
+
+fn listed(sorted: &[&str], prefix: &[u8]) -> bool {
+    sorted.binary_search_by(|p| p.as_bytes().cmp(prefix)).is_ok()
 }
 
 #[cfg(test)]
@@ -86,6 +91,8 @@ mod tests {
 
     #[test]
     fn numbers_are_whole_runs_with_valid_prefixes() {
+        // Binary search needs the lists sorted.
+        assert!(PROVINCES.is_sorted() && MOBILE_PREFIXES.is_sorted());
         let c = |s: &str| count(s.as_bytes());
         assert_eq!(c("001203012345"), PiiCounts { cccd: 1, phone: 0 });
         assert_eq!(c("a,079185000123;x"), PiiCounts { cccd: 1, phone: 0 });

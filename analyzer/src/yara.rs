@@ -40,7 +40,12 @@ pub struct YaraDetector {
     rules: yara_x::Rules,
     timeout: Duration,
     max_scan_size: usize,
+    /// Whether a rule reads `cccd_numbers` or `phone_numbers`: only then are they counted.
+    counts_pii: bool,
 }
+
+/// The externals [`crate::pii`] fills.
+const PII_EXTERNALS: [&str; 2] = ["cccd_numbers", "phone_numbers"];
 
 fn define_globals(c: &mut yara_x::Compiler<'_>) {
     for s in ["service", "source", "mime_type", "filename", "filepath", "extension", "filetype", "owner"] {
@@ -49,7 +54,7 @@ fn define_globals(c: &mut yara_x::Compiler<'_>) {
     for b in ["is_orig", "orig_internal", "resp_internal", "leaving", "extracted_text"] {
         let _ = c.define_global(b, false);
     }
-    for i in ["src_port", "dst_port", "cccd_numbers", "phone_numbers"] {
+    for i in ["src_port", "dst_port"].into_iter().chain(PII_EXTERNALS) {
         let _ = c.define_global(i, 0i64);
     }
 }
@@ -64,6 +69,7 @@ impl YaraDetector {
         let mut compiler = yara_x::Compiler::new();
         define_globals(&mut compiler);
         let mut loaded = 0;
+        let mut counts_pii = false;
         for file in files {
             let text = match std::fs::read(file) {
                 Ok(t) => t,
@@ -77,11 +83,19 @@ impl YaraDetector {
             compiler.new_namespace(&namespace);
             let source = yara_x::SourceCode::from(text.as_slice()).with_origin(file.display().to_string());
             match compiler.add_source(source) {
-                Ok(_) => loaded += 1,
+                Ok(_) => {
+                    loaded += 1;
+                    counts_pii |= PII_EXTERNALS.iter().any(|v| memchr::memmem::find(&text, v.as_bytes()).is_some());
+                }
                 Err(e) => problems.push(compile_problem(file, &e)),
             }
         }
-        (loaded > 0).then(|| Self { rules: compiler.build(), timeout: Duration::from_secs(5), max_scan_size: 16 << 20 })
+        (loaded > 0).then(|| Self {
+            rules: compiler.build(),
+            timeout: Duration::from_secs(5),
+            max_scan_size: 16 << 20,
+            counts_pii,
+        })
     }
 
     /// A scanner with this detector's timeout and size cap. Scanners are not `Send` and cost
@@ -138,9 +152,11 @@ impl YaraDetector {
         seen: &mut Vec<String>,
         out: &mut Vec<Alert>,
     ) {
-        let pii = crate::pii::count(data);
-        let _ = scanner.set_global("cccd_numbers", pii.cccd);
-        let _ = scanner.set_global("phone_numbers", pii.phone);
+        // A pass over the bytes, spared when no rule reads its counts.
+        let pii = if self.counts_pii { crate::pii::count(data) } else { crate::pii::PiiCounts::default() };
+        let [cccd, phone] = PII_EXTERNALS;
+        let _ = scanner.set_global(cccd, pii.cccd);
+        let _ = scanner.set_global(phone, pii.phone);
         let Ok(results) = scanner.scan(data) else { return };
         for rule in results.matching_rules() {
             let rule_id = format!("{}.{}", rule.namespace(), rule.identifier());
@@ -235,7 +251,7 @@ const MAX_PDF_PAGES: u32 = 64;
 /// The text of a PDF (lopdf: content streams, fonts' ToUnicode maps), at most [`MAX_TEXT`]
 /// bytes decompressed. `None` if the bytes are not a readable PDF.
 pub fn pdf_text(data: &[u8]) -> Option<String> {
-    if !data[..data.len().min(1024)].windows(5).any(|w| w == b"%PDF-") || !has_object_header(data) {
+    if memchr::memmem::find(&data[..data.len().min(1024)], b"%PDF-").is_none() || !has_object_header(data) {
         return None;
     }
     // lopdf is not hardened against hostile files the way the sensor's parsers are: a panic

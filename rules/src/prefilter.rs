@@ -102,7 +102,9 @@ fn selectivity(lits: &[Literal]) -> (usize, std::cmp::Reverse<usize>) {
 /// Lower-cases as sigma-rust does (character by character), so a needle and a value compare
 /// the way the rule would.
 pub fn fold(s: &str) -> String {
-    if s.is_ascii() { s.to_ascii_lowercase() } else { s.chars().flat_map(char::to_lowercase).collect() }
+    let mut folded = String::with_capacity(s.len());
+    push_folded(&mut folded, s);
+    folded
 }
 
 fn push_folded(text: &mut String, s: &str) {
@@ -143,8 +145,8 @@ impl RecordText {
     }
 }
 
-/// The bit for the fields that have none of their own: all of them when the prefilter does not
-/// tell fields apart, and past 63 distinct fields.
+/// The bit of values no literal of a field reads (in the text only for keywords), and of the
+/// fields past the 63rd that literals read.
 const OTHER: u64 = 1 << 63;
 
 /// The need of a rule's `detection` block (after the pre-pass of [`crate::sigma`]).
@@ -475,9 +477,9 @@ impl Prefilter {
         }
     }
 
-    /// Appends one more value, after [`Prefilter::text_of`]: one a detector derives from the record's (such as the parts of a
-    /// URI), which an anchored literal must find whole. Values of fields no literal reads are
-    /// left out.
+    /// Appends one more value, after [`Prefilter::text_of`]: one a detector derives from the
+    /// record's (such as the parts of a URI), which an anchored literal must find whole. Values
+    /// of fields no literal reads are left out.
     pub fn push(&self, out: &mut RecordText, name: &str, v: &serde_json::Value) {
         use serde_json::Value as J;
         let bit = match self.bits.get(name) {

@@ -334,8 +334,6 @@ pub struct SigmaSet {
     pub rules: Vec<SigmaRule>,
     index: HashMap<Logsource, Vec<usize>>,
     pub prefilter: Prefilter,
-    /// False for a set that evaluates every rule (see [`SigmaSet::without_prefilter`]).
-    prefiltered: bool,
 }
 
 impl Default for SigmaSet {
@@ -351,22 +349,21 @@ impl SigmaSet {
             index.entry(r.logsource.clone()).or_default().push(i);
         }
         let needs: Vec<Need> = rules.iter().map(|r| r.need.clone()).collect();
-        Self { rules, index, prefilter: Prefilter::new(&needs), prefiltered: true }
+        Self { rules, index, prefilter: Prefilter::new(&needs) }
     }
 
     /// Rebuilds the prefilter for records whose fields a rule's field may read under other
     /// names (see [`Prefilter::with_fields`]).
     pub fn read_fields_as(&mut self, reads: impl Fn(&str) -> Vec<String>) {
-        let needs: Vec<Need> =
-            self.rules.iter().map(|r| if self.prefiltered { r.need.clone() } else { Need::Always }).collect();
+        let needs: Vec<Need> = self.rules.iter().map(|r| r.need.clone()).collect();
         self.prefilter = Prefilter::with_fields(&needs, reads);
     }
 
     /// The same rules, each evaluated on every record of its logsource (benchmarks measure
     /// what the prefilter saves).
     pub fn without_prefilter(mut self) -> Self {
+        self.rules.iter_mut().for_each(|r| r.need = Need::Always);
         self.prefilter = Prefilter::new(&vec![Need::Always; self.rules.len()]);
-        self.prefiltered = false;
         self
     }
 

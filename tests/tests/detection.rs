@@ -138,12 +138,9 @@ fn prefilter_changes_no_alert_on_real_records() {
     assert!(hidden.is_empty() && a.len() == b.len(), "the prefilter hides {hidden:?}");
 }
 
-/// The generator plants CCCD numbers of the provinces the analyzer counts: the two lists are
-/// one list, and every row of a generated citizens' CSV counts once.
+/// Every row of a generated citizens' CSV counts once as a CCCD number and once as a phone.
 #[test]
 fn generated_citizen_numbers_are_counted() {
-    let counted: Vec<String> = canh_analyzer::pii::PROVINCES.iter().map(|p| format!("{p:03}")).collect();
-    assert_eq!(counted, canh_tests::traffic::PROVINCE_CODES);
     use rand_chacha::rand_core::SeedableRng;
     let csv = canh_tests::traffic::cccd_csv(&mut rand_chacha::ChaCha8Rng::seed_from_u64(7), 40);
     let counts = canh_analyzer::pii::count(csv.as_bytes());

@@ -10,8 +10,9 @@ use std::ops::Bound;
 
 use serde_json::Value;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery};
 use tantivy::schema::Value as _;
+use tantivy::tokenizer::TokenizerManager;
 use tantivy::{DateTime, Order, TantivyDocument, Term};
 
 use super::schema::{ADDRESSES, Fields, TEXTS};
@@ -67,7 +68,6 @@ pub fn translate(query: &str, fields: &Fields) -> Result<String, QueryError> {
             out.extend(&chars[start..i]);
             continue;
         }
-        let is_name = |c: char| c.is_alphanumeric() || matches!(c, '_' | '.' | '-');
         let at_token_start = i == 0 || matches!(chars[i - 1], ' ' | '(' | '+' | '-' | '\t');
         // A leading `-` is the operator "must not", never part of a name.
         if at_token_start && is_name(c) && c != '-' {
@@ -107,6 +107,11 @@ pub fn translate(query: &str, fields: &Fields) -> Result<String, QueryError> {
     Ok(out)
 }
 
+/// A character of a field name.
+fn is_name(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '_' | '.' | '-')
+}
+
 /// `10.20.0.0/16` as `[10.20.0.0 TO 10.20.255.255]`; anything else as it is.
 fn cidr_range(value: &str) -> Result<String, String> {
     let Some((addr, len)) = value.split_once('/') else { return Ok(value.to_string()) };
@@ -131,8 +136,7 @@ fn cidr_range(value: &str) -> Result<String, String> {
 impl Store {
     /// Runs a search over the days its time range touches, newest first.
     pub fn search(&self, s: &Search) -> Result<Hits, QueryError> {
-        let fields = self.fields();
-        let text = translate(&s.query, fields)?;
+        let query = self.query(s)?;
         let mut hits = Hits { total: 0, records: Vec::new() };
         let (first, last) = (s.since.map(day_of), s.until.map(day_of));
         // Days are disjoint in time: newest day first gives newest records first.
@@ -140,45 +144,44 @@ impl Store {
             if first.as_ref().is_some_and(|f| &day < f) || last.as_ref().is_some_and(|l| &day > l) {
                 continue;
             }
-            let index = self.index(&day)?;
-            let mut parser =
-                QueryParser::for_index(&index, TEXTS.iter().filter_map(|n| fields.schema.get_field(n).ok()).collect());
-            parser.set_conjunction_by_default();
-            let parsed = if text.trim().is_empty() || text.trim() == "*" {
-                Box::new(tantivy::query::AllQuery) as Box<dyn Query>
-            } else {
-                parser.parse_query(&text).map_err(|e| QueryError::Invalid(e.to_string()))?
-            };
-            let lower = s.since.map_or(Bound::Unbounded, |t| {
-                Bound::Included(Term::from_field_date(fields.ts, DateTime::from_timestamp_micros(t)))
-            });
-            let upper = s.until.map_or(Bound::Unbounded, |t| {
-                Bound::Excluded(Term::from_field_date(fields.ts, DateTime::from_timestamp_micros(t)))
-            });
-            let mut clauses = vec![(Occur::Must, parsed)];
-            if s.since.is_some() || s.until.is_some() {
-                clauses.push((Occur::Must, Box::new(RangeQuery::new(lower, upper)) as Box<dyn Query>));
-            }
-            let query = BooleanQuery::new(clauses);
-            let reader = index.reader().map_err(|source| StoreError::Index { day: day.clone(), source })?;
-            let searcher = reader.searcher();
-            let wanted = s.limit.saturating_sub(hits.records.len()).max(1);
-            let (count, top) = searcher
-                .search(
-                    &query,
-                    &(Count, TopDocs::with_limit(wanted).order_by_fast_field::<DateTime>("ts", Order::Desc)),
-                )
-                .map_err(|source| StoreError::Index { day: day.clone(), source })?;
+            let failed = |source| StoreError::Index { day: day.clone(), source };
+            let searcher = self.index(&day)?.reader().map_err(failed)?.searcher();
+            let room = s.limit.saturating_sub(hits.records.len());
+            // tantivy wants a limit of one at least; the count is what a full page still needs.
+            let newest = TopDocs::with_limit(room.max(1)).order_by_fast_field::<DateTime>("ts", Order::Desc);
+            let (count, top) = searcher.search(&query, &(Count, newest)).map_err(failed)?;
             hits.total += count as u64;
-            for (_, address) in top.into_iter().take(s.limit - hits.records.len().min(s.limit)) {
-                let doc: TantivyDocument =
-                    searcher.doc(address).map_err(|source| StoreError::Index { day: day.clone(), source })?;
-                if let Some(raw) = doc.get_first(fields.raw).and_then(|v| v.as_str()) {
+            for (_, address) in top.into_iter().take(room) {
+                let doc: TantivyDocument = searcher.doc(address).map_err(failed)?;
+                if let Some(raw) = doc.get_first(self.fields().raw).and_then(|v| v.as_str()) {
                     hits.records.push(serde_json::from_str(raw).unwrap_or(Value::Null));
                 }
             }
         }
         Ok(hits)
+    }
+
+    /// The search as one tantivy query: the analyst's, within the time range. Parsed once for
+    /// all days (their indexes share the schema and the default tokenizers).
+    fn query(&self, s: &Search) -> Result<BooleanQuery, QueryError> {
+        let fields = self.fields();
+        let text = translate(&s.query, fields)?;
+        let parsed: Box<dyn Query> = if text.trim().is_empty() || text.trim() == "*" {
+            Box::new(AllQuery)
+        } else {
+            let texts = TEXTS.iter().filter_map(|n| fields.schema.get_field(n).ok()).collect();
+            let mut parser = QueryParser::new(fields.schema.clone(), texts, TokenizerManager::default());
+            parser.set_conjunction_by_default();
+            parser.parse_query(&text).map_err(|e| QueryError::Invalid(e.to_string()))?
+        };
+        let mut clauses = vec![(Occur::Must, parsed)];
+        if s.since.is_some() || s.until.is_some() {
+            let at = |t: i64| Term::from_field_date(fields.ts, DateTime::from_timestamp_micros(t));
+            let lower = s.since.map_or(Bound::Unbounded, |t| Bound::Included(at(t)));
+            let upper = s.until.map_or(Bound::Unbounded, |t| Bound::Excluded(at(t)));
+            clauses.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
+        }
+        Ok(BooleanQuery::new(clauses))
     }
 }
 

@@ -13,11 +13,12 @@
 //! - `_raw`: the whole record as JSON, stored (what a search returns);
 //! - `_id`: the record's id, for replacing a record ingested twice.
 
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv6Addr};
 
 use serde_json::{Map, Value};
 use tantivy::schema::{
-    DateOptions, DateTimePrecision, FAST, Field, INDEXED, JsonObjectOptions, STORED, STRING, Schema, TEXT,
+    DateOptions, DateTimePrecision, FAST, Field, INDEXED, JsonObjectOptions, OwnedValue, STORED, STRING, Schema, TEXT,
 };
 use tantivy::{DateTime, TantivyDocument};
 
@@ -30,6 +31,15 @@ pub const PORTS: [&str; 2] = ["id.orig_p", "id.resp_p"];
 /// Words analysts type.
 pub const TEXTS: [&str; 8] = ["query", "host", "uri", "user_agent", "server_name", "filename", "message", "title"];
 
+/// How a record field of its own is indexed.
+#[derive(Clone, Copy)]
+enum Role {
+    Keyword,
+    Address,
+    Port,
+    Text,
+}
+
 /// The schema and its fields by role.
 #[derive(Clone)]
 pub struct Fields {
@@ -38,10 +48,8 @@ pub struct Fields {
     pub ts: Field,
     pub extra: Field,
     pub raw: Field,
-    keywords: Vec<(&'static str, Field)>,
-    addresses: Vec<(&'static str, Field)>,
-    ports: Vec<(&'static str, Field)>,
-    texts: Vec<(&'static str, Field)>,
+    /// Record field name → how it is indexed, and where; names not here go to `extra`.
+    own: HashMap<&'static str, (Role, Field)>,
 }
 
 impl Default for Fields {
@@ -58,13 +66,22 @@ impl Fields {
             "ts",
             DateOptions::default().set_indexed().set_fast().set_precision(DateTimePrecision::Microseconds),
         );
-        let keywords = KEYWORDS.iter().map(|n| (*n, b.add_text_field(n, STRING | FAST))).collect();
-        let addresses = ADDRESSES.iter().map(|n| (*n, b.add_ip_addr_field(n, INDEXED | FAST))).collect();
-        let ports = PORTS.iter().map(|n| (*n, b.add_u64_field(n, INDEXED | FAST))).collect();
-        let texts = TEXTS.iter().map(|n| (*n, b.add_text_field(n, TEXT))).collect();
+        let mut own = HashMap::new();
+        for n in KEYWORDS {
+            own.insert(n, (Role::Keyword, b.add_text_field(n, STRING | FAST)));
+        }
+        for n in ADDRESSES {
+            own.insert(n, (Role::Address, b.add_ip_addr_field(n, INDEXED | FAST)));
+        }
+        for n in PORTS {
+            own.insert(n, (Role::Port, b.add_u64_field(n, INDEXED | FAST)));
+        }
+        for n in TEXTS {
+            own.insert(n, (Role::Text, b.add_text_field(n, TEXT)));
+        }
         let extra = b.add_json_field("extra", JsonObjectOptions::from(TEXT));
         let raw = b.add_text_field("_raw", STORED);
-        Self { schema: b.build(), id, ts, extra, raw, keywords, addresses, ports, texts }
+        Self { schema: b.build(), id, ts, extra, raw, own }
     }
 
     /// Whether `name` is a field of its own (not under `extra`).
@@ -72,44 +89,43 @@ impl Fields {
         self.schema.get_field(name).is_ok()
     }
 
-    /// The document of a record; `raw` is its JSON text, `id` its id. `None` without a `ts`.
-    pub fn document(&self, id: &str, record: &Map<String, Value>, raw: &str) -> Option<TantivyDocument> {
-        let ts = timestamp(record.get("ts")?)?;
+    /// The document of a record at time `ts`; `raw` is its JSON text, `id` its id.
+    pub fn document(&self, id: &str, ts: DateTime, record: &Map<String, Value>, raw: &str) -> TantivyDocument {
         let mut doc = TantivyDocument::default();
         doc.add_text(self.id, id);
         doc.add_date(self.ts, ts);
         doc.add_text(self.raw, raw);
-        let mut extra = std::collections::BTreeMap::new();
+        let mut extra = BTreeMap::new();
         for (name, value) in record {
             if name == "ts" {
                 continue;
             }
-            if let Some((_, f)) = self.keywords.iter().find(|(n, _)| n == name) {
-                if let Some(s) = value.as_str() {
-                    doc.add_text(*f, s);
+            match (self.own.get(name.as_str()), value) {
+                (Some((Role::Keyword, f)), Value::String(s)) => doc.add_text(*f, s),
+                (Some((Role::Address, f)), Value::String(s)) => {
+                    if let Ok(ip) = s.parse::<IpAddr>() {
+                        doc.add_ip_addr(*f, ipv6(ip));
+                    }
                 }
-            } else if let Some((_, f)) = self.addresses.iter().find(|(n, _)| n == name) {
-                if let Some(ip) = value.as_str().and_then(|s| s.parse::<IpAddr>().ok()) {
-                    doc.add_ip_addr(*f, ipv6(ip));
+                (Some((Role::Port, f)), Value::Number(n)) => {
+                    if let Some(p) = n.as_u64() {
+                        doc.add_u64(*f, p);
+                    }
                 }
-            } else if let Some((_, f)) = self.ports.iter().find(|(n, _)| n == name) {
-                if let Some(p) = value.as_u64() {
-                    doc.add_u64(*f, p);
+                (Some((Role::Text, f)), Value::String(s)) => doc.add_text(*f, s),
+                (Some((Role::Text, f)), Value::Array(items)) => {
+                    items.iter().filter_map(Value::as_str).for_each(|s| doc.add_text(*f, s))
                 }
-            } else if let Some((_, f)) = self.texts.iter().find(|(n, _)| n == name) {
-                match value {
-                    Value::String(s) => doc.add_text(*f, s),
-                    Value::Array(items) => items.iter().filter_map(Value::as_str).for_each(|s| doc.add_text(*f, s)),
-                    _ => {}
+                (Some(_), _) | (None, Value::Null) => {}
+                (None, v) => {
+                    extra.insert(name.clone(), OwnedValue::from(v.clone()));
                 }
-            } else if !value.is_null() {
-                extra.insert(name.clone(), tantivy::schema::OwnedValue::from(value.clone()));
             }
         }
         if !extra.is_empty() {
             doc.add_object(self.extra, extra);
         }
-        Some(doc)
+        doc
     }
 }
 

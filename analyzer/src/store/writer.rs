@@ -64,34 +64,28 @@ impl<'a> StoreWriter<'a> {
         Self { store, policy, days: HashMap::new(), pending: 0, since: None, acknowledged: 0, seen: HashMap::new() }
     }
 
-    /// Takes a record given as its JSON text; commits if the policy says so. Returns the
-    /// number of records acknowledged so far.
-    pub fn add_json(&mut self, raw: &str) -> Result<u64, Rejected> {
-        let record: Map<String, Value> = serde_json::from_str(raw).map_err(|_| Rejected::NoTime)?;
-        self.add(&record, raw)
-    }
-
-    /// Takes a record (its fields and its JSON text).
+    /// Takes a record (its fields and its JSON text); commits if the policy says so. Returns
+    /// the number of records acknowledged so far.
     pub fn add(&mut self, record: &Map<String, Value>, raw: &str) -> Result<u64, Rejected> {
-        let micros = record.get("ts").and_then(timestamp).ok_or(Rejected::NoTime)?.into_timestamp_micros();
+        let ts = record.get("ts").and_then(timestamp).ok_or(Rejected::NoTime)?;
+        let day = day_of(ts.into_timestamp_micros());
+        if !self.days.contains_key(&day) {
+            let writer = self
+                .store
+                .index(&day)?
+                .writer_with_num_threads(1, WRITER_MEMORY)
+                .map_err(|source| StoreError::Index { day: day.clone(), source })?;
+            self.days.insert(day.clone(), writer);
+        }
         let id = self.id_of(raw);
         let fields = self.store.fields();
-        let doc = fields.document(&id, record, raw).ok_or(Rejected::NoTime)?;
-        let day = day_of(micros);
-        let writer = match self.days.get(&day) {
-            Some(w) => w,
-            None => {
-                let index = self.store.index(&day)?;
-                let w = index
-                    .writer_with_num_threads(1, WRITER_MEMORY)
-                    .map_err(|source| StoreError::Index { day: day.clone(), source })?;
-                self.days.entry(day.clone()).or_insert(w)
-            }
-        };
+        let writer = &self.days[&day];
         // Replaces the record if an earlier run ingested it (a delete applies to what was
         // added before it, so the new copy stays).
         writer.delete_term(Term::from_field_text(fields.id, &id));
-        writer.add_document(doc).map_err(|source| StoreError::Index { day, source })?;
+        writer
+            .add_document(fields.document(&id, ts, record, raw))
+            .map_err(|source| StoreError::Index { day, source })?;
         self.pending += 1;
         let since = *self.since.get_or_insert_with(Instant::now);
         if self.pending >= self.policy.records as u64 || since.elapsed() >= self.policy.interval {
@@ -117,14 +111,12 @@ impl<'a> StoreWriter<'a> {
         self.pending
     }
 
+    /// The content hash, and for a repeat within the batch its occurrence.
     fn id_of(&mut self, raw: &str) -> String {
         let digest: [u8; 32] = Sha256::digest(raw.as_bytes()).into();
         let occurrence = self.seen.entry(digest).or_insert(0);
         *occurrence += 1;
-        let mut h = Sha256::new();
-        h.update(digest);
-        h.update(occurrence.to_le_bytes());
-        let full = h.finalize();
-        full[..16].iter().map(|b| format!("{b:02x}")).collect()
+        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        if *occurrence == 1 { hex } else { format!("{hex}-{occurrence}") }
     }
 }

@@ -110,17 +110,14 @@ pub fn reload_on_sighup(log: &Arc<AlertLog>) -> Option<impl Drop> {
     let log = log.clone();
     std::thread::spawn(move || {
         for _ in signals.forever() {
-            match log.reload() {
-                Ok((loaded, problems)) => {
-                    for p in &problems {
-                        eprintln!("{p}");
-                    }
-                    eprintln!("rules reloaded: {loaded}");
-                }
+            let reloaded = log.reload();
+            let (Ok((_, problems)) | Err(problems)) = &reloaded;
+            for p in problems {
+                eprintln!("{p}");
+            }
+            match reloaded {
+                Ok((loaded, _)) => eprintln!("rules reloaded: {loaded}"),
                 Err(problems) => {
-                    for p in &problems {
-                        eprintln!("{p}");
-                    }
                     let errors = problems.iter().filter(|p| p.severity == canh_rules::Severity::Error).count();
                     let plural = if errors == 1 { "" } else { "s" };
                     eprintln!(

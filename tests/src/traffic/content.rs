@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::net::Ipv4Addr;
 
+use canh_analyzer::pii::{MOBILE_PREFIXES, PROVINCES};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
@@ -271,14 +272,6 @@ pub fn docx(paragraphs: &[&str]) -> Vec<u8> {
     zip.finish().expect("in memory").into_inner()
 }
 
-/// Province codes of CCCD numbers (Circular 07/2016/TT-BCA, appendix): the first three digits.
-pub const PROVINCE_CODES: &[&str] = &[
-    "001", "002", "004", "006", "008", "010", "011", "012", "014", "015", "017", "019", "020", "022", "024", "025",
-    "026", "027", "030", "031", "033", "034", "035", "036", "037", "038", "040", "042", "044", "045", "046", "048",
-    "049", "051", "052", "054", "056", "058", "060", "062", "064", "066", "067", "068", "070", "072", "074", "075",
-    "077", "079", "080", "082", "083", "084", "086", "087", "089", "091", "092", "093", "094", "095", "096",
-];
-
 const SURNAMES: &[&str] = &["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ"];
 const GIVEN: &[&str] = &[
     "Văn An",
@@ -293,18 +286,12 @@ const GIVEN: &[&str] = &[
     "Xuân Phúc",
 ];
 
-/// Mobile prefixes in use since the 2018 renumbering.
-pub const MOBILE_PREFIXES: &[&str] = &[
-    "032", "033", "034", "035", "036", "037", "038", "039", "052", "055", "056", "058", "059", "070", "076", "077",
-    "078", "079", "081", "082", "083", "084", "085", "086", "087", "088", "089", "090", "091", "092", "093", "094",
-    "096", "097", "098", "099",
-];
-
-/// A CSV of citizens with CCCD (citizen identity) numbers and phone numbers.
+/// A CSV of citizens with CCCD (citizen identity) numbers and phone numbers, of the provinces
+/// and mobile prefixes that the analyzer counts.
 pub fn cccd_csv(rng: &mut ChaCha8Rng, rows: usize) -> String {
     let mut s = String::from("ho_ten,so_cccd,ngay_sinh,so_dien_thoai\n");
     for _ in 0..rows {
-        let province = PROVINCE_CODES[rng.random_range(0..PROVINCE_CODES.len())];
+        let province = PROVINCES[rng.random_range(0..PROVINCES.len())];
         let year: u32 = rng.random_range(1950..2006);
         let century_gender = if year < 2000 { rng.random_range(0..2) } else { 2 + rng.random_range(0..2) };
         s.push_str(&format!(

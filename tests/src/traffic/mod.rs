@@ -29,7 +29,7 @@ use content::{
     DnsAnswer, app_data, chunked, client_finish, client_hello, dns_message, gzip, html_page, prose, random_bytes,
     server_flight,
 };
-pub use content::{PROVINCE_CODES, cccd_csv, docx};
+pub use content::{cccd_csv, docx};
 use packets::{Frames, Host, Micros, TcpSession, udp_frame};
 
 #[derive(Debug, Clone)]
