@@ -11,6 +11,9 @@ pub struct Alert {
     /// Derived from rule and record, so replaying a capture twice gives the same ids.
     pub id: String,
     pub ts: f64,
+    /// Always `alert`: the record type alerts have in the event store.
+    #[serde(rename = "_type")]
+    pub record_type: &'static str,
     /// "sigma", "yara" or "ioc".
     pub engine: &'static str,
     pub rule_id: String,
@@ -80,6 +83,7 @@ impl Alert {
         Self {
             id: alert_id(engine, rule_id, h, what),
             ts: h.ts,
+            record_type: "alert",
             engine,
             rule_id: rule_id.to_string(),
             title: title.to_string(),

@@ -24,6 +24,12 @@ enum Command {
     Gen(cmd::generate::GenArgs),
     /// Validate and list rule packs (Sigma, YARA, IOC lists).
     Rules(cmd::rules::RulesArgs),
+    /// Search the event store: records newest first, or an aggregation over them.
+    Search(cmd::search::SearchArgs),
+    /// The event store: days, records and bytes; retention.
+    Store(cmd::store::StoreArgs),
+    /// Put NDJSON records (logs of `canh replay`, host logs with a `ts`) into the event store.
+    Ingest(cmd::ingest::IngestArgs),
     /// Measure the detection engines apart from decoding (Sigma records/s, YARA MB/s).
     Bench(cmd::bench::BenchArgs),
 }
@@ -40,6 +46,9 @@ fn main() {
         Command::Gen(a) => cmd::generate::run(a),
         Command::Rules(a) => cmd::rules::run(a),
         Command::Bench(a) => cmd::bench::run(a),
+        Command::Search(a) => cmd::search::run(a),
+        Command::Store(a) => cmd::store::run(a),
+        Command::Ingest(a) => cmd::ingest::run(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

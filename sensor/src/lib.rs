@@ -31,6 +31,7 @@
 //!     workers: 1,
 //!     engine: Default::default(),
 //!     inspector: None,
+//!     sink: None,
 //! };
 //! let summary = replay(&opts, &|_bytes_read| {}).expect("readable capture");
 //! println!("{} packets, {} flows", summary.stats.packets, summary.stats.flows);

@@ -31,6 +31,21 @@ pub trait Inspector: Send + Sync {
     }
 }
 
+/// Another place every record goes, beside the logs: the event store when a replay indexes
+/// what it writes. Called from the one thread that writes, in order; `lines` is NDJSON (records
+/// of every type, then what the inspector derived).
+pub trait Sink: Send {
+    fn write(&mut self, lines: &[u8]) -> io::Result<()>;
+    /// The end of the run: whatever the sink still holds is made durable.
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+impl std::fmt::Debug for dyn Sink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sink")
+    }
+}
+
 impl std::fmt::Debug for dyn Inspector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Inspector({})", self.log_name())
@@ -130,6 +145,7 @@ pub struct Writer {
     files: Vec<Option<BufWriter<File>>>,
     derived: Option<BufWriter<File>>,
     stdout: Option<BufWriter<io::Stdout>>,
+    sink: Option<SharedSink>,
     pub counts: [u64; 5],
     pub extracted: u64,
     pub derived_count: u64,
@@ -137,11 +153,12 @@ pub struct Writer {
 
 impl Writer {
     /// Opens the logs; `derived_log` names the inspector's file, when there is one.
-    pub fn open(target: &Target, derived_log: Option<&str>) -> io::Result<Self> {
+    pub fn open(target: &Target, derived_log: Option<&str>, sink: Option<SharedSink>) -> io::Result<Self> {
         let mut w = Self {
             files: (0..5).map(|_| None).collect(),
             derived: None,
             stdout: None,
+            sink,
             counts: [0; 5],
             extracted: 0,
             derived_count: 0,
@@ -181,6 +198,14 @@ impl Writer {
         if let Some(out) = self.stdout.as_mut() {
             out.write_all(&s.derived)?;
         }
+        if let Some(sink) = &self.sink {
+            let mut sink = sink.lock().map_err(|_| io::Error::other("the sink failed earlier"))?;
+            for lines in s.lines.iter().chain([&s.derived]) {
+                if !lines.is_empty() {
+                    sink.write(lines)?;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -191,6 +216,12 @@ impl Writer {
         if let Some(out) = self.stdout.as_mut() {
             out.flush()?;
         }
+        if let Some(sink) = &self.sink {
+            sink.lock().map_err(|_| io::Error::other("the sink failed earlier"))?.finish()?;
+        }
         Ok(())
     }
 }
+
+/// A sink as replay options hold it (cloneable; only the writing thread locks it).
+pub type SharedSink = std::sync::Arc<std::sync::Mutex<dyn Sink>>;

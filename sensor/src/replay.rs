@@ -13,7 +13,7 @@ use crate::app::Output;
 use crate::capture::{CaptureError, MergedReader};
 use crate::decode::address_hash;
 use crate::engine::{Engine, EngineConfig, EngineStats};
-use crate::output::{Inspector, Serialized, Target, Writer, collect_rest, serialize};
+use crate::output::{Inspector, Serialized, SharedSink, Target, Writer, collect_rest, serialize};
 use crate::record::LogType;
 
 #[derive(Debug, Clone)]
@@ -27,6 +27,8 @@ pub struct ReplayOptions {
     pub engine: EngineConfig,
     /// Reads every batch and writes a log of its own (detection writes `alerts.json`).
     pub inspector: Option<Arc<dyn Inspector>>,
+    /// Also hands every line written to this sink (the event store, with `--index`).
+    pub sink: Option<SharedSink>,
 }
 
 /// What a replay saw and wrote.
@@ -95,8 +97,8 @@ pub fn replay(opts: &ReplayOptions, progress: &(dyn Fn(u64) + Sync)) -> Result<S
         std::fs::create_dir_all(dir).map_err(|e| ReplayError::Output(format!("{}: {e}", dir.display())))?;
     }
     let derived_log = opts.inspector.as_ref().map(|i| i.log_name().to_string());
-    let mut writer =
-        Writer::open(&opts.target, derived_log.as_deref()).map_err(|e| ReplayError::Output(e.to_string()))?;
+    let mut writer = Writer::open(&opts.target, derived_log.as_deref(), opts.sink.clone())
+        .map_err(|e| ReplayError::Output(e.to_string()))?;
     let started = Instant::now();
     let stats = if opts.workers <= 1 {
         run_inline(&mut reader, opts, &mut writer, progress)?

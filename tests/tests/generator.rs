@@ -174,6 +174,7 @@ fn several_files_replay_in_time_order() {
         workers: 1,
         engine: EngineConfig::default(),
         inspector: None,
+        sink: None,
     };
     let summary = canh_sensor::replay::replay(&opts, &|_| {}).expect("replay");
     let count = |t: canh_sensor::record::LogType| whole.records.iter().filter(|r| r.log_type() == t).count() as u64;
@@ -197,6 +198,7 @@ fn workers_give_the_same_records_as_one_thread() {
             workers,
             engine: EngineConfig::default(),
             inspector: None,
+            sink: None,
         };
         canh_sensor::replay::replay(&opts, &|_| {}).expect("replay");
         let mut lines: Vec<String> =

@@ -5,9 +5,18 @@
 //! - [`schema::Fields`]: which fields are exact, fast, IP, text;
 //! - [`writer::StoreWriter`]: batches, commits by records or seconds, acknowledges what a
 //!   commit holds, replaces a record ingested twice;
-//! - [`query`]: the analyst query language over those fields (with CIDR terms), newest first.
+//! - [`ingest::LineIngest`]: NDJSON lines (a replay's output, a file, a pipe) into a writer,
+//!   with the place of every line it could not take;
+//! - [`query`]: the analyst query language over those fields (with CIDR terms), newest first,
+//!   paged by cursor;
+//! - [`retention::Retention`]: days kept per type and org, and a disk budget, enforced on
+//!   whole days;
+//! - [`aggregate`]: terms, date histogram and cardinality over what a search matches.
 
+pub mod aggregate;
+pub mod ingest;
 pub mod query;
+pub mod retention;
 pub mod schema;
 pub mod writer;
 
@@ -22,6 +31,7 @@ use schema::Fields;
 pub type Day = String;
 
 /// The store under a data directory.
+#[derive(Clone)]
 pub struct Store {
     events: PathBuf,
     fields: Fields,
@@ -53,7 +63,18 @@ impl Store {
         let events = data.join("events");
         std::fs::create_dir_all(&events)
             .map_err(|e| StoreError::Io { path: events.clone(), message: e.to_string() })?;
+        // A day being dropped when the process died: finish the job.
+        for entry in std::fs::read_dir(&events).into_iter().flatten().flatten() {
+            if entry.file_name().to_string_lossy().starts_with(".drop-") {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
         Ok(Self { events, fields: Fields::new() })
+    }
+
+    /// `<data>/events`.
+    pub fn events_dir(&self) -> &Path {
+        &self.events
     }
 
     pub fn fields(&self) -> &Fields {
@@ -81,6 +102,12 @@ impl Store {
             MmapDirectory::open(&path).map_err(|e| StoreError::Io { path: path.clone(), message: e.to_string() })?;
         Index::open_or_create(dir, self.fields.schema.clone())
             .map_err(|source| StoreError::Index { day: day.to_string(), source })
+    }
+
+    /// A searcher over a day's committed records.
+    pub fn searcher(&self, day: &str) -> Result<tantivy::Searcher, StoreError> {
+        let failed = |source| StoreError::Index { day: day.to_string(), source };
+        Ok(self.index(day)?.reader().map_err(failed)?.searcher())
     }
 
     /// Days, records and bytes on disk.

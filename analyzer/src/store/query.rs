@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use std::ops::Bound;
 
 use serde_json::Value;
+use tantivy::collector::sort_key::SortByStaticFastValue;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery};
 use tantivy::schema::Value as _;
@@ -18,20 +19,50 @@ use tantivy::{DateTime, Order, TantivyDocument, Term};
 use super::schema::{ADDRESSES, Fields, TEXTS};
 use super::{Store, StoreError, day_of};
 
-/// A search: the query, a time range (microseconds since the epoch), how many records.
-#[derive(Debug, Clone)]
+/// A search: the query, a time range (microseconds since the epoch, `until` excluded), how
+/// many records, and where the previous page ended.
+#[derive(Debug, Clone, Default)]
 pub struct Search {
     pub query: String,
     pub since: Option<i64>,
     pub until: Option<i64>,
     pub limit: usize,
+    pub after: Option<Cursor>,
 }
 
-/// What a search found: every match counted, the newest `limit` returned.
+/// What a search found: every match counted (after the cursor, when there is one), the newest
+/// `limit` returned, and the cursor of the next page when this one is full.
 #[derive(Debug)]
 pub struct Hits {
     pub total: u64,
     pub records: Vec<Value>,
+    pub next: Option<Cursor>,
+}
+
+/// A place in the order of results (newest first, ties broken by `_seq`): the last record of a
+/// page. The next page starts after it whatever was ingested meanwhile, so paging neither skips
+/// nor repeats — what offsets cannot promise while records arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub ts: i64,
+    pub seq: u64,
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{:016x}", self.ts, self.seq)
+    }
+}
+
+impl std::str::FromStr for Cursor {
+    type Err = QueryError;
+
+    fn from_str(s: &str) -> Result<Self, QueryError> {
+        let bad =
+            || QueryError::Invalid(format!("`{s}` is not a cursor (a search's `next`, like 1793581200267887-9f3c…)"));
+        let (ts, seq) = s.split_once('-').ok_or_else(bad)?;
+        Ok(Self { ts: ts.parse().map_err(|_| bad())?, seq: u64::from_str_radix(seq, 16).map_err(|_| bad())? })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,33 +168,53 @@ impl Store {
     /// Runs a search over the days its time range touches, newest first.
     pub fn search(&self, s: &Search) -> Result<Hits, QueryError> {
         let query = self.query(s)?;
-        let mut hits = Hits { total: 0, records: Vec::new() };
-        let (first, last) = (s.since.map(day_of), s.until.map(day_of));
+        let mut hits = Hits { total: 0, records: Vec::new(), next: None };
+        let mut last = None;
         // Days are disjoint in time: newest day first gives newest records first.
-        for day in self.days().into_iter().rev() {
-            if first.as_ref().is_some_and(|f| &day < f) || last.as_ref().is_some_and(|l| &day > l) {
-                continue;
-            }
+        for day in self.days_within(s).into_iter().rev() {
             let failed = |source| StoreError::Index { day: day.clone(), source };
-            let searcher = self.index(&day)?.reader().map_err(failed)?.searcher();
+            let searcher = self.searcher(&day)?;
             let room = s.limit.saturating_sub(hits.records.len());
             // tantivy wants a limit of one at least; the count is what a full page still needs.
-            let newest = TopDocs::with_limit(room.max(1)).order_by_fast_field::<DateTime>("ts", Order::Desc);
+            let newest = TopDocs::with_limit(room.max(1)).order_by((
+                (SortByStaticFastValue::<DateTime>::for_field("ts"), Order::Desc),
+                (SortByStaticFastValue::<u64>::for_field("_seq"), Order::Desc),
+            ));
             let (count, top) = searcher.search(&query, &(Count, newest)).map_err(failed)?;
             hits.total += count as u64;
-            for (_, address) in top.into_iter().take(room) {
+            for ((ts, seq), address) in top.into_iter().take(room) {
                 let doc: TantivyDocument = searcher.doc(address).map_err(failed)?;
                 if let Some(raw) = doc.get_first(self.fields().raw).and_then(|v| v.as_str()) {
                     hits.records.push(serde_json::from_str(raw).unwrap_or(Value::Null));
                 }
+                last = Some(Cursor { ts: ts.map_or(0, |t| t.into_timestamp_micros()), seq: seq.unwrap_or(0) });
             }
+        }
+        if s.limit > 0 && hits.records.len() == s.limit && hits.total > s.limit as u64 {
+            hits.next = last;
         }
         Ok(hits)
     }
 
+    /// The days a search's time range (and cursor) can reach, oldest first.
+    pub(super) fn days_within(&self, s: &Search) -> Vec<super::Day> {
+        let first = s.since.map(day_of);
+        let last = match (s.until, s.after) {
+            // `until` is excluded: a range ending at midnight does not reach that day.
+            (Some(u), Some(a)) => Some(day_of((u - 1).min(a.ts))),
+            (Some(u), None) => Some(day_of(u - 1)),
+            (None, Some(a)) => Some(day_of(a.ts)),
+            (None, None) => None,
+        };
+        self.days()
+            .into_iter()
+            .filter(|d| first.as_ref().is_none_or(|f| d >= f) && last.as_ref().is_none_or(|l| d <= l))
+            .collect()
+    }
+
     /// The search as one tantivy query: the analyst's, within the time range. Parsed once for
     /// all days (their indexes share the schema and the default tokenizers).
-    fn query(&self, s: &Search) -> Result<BooleanQuery, QueryError> {
+    pub(super) fn query(&self, s: &Search) -> Result<BooleanQuery, QueryError> {
         let fields = self.fields();
         let text = translate(&s.query, fields)?;
         let parsed: Box<dyn Query> = if text.trim().is_empty() || text.trim() == "*" {
@@ -180,6 +231,24 @@ impl Store {
             let lower = s.since.map_or(Bound::Unbounded, |t| Bound::Included(at(t)));
             let upper = s.until.map_or(Bound::Unbounded, |t| Bound::Excluded(at(t)));
             clauses.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
+        }
+        if let Some(c) = s.after {
+            // Older than the cursor, or as old and lower in the tie-breaker.
+            let at = Term::from_field_date(fields.ts, DateTime::from_timestamp_micros(c.ts));
+            let older = RangeQuery::new(Bound::Unbounded, Bound::Excluded(at.clone()));
+            let same_time: Vec<(Occur, Box<dyn Query>)> = vec![
+                (Occur::Must, Box::new(RangeQuery::new(Bound::Included(at.clone()), Bound::Included(at)))),
+                (
+                    Occur::Must,
+                    Box::new(RangeQuery::new(
+                        Bound::Unbounded,
+                        Bound::Excluded(Term::from_field_u64(fields.seq, c.seq)),
+                    )),
+                ),
+            ];
+            let before: Vec<(Occur, Box<dyn Query>)> =
+                vec![(Occur::Should, Box::new(older)), (Occur::Should, Box::new(BooleanQuery::new(same_time)))];
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(before))));
         }
         Ok(BooleanQuery::new(clauses))
     }

@@ -11,7 +11,8 @@
 //! - every other field in the JSON field `extra` (text, lower-cased words), where the query
 //!   language finds it under its own name (`method:POST` reads `extra.method`);
 //! - `_raw`: the whole record as JSON, stored (what a search returns);
-//! - `_id`: the record's id, for replacing a record ingested twice.
+//! - `_id`: the record's id, for replacing a record ingested twice; `_seq`, 64 bits of it,
+//!   fast: the tie-breaker that makes the order (newest first) total, for search-after.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv6Addr};
@@ -45,6 +46,7 @@ enum Role {
 pub struct Fields {
     pub schema: Schema,
     pub id: Field,
+    pub seq: Field,
     pub ts: Field,
     pub extra: Field,
     pub raw: Field,
@@ -62,6 +64,7 @@ impl Fields {
     pub fn new() -> Self {
         let mut b = Schema::builder();
         let id = b.add_text_field("_id", STRING);
+        let seq = b.add_u64_field("_seq", FAST);
         let ts = b.add_date_field(
             "ts",
             DateOptions::default().set_indexed().set_fast().set_precision(DateTimePrecision::Microseconds),
@@ -81,7 +84,7 @@ impl Fields {
         }
         let extra = b.add_json_field("extra", JsonObjectOptions::from(TEXT));
         let raw = b.add_text_field("_raw", STORED);
-        Self { schema: b.build(), id, ts, extra, raw, own }
+        Self { schema: b.build(), id, seq, ts, extra, raw, own }
     }
 
     /// Whether `name` is a field of its own (not under `extra`).
@@ -89,10 +92,18 @@ impl Fields {
         self.schema.get_field(name).is_ok()
     }
 
-    /// The document of a record at time `ts`; `raw` is its JSON text, `id` its id.
-    pub fn document(&self, id: &str, ts: DateTime, record: &Map<String, Value>, raw: &str) -> TantivyDocument {
+    /// The document of a record at time `ts`; `raw` is its JSON text, `id` its id and `seq`
+    /// its tie-breaker.
+    pub fn document(
+        &self,
+        (id, seq): (&str, u64),
+        ts: DateTime,
+        record: &Map<String, Value>,
+        raw: &str,
+    ) -> TantivyDocument {
         let mut doc = TantivyDocument::default();
         doc.add_text(self.id, id);
+        doc.add_u64(self.seq, seq);
         doc.add_date(self.ts, ts);
         doc.add_text(self.raw, raw);
         let mut extra = BTreeMap::new();

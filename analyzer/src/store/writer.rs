@@ -42,12 +42,15 @@ const WRITER_MEMORY: usize = 64 << 20;
 pub enum Rejected {
     #[error("no `ts` field with seconds since the epoch")]
     NoTime,
+    #[error("not a JSON object: {0}")]
+    NotJson(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-pub struct StoreWriter<'a> {
-    store: &'a Store,
+pub struct StoreWriter {
+    store: Store,
+    threads: usize,
     policy: CommitPolicy,
     days: HashMap<Day, IndexWriter>,
     /// Records taken and not yet committed, and when the first of them came.
@@ -59,9 +62,25 @@ pub struct StoreWriter<'a> {
     seen: HashMap<[u8; 32], u32>,
 }
 
-impl<'a> StoreWriter<'a> {
-    pub fn new(store: &'a Store, policy: CommitPolicy) -> Self {
-        Self { store, policy, days: HashMap::new(), pending: 0, since: None, acknowledged: 0, seen: HashMap::new() }
+impl StoreWriter {
+    pub fn new(store: &Store, policy: CommitPolicy) -> Self {
+        Self {
+            store: store.clone(),
+            threads: 1,
+            policy,
+            days: HashMap::new(),
+            pending: 0,
+            since: None,
+            acknowledged: 0,
+            seen: HashMap::new(),
+        }
+    }
+
+    /// Indexing threads per day written to (default one; tantivy builds segments on them
+    /// while the caller parses the next records).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
     }
 
     /// Takes a record (its fields and its JSON text); commits if the policy says so. Returns
@@ -73,18 +92,18 @@ impl<'a> StoreWriter<'a> {
             let writer = self
                 .store
                 .index(&day)?
-                .writer_with_num_threads(1, WRITER_MEMORY)
+                .writer_with_num_threads(self.threads, WRITER_MEMORY * self.threads)
                 .map_err(|source| StoreError::Index { day: day.clone(), source })?;
             self.days.insert(day.clone(), writer);
         }
-        let id = self.id_of(raw);
+        let (id, seq) = self.id_of(raw);
         let fields = self.store.fields();
         let writer = &self.days[&day];
         // Replaces the record if an earlier run ingested it (a delete applies to what was
         // added before it, so the new copy stays).
         writer.delete_term(Term::from_field_text(fields.id, &id));
         writer
-            .add_document(fields.document(&id, ts, record, raw))
+            .add_document(fields.document((&id, seq), ts, record, raw))
             .map_err(|source| StoreError::Index { day, source })?;
         self.pending += 1;
         let since = *self.since.get_or_insert_with(Instant::now);
@@ -92,6 +111,12 @@ impl<'a> StoreWriter<'a> {
             self.commit()?;
         }
         Ok(self.acknowledged)
+    }
+
+    /// Takes one NDJSON line.
+    pub fn add_line(&mut self, line: &str) -> Result<u64, Rejected> {
+        let record: Map<String, Value> = serde_json::from_str(line).map_err(|e| Rejected::NotJson(e.to_string()))?;
+        self.add(&record, line)
     }
 
     /// Commits every day written to; returns the number of records acknowledged so far.
@@ -111,12 +136,14 @@ impl<'a> StoreWriter<'a> {
         self.pending
     }
 
-    /// The content hash, and for a repeat within the batch its occurrence.
-    fn id_of(&mut self, raw: &str) -> String {
+    /// The content hash, and for a repeat within the batch its occurrence; and the sequence
+    /// number (tie-breaker of the order) drawn from both.
+    fn id_of(&mut self, raw: &str) -> (String, u64) {
         let digest: [u8; 32] = Sha256::digest(raw.as_bytes()).into();
         let occurrence = self.seen.entry(digest).or_insert(0);
         *occurrence += 1;
         let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-        if *occurrence == 1 { hex } else { format!("{hex}-{occurrence}") }
+        let seq = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes")).wrapping_add(u64::from(*occurrence) - 1);
+        if *occurrence == 1 { (hex, seq) } else { (format!("{hex}-{occurrence}"), seq) }
     }
 }

@@ -1,7 +1,7 @@
 //! `canh demo`: Canh's main job on an embedded default. Generates an agency-LAN capture with
 //! incidents in it, replays it into logs with Canh's own `vn-gov` rule pack, and prints what
-//! was found and where everything is. (The event index and the web console join this command
-//! as their issues land.)
+//! was found, indexes every record and alert into an event store, and shows how to search it.
+//! (The web console joins this command as its issue lands.)
 
 use std::path::PathBuf;
 
@@ -9,7 +9,8 @@ use anyhow::{Context, Result};
 use canh_tests::traffic::{GenConfig, generate};
 use clap::Args;
 
-use super::replay::{ReplayArgs, alert_log, render_alerts, render_summary, run_replay};
+use super::replay::{Indexing, ReplayArgs, alert_log, render_alerts, render_summary, run_replay};
+use crate::config::{Config, DataArgs};
 
 /// Canh's own pack, from the repository this binary was built from.
 fn bundled_pack() -> PathBuf {
@@ -37,6 +38,7 @@ pub fn run(args: DemoArgs) -> Result<i32> {
     eprintln!("generated {} ({} packets, {} bytes)", pcap.display(), report.packets, report.bytes);
     eprintln!("planted incidents: {}", report.incidents.join(", "));
     let logs = args.dir.join("logs");
+    let data = args.dir.join("data");
     let replay = ReplayArgs {
         files: vec![pcap.display().to_string()],
         out: logs.display().to_string(),
@@ -52,6 +54,8 @@ pub fn run(args: DemoArgs) -> Result<i32> {
         summary_json: None,
         rules: vec![bundled_pack()],
         yara_threads: None,
+        index: Some(Some(data.clone())),
+        data: DataArgs { data: None, config: None },
     };
     let mut opts = replay.options();
     let alerts = alert_log(&replay.rules, replay.scan_threads());
@@ -59,14 +63,21 @@ pub fn run(args: DemoArgs) -> Result<i32> {
         opts.engine.app.keep_artifacts = true;
     }
     opts.inspector = alerts.clone().map(|a| a as std::sync::Arc<dyn canh_sensor::output::Inspector>);
+    let indexing = Indexing::open(data.clone(), &Config::default())?;
+    opts.sink = Some(indexing.sink());
     let summary = run_replay(&opts)?;
     eprint!("{}", render_summary(&summary));
     if let Some(log) = &alerts {
         eprint!("{}", render_alerts(log, summary.derived));
     }
+    eprint!("{}", indexing.render());
     eprintln!("logs: {}  (conn, dns, http, ssl, files .ndjson; alerts.json)", logs.display());
     eprintln!("extracted files: {}", args.dir.join("files").display());
-    eprintln!("try:  grep -h '\"username\"' {}/http.ndjson", logs.display());
-    eprintln!("      grep -l 'TỐI MẬT' {}/*", args.dir.join("files").display());
+    let d = data.display();
+    eprintln!("try:  canh search --data {d} '_type:alert' --limit 20");
+    eprintln!("      canh search --data {d} '_type:alert' --agg terms:rule_id");
+    eprintln!("      canh search --data {d} '_type:http AND method:POST' --csv");
+    eprintln!("      canh search --data {d} 'id.orig_h:10.10.0.0/16 AND id.resp_p:[1 TO 1024]' --agg terms:id.resp_h");
+    eprintln!("      canh store stats --data {d}");
     Ok(if summary.capture_errors.is_empty() { 0 } else { 2 })
 }

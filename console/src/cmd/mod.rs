@@ -3,5 +3,8 @@
 pub mod bench;
 pub mod demo;
 pub mod generate;
+pub mod ingest;
 pub mod replay;
 pub mod rules;
+pub mod search;
+pub mod store;

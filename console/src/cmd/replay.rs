@@ -6,6 +6,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use canh_analyzer::inspect::AlertLog;
+use canh_analyzer::store::Store;
+use canh_analyzer::store::ingest::LineIngest;
+use canh_analyzer::store::writer::StoreWriter;
 use canh_rules::sigma::SigmaOptions;
 use canh_sensor::engine::EngineConfig;
 use canh_sensor::output::Target;
@@ -13,6 +16,8 @@ use canh_sensor::record::{LogType, Origin};
 use canh_sensor::replay::{ReplayOptions, Summary, replay};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config::DataArgs;
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
@@ -61,6 +66,13 @@ pub struct ReplayArgs {
     /// Also write the summary as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
+    /// Index every record and alert into the event store of this data directory (without a
+    /// value: `--data`, CANH_DATA, or the config's). Replaying a capture again replaces its
+    /// records instead of adding them twice.
+    #[arg(long, value_name = "DATA_DIR", num_args = 0..=1)]
+    pub index: Option<Option<PathBuf>>,
+    #[command(flatten)]
+    pub data: DataArgs,
 }
 
 impl ReplayArgs {
@@ -84,7 +96,44 @@ impl ReplayArgs {
             workers: self.workers.max(1),
             engine,
             inspector: None,
+            sink: None,
         }
+    }
+
+    /// The event store this replay fills, if `--index` asks for one.
+    pub fn index_target(&self) -> Result<Option<(PathBuf, crate::config::Config)>> {
+        let Some(dir) = &self.index else { return Ok(None) };
+        let config = self.data.load()?;
+        let data = dir.clone().unwrap_or_else(|| self.data.data_dir(&config));
+        Ok(Some((data, config)))
+    }
+}
+
+/// The store's side of a replay: an ingest the replay writes into, kept to read its counts.
+pub struct Indexing {
+    pub data: PathBuf,
+    pub ingest: Arc<std::sync::Mutex<LineIngest>>,
+}
+
+impl Indexing {
+    pub fn open(data: PathBuf, config: &crate::config::Config) -> Result<Self> {
+        let store = Store::open(&data)?;
+        let writer = StoreWriter::new(&store, config.commit_policy());
+        Ok(Self { data, ingest: Arc::new(std::sync::Mutex::new(LineIngest::new(writer, "replay"))) })
+    }
+
+    pub fn sink(&self) -> canh_sensor::output::SharedSink {
+        self.ingest.clone()
+    }
+
+    /// What was indexed, for the summary.
+    pub fn render(&self) -> String {
+        let ingest = self.ingest.lock().expect("the replay is over");
+        let mut out = format!("indexed {} records into {}\n", ingest.acknowledged, self.data.join("events").display());
+        for e in &ingest.errors {
+            out.push_str(&format!("not indexed: {e}\n"));
+        }
+        out
     }
 }
 
@@ -176,10 +225,18 @@ pub fn run(args: ReplayArgs) -> Result<i32> {
         eprintln!("rules: `kill -HUP {}` reloads them", std::process::id());
     });
     opts.inspector = alerts.clone().map(|a| a as Arc<dyn canh_sensor::output::Inspector>);
+    let indexing = match args.index_target()? {
+        Some((data, config)) => Some(Indexing::open(data, &config)?),
+        None => None,
+    };
+    opts.sink = indexing.as_ref().map(Indexing::sink);
     let summary = run_replay(&opts)?;
     eprint!("{}", render_summary(&summary));
     if let Some(log) = &alerts {
         eprint!("{}", render_alerts(log, summary.derived));
+    }
+    if let Some(i) = &indexing {
+        eprint!("{}", i.render());
     }
     if let Target::Dir(dir) = &opts.target {
         eprintln!("logs: {}", dir.display());

@@ -1,0 +1,147 @@
+//! NDJSON into the store: the lines a replay writes (as its [`Sink`]), a log file, or a pipe.
+//! A line that is not a record is reported with its place and skipped; the lines around it are
+//! kept. Errors of the store itself (disk, index) stop the ingest.
+
+use std::io::{self, BufRead};
+
+use canh_sensor::output::Sink;
+
+use super::StoreError;
+use super::writer::{Rejected, StoreWriter};
+
+/// Rejected lines kept for the report (the count goes on past it).
+const REJECTED_KEPT: usize = 100;
+
+/// A line that was not taken, and where it was.
+#[derive(Debug, Clone)]
+pub struct LineError {
+    pub source: String,
+    pub line: u64,
+    pub reason: String,
+}
+
+impl std::fmt::Display for LineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.source, self.line, self.reason)
+    }
+}
+
+/// Lines into a [`StoreWriter`], counted and placed.
+pub struct LineIngest {
+    writer: StoreWriter,
+    source: String,
+    line: u64,
+    pub accepted: u64,
+    pub acknowledged: u64,
+    pub rejected: u64,
+    /// The first rejected lines, with their place.
+    pub errors: Vec<LineError>,
+}
+
+impl LineIngest {
+    /// `source` names where the lines come from, in errors (a file name, `stdin`, `replay`).
+    pub fn new(writer: StoreWriter, source: &str) -> Self {
+        Self {
+            writer,
+            source: source.to_string(),
+            line: 0,
+            accepted: 0,
+            acknowledged: 0,
+            rejected: 0,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Takes a buffer of whole lines.
+    pub fn lines(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        for line in bytes.split(|&b| b == b'\n') {
+            self.line(line)?;
+        }
+        // `split` yields an empty piece after the last newline: not a line of its own.
+        if bytes.ends_with(b"\n") {
+            self.line -= 1;
+        }
+        Ok(())
+    }
+
+    /// Reads lines to the end; `acknowledged` hears every new acknowledgement count.
+    pub fn read(&mut self, mut input: impl BufRead, mut acknowledged: impl FnMut(u64)) -> Result<(), IngestError> {
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            let n = input.read_until(b'\n', &mut buf).map_err(|e| IngestError::Read {
+                file: self.source.clone(),
+                line: self.line + 1,
+                error: e,
+            })?;
+            if n == 0 {
+                return Ok(());
+            }
+            let before = self.acknowledged;
+            self.line(buf.strip_suffix(b"\n").unwrap_or(&buf))?;
+            if self.acknowledged != before {
+                acknowledged(self.acknowledged);
+            }
+        }
+    }
+
+    /// The writer back, for the next source (its acknowledgement count goes on).
+    pub fn into_writer(self) -> StoreWriter {
+        self.writer
+    }
+
+    /// Commits what is pending; returns the records acknowledged in all.
+    pub fn finish(&mut self) -> Result<u64, StoreError> {
+        self.acknowledged = self.writer.commit()?;
+        Ok(self.acknowledged)
+    }
+
+    fn line(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        self.line += 1;
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        let outcome = match std::str::from_utf8(bytes) {
+            Ok(text) => self.writer.add_line(text),
+            Err(e) => Err(Rejected::NotJson(format!("not UTF-8 at byte {}", e.valid_up_to()))),
+        };
+        match outcome {
+            Ok(acknowledged) => {
+                self.accepted += 1;
+                self.acknowledged = acknowledged;
+            }
+            Err(Rejected::Store(e)) => return Err(e),
+            Err(reason) => {
+                self.rejected += 1;
+                if self.errors.len() < REJECTED_KEPT {
+                    self.errors.push(LineError {
+                        source: self.source.clone(),
+                        line: self.line,
+                        reason: reason.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{file}:{line}: reading: {error}")]
+    Read { file: String, line: u64, error: io::Error },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A replay writes into the store through this.
+impl Sink for LineIngest {
+    fn write(&mut self, lines: &[u8]) -> io::Result<()> {
+        self.lines(lines).map_err(io::Error::other)
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        LineIngest::finish(self).map(|_| ()).map_err(io::Error::other)
+    }
+}

@@ -1,0 +1,212 @@
+//! The configuration file (`canh.toml`) and where each setting comes from: a command-line flag
+//! first, then the environment, then the file, then Canh's default.
+//!
+//! ```toml
+//! # Where Canh keeps its data: the event store under `events/`. Default: `canh-data`.
+//! # `--data DIR` and the CANH_DATA environment variable come first.
+//! data = "/var/lib/canh"
+//!
+//! [store]
+//! # Commit (and acknowledge) after this many records or seconds, whichever comes first.
+//! commit_records = 200000
+//! commit_seconds = 10
+//! # Gigabytes the event store may take; the oldest days are dropped beyond it. Default: none.
+//! disk_budget_gb = 500
+//! # Days kept for records of an org not listed below. Default: 31 (level 2's month).
+//! default_retention_days = 31
+//!
+//! # Days kept per record type, in every org, before the org's own days. Default: none.
+//! [store.retention_days]
+//! alert = 366
+//!
+//! # Agencies (orgs), by the `_org` their sensors put in records.
+//! [[org]]
+//! id = "so-khcn"
+//! name = "Sở Khoa học và Công nghệ"
+//! # The highest security level (cấp độ) of its information systems: its records are kept
+//! # for that level's minimum log retention (level 3: 3 months, 92 days).
+//! level = 3
+//! # Days, instead of the level's minimum (a warning is printed when it is shorter).
+//! # retention_days = 120
+//! ```
+//!
+//! The file is `--config FILE`, else `CANH_CONFIG`, else `canh.toml` in the working directory
+//! when there is one; without a file every setting has its default.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use canh_analyzer::store::retention::Retention;
+use canh_analyzer::store::writer::CommitPolicy;
+use canh_compliance::level::Level;
+use canh_compliance::log_retention::minimum_log_retention;
+use clap::Args;
+use serde::Deserialize;
+
+/// The data directory when nothing names one.
+pub const DEFAULT_DATA: &str = "canh-data";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub data: Option<PathBuf>,
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default, rename = "org")]
+    pub orgs: Vec<OrgConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    pub commit_records: usize,
+    pub commit_seconds: u64,
+    pub disk_budget_gb: Option<f64>,
+    pub default_retention_days: u32,
+    pub retention_days: BTreeMap<String, u32>,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        let policy = CommitPolicy::default();
+        Self {
+            commit_records: policy.records,
+            commit_seconds: policy.interval.as_secs(),
+            disk_budget_gb: None,
+            default_retention_days: minimum_log_retention(Level::new(2).expect("level 2")).days,
+            retention_days: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgConfig {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub level: u8,
+    #[serde(default)]
+    pub retention_days: Option<u32>,
+}
+
+/// The flags every command that touches the store takes.
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// Data directory (the event store is under `events/`) [default: the config file's `data`,
+    /// else `canh-data`].
+    #[arg(long, env = "CANH_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Configuration file [default: `canh.toml` in the working directory, if there is one].
+    #[arg(long, env = "CANH_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+impl DataArgs {
+    /// The configuration these flags point at.
+    pub fn load(&self) -> Result<Config> {
+        match &self.config {
+            Some(path) => Config::read(path),
+            None if Path::new("canh.toml").is_file() => Config::read(Path::new("canh.toml")),
+            None => Ok(Config::default()),
+        }
+    }
+
+    /// The data directory: the flag (or CANH_DATA), the file's, the default.
+    pub fn data_dir(&self, config: &Config) -> PathBuf {
+        self.data.clone().or_else(|| config.data.clone()).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA))
+    }
+}
+
+impl Config {
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let config: Config = toml::from_str(&text).map_err(|e| {
+            // toml's message names the line and column already; say which file.
+            anyhow::anyhow!("{}: {e}", path.display())
+        })?;
+        for org in &config.orgs {
+            if Level::new(org.level).is_none() {
+                bail!("{}: org `{}`: level {} is not a security level (1 to 5)", path.display(), org.id, org.level);
+            }
+        }
+        Ok(config)
+    }
+
+    pub fn commit_policy(&self) -> CommitPolicy {
+        CommitPolicy {
+            records: self.store.commit_records.max(1),
+            interval: Duration::from_secs(self.store.commit_seconds.max(1)),
+        }
+    }
+
+    /// Retention as configured: each org's days from its level unless it names its own.
+    pub fn retention(&self) -> Retention {
+        Retention {
+            orgs: self
+                .orgs
+                .iter()
+                .map(|o| {
+                    let level = Level::new(o.level).expect("checked on reading");
+                    (o.id.clone(), o.retention_days.unwrap_or(minimum_log_retention(level).days))
+                })
+                .collect(),
+            types: self.store.retention_days.clone(),
+            default_days: self.store.default_retention_days,
+            disk_budget: self.store.disk_budget_gb.map(|gb| (gb * 1e9) as u64),
+        }
+    }
+
+    /// Settings that keep an org's records for less than its level requires.
+    pub fn retention_warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for o in &self.orgs {
+            let Some(level) = Level::new(o.level) else { continue };
+            let min = minimum_log_retention(level);
+            let short = |what: &str, days: u32| {
+                format!(
+                    "org `{}` ({level}): {what} {days} days, shorter than the {} days its level requires ({})",
+                    o.id, min.days, min.clause
+                )
+            };
+            if let Some(days) = o.retention_days.filter(|d| *d < min.days) {
+                out.push(short("records kept", days));
+            }
+            for (t, days) in self.store.retention_days.iter().filter(|(_, d)| **d < min.days) {
+                out.push(short(&format!("`{t}` records kept"), *days));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_example_reads_and_levels_set_retention() {
+        let doc = include_str!("config.rs");
+        let example: String = doc
+            .lines()
+            .skip_while(|l| !l.starts_with("//! ```toml"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("//! ```"))
+            .map(|l| l.strip_prefix("//! ").unwrap_or("").to_string() + "\n")
+            .collect();
+        let config: Config = toml::from_str(&example).unwrap();
+        let r = config.retention();
+        assert_eq!(r.days("conn", "so-khcn"), 92);
+        assert_eq!(r.days("alert", "so-khcn"), 366);
+        assert_eq!(r.days("conn", "elsewhere"), 31);
+        assert_eq!(r.disk_budget, Some(500_000_000_000));
+        assert!(config.retention_warnings().is_empty());
+        let short: Config =
+            toml::from_str("[store.retention_days]\nconn = 7\n[[org]]\nid = \"x\"\nlevel = 4\n").unwrap();
+        assert_eq!(short.retention().days("dns", "x"), 184);
+        assert_eq!(short.retention_warnings().len(), 1, "{:?}", short.retention_warnings());
+        assert!(toml::from_str::<Config>("[store]\ncommit_record = 5\n").is_err(), "unknown keys are refused");
+    }
+}
