@@ -25,7 +25,7 @@ fn ingest(store: &Store, records: &[Value]) {
     let mut w = StoreWriter::new(store, CommitPolicy { records: 500, interval: std::time::Duration::from_secs(60) });
     let mut acknowledged = 0;
     for r in records {
-        acknowledged = w.add(r.as_object().unwrap(), &r.to_string()).unwrap();
+        acknowledged = w.add_line(&r.to_string()).unwrap();
     }
     // Commits every 500: what the last batch holds waits for the next commit, unacknowledged.
     let tail = records.len() as u64 % 500;
@@ -66,6 +66,36 @@ fn records_are_found_by_field_cidr_range_and_text() {
     let motcua = matching(&|r| r["host"].as_str().is_some_and(|h| h.contains("motcua")));
     assert!(motcua > 0);
     assert_eq!(count(&store, "_type:http AND host:motcua"), motcua);
+    // Wildcards: a word of a text field, a whole keyword (case kept), a whole `extra` value
+    // (case ignored), and under NOT.
+    let words = |s: &str| s.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase).collect::<Vec<_>>();
+    let motcua_words =
+        matching(&|r| r["host"].as_str().is_some_and(|h| words(h).iter().any(|w| w.starts_with("motc"))));
+    assert_eq!(count(&store, "host:motc*"), motcua_words);
+    assert_eq!(count(&store, "host:*OTCU?"), motcua_words);
+    let uid_c = matching(&|r| r["uid"].as_str().is_some_and(|u| u.get(2..3) == Some("x")));
+    assert!(uid_c > 0);
+    assert_eq!(count(&store, "uid:C?x*"), uid_c);
+    assert_eq!(count(&store, "uid:c?x*"), 0, "keywords keep their case");
+    let app = matching(&|r| r["mime_type"].as_str().is_some_and(|m| m.starts_with("application/")));
+    assert!(app > 0);
+    assert_eq!(count(&store, "mime_type:APPLICATION/*"), app);
+    assert_eq!(
+        count(&store, "_type:files AND NOT mime_type:application/*"),
+        matching(&|r| r["_type"] == "files") - app
+    );
+    assert_eq!(count(&store, "method:p?st"), posts);
+    // Ranges on the measures; none on other `extra` fields, said at the place.
+    let long = matching(&|r| r["duration"].as_f64().is_some_and(|d| d > 0.05));
+    assert!(long > 0);
+    assert_eq!(count(&store, "duration:>0.05"), long);
+    let big = matching(&|r| r["resp_bytes"].as_u64().is_some_and(|b| (1000..=100_000).contains(&b)));
+    assert!(big > 0);
+    assert_eq!(count(&store, "resp_bytes:[1000 TO 100000]"), big);
+    match store.search(&Search { query: "_type:dns AND rtt:>0.1".into(), limit: 1, ..Search::default() }) {
+        Err(QueryError::Syntax { position, message }) => assert_eq!((position, message.contains("rtt")), (18, true)),
+        other => panic!("{other:?}"),
+    }
     // Newest first, the limit kept, the count exact.
     let hits = store.search(&Search { query: "_type:conn".into(), limit: 25, ..Search::default() }).unwrap();
     assert_eq!(hits.records.len(), 25);
@@ -80,8 +110,12 @@ fn records_are_found_by_field_cidr_range_and_text() {
         store.search(&Search { query: "*".into(), since: Some(since), limit: 1, ..Search::default() }).unwrap().total,
         later
     );
-    // The same capture again: replaced, not added.
+    // The same capture again: kept once, not added.
     ingest(&store, &records);
+    assert_eq!(count(&store, "*"), n);
+    let mut again = StoreWriter::new(&store, CommitPolicy::default());
+    records.iter().take(100).for_each(|r| _ = again.add_line(&r.to_string()).unwrap());
+    assert_eq!((again.commit().unwrap(), again.duplicates()), (100, 100), "taken and acknowledged, not written");
     assert_eq!(count(&store, "*"), n);
     let stats = store.stats().unwrap();
     assert_eq!(stats.iter().map(|d| d.records).sum::<u64>(), n);

@@ -13,10 +13,9 @@ use tantivy::collector::sort_key::SortByStaticFastValue;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery};
 use tantivy::schema::Value as _;
-use tantivy::tokenizer::TokenizerManager;
 use tantivy::{DateTime, Order, TantivyDocument, Term};
 
-use super::schema::{ADDRESSES, Fields, TEXTS};
+use super::schema::{ADDRESSES, Fields, PORTS, SECONDS, TEXTS};
 use super::{Store, StoreError, day_of};
 
 /// A search: the query, a time range (microseconds since the epoch, `until` excluded), how
@@ -109,6 +108,16 @@ pub fn translate(query: &str, fields: &Fields) -> Result<String, QueryError> {
             let name: String = chars[start..i].iter().collect();
             if i < chars.len() && chars[i] == ':' {
                 if !fields.is_own(&name) {
+                    if i + 1 < chars.len() && matches!(chars[i + 1], '[' | '{' | '>' | '<') {
+                        return Err(QueryError::Syntax {
+                            position: i + 1,
+                            message: format!(
+                                "`{name}` has no ranges (ranges work on ts, {}, {})",
+                                PORTS.join(", "),
+                                SECONDS.join(", ")
+                            ),
+                        });
+                    }
                     out.push_str("extra.");
                 }
                 out.push_str(&name);
@@ -175,14 +184,18 @@ impl Store {
             let failed = |source| StoreError::Index { day: day.clone(), source };
             let searcher = self.searcher(&day)?;
             let room = s.limit.saturating_sub(hits.records.len());
-            // tantivy wants a limit of one at least; the count is what a full page still needs.
-            let newest = TopDocs::with_limit(room.max(1)).order_by((
+            if room == 0 {
+                // The page is full: older days only count (no values read per record).
+                hits.total += searcher.search(&query, &Count).map_err(failed)? as u64;
+                continue;
+            }
+            let newest = TopDocs::with_limit(room).order_by((
                 (SortByStaticFastValue::<DateTime>::for_field("ts"), Order::Desc),
                 (SortByStaticFastValue::<u64>::for_field("_seq"), Order::Desc),
             ));
             let (count, top) = searcher.search(&query, &(Count, newest)).map_err(failed)?;
             hits.total += count as u64;
-            for ((ts, seq), address) in top.into_iter().take(room) {
+            for ((ts, seq), address) in top {
                 let doc: TantivyDocument = searcher.doc(address).map_err(failed)?;
                 if let Some(raw) = doc.get_first(self.fields().raw).and_then(|v| v.as_str()) {
                     hits.records.push(serde_json::from_str(raw).unwrap_or(Value::Null));
@@ -221,9 +234,12 @@ impl Store {
             Box::new(AllQuery)
         } else {
             let texts = TEXTS.iter().filter_map(|n| fields.schema.get_field(n).ok()).collect();
-            let mut parser = QueryParser::new(fields.schema.clone(), texts, TokenizerManager::default());
+            let mut parser = QueryParser::new(fields.schema.clone(), texts, super::schema::tokenizers());
             parser.set_conjunction_by_default();
-            parser.parse_query(&text).map_err(|e| QueryError::Invalid(e.to_string()))?
+            parser.allow_regexes();
+            let ast = tantivy::query_grammar::parse_query(&text)
+                .map_err(|_| QueryError::Invalid(format!("cannot read `{}`", s.query)))?;
+            super::leaves::build(ast, &parser, fields)?
         };
         let mut clauses = vec![(Occur::Must, parsed)];
         if s.since.is_some() || s.until.is_some() {

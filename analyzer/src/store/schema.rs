@@ -5,32 +5,63 @@
 //! - `_type`, `_sensor`, `_org`, `uid`, `community_id`, `rule_id`, `severity`: exact strings,
 //!   fast (filters, terms aggregations);
 //! - `id.orig_h`, `id.resp_h`: IP addresses, fast (points, ranges, CIDR);
-//! - `id.orig_p`, `id.resp_p`: integers, fast (ranges);
-//! - `query`, `host`, `uri`, `user_agent`, `server_name`, `filename`, `message`, `title`: text,
-//!   lower-cased words, with positions for phrases;
-//! - every other field in the JSON field `extra` (text, lower-cased words), where the query
-//!   language finds it under its own name (`method:POST` reads `extra.method`);
+//! - `id.orig_p`, `id.resp_p`, `orig_bytes`, `resp_bytes`, `total_bytes`: integers, fast
+//!   (ranges); `duration`: seconds, fast (ranges);
+//! - `query`, `host`, `uri`, `user_agent`, `server_name`, `filename`, `message`, `title`,
+//!   `evidence`: text, lower-cased words, with positions for phrases;
+//! - every other field in the JSON field `extra`, where the query language finds it under its
+//!   own name (`method:POST` reads `extra.method`): a string is one case-insensitive keyword
+//!   (`mime_type:application/pdf`, parts by wildcard: `subject:*gov.vn*`), a number a number;
 //! - `_raw`: the whole record as JSON, stored (what a search returns);
 //! - `_id`: the record's id, for replacing a record ingested twice; `_seq`, 64 bits of it,
 //!   fast: the tie-breaker that makes the order (newest first) total, for search-after.
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 
-use serde_json::{Map, Value};
+use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
 use tantivy::schema::{
-    DateOptions, DateTimePrecision, FAST, Field, INDEXED, JsonObjectOptions, OwnedValue, STORED, STRING, Schema, TEXT,
+    DateOptions, DateTimePrecision, FAST, Field, IndexRecordOption, IpAddrOptions, JsonObjectOptions, NumericOptions,
+    OwnedValue, STORED, Schema, TextFieldIndexing, TextOptions,
 };
+use tantivy::tokenizer::{LowerCaser, RawTokenizer, RemoveLongFilter, TextAnalyzer, TokenizerManager};
 use tantivy::{DateTime, TantivyDocument};
 
 /// Exact strings, fast.
 pub const KEYWORDS: [&str; 7] = ["_type", "_sensor", "_org", "uid", "community_id", "rule_id", "severity"];
 /// IP addresses, fast.
 pub const ADDRESSES: [&str; 2] = ["id.orig_h", "id.resp_h"];
-/// Integers, fast.
-pub const PORTS: [&str; 2] = ["id.orig_p", "id.resp_p"];
+/// Integers, fast: ports, and the byte counts analysts range over (`orig_bytes:>10000000`).
+pub const PORTS: [&str; 5] = ["id.orig_p", "id.resp_p", "orig_bytes", "resp_bytes", "total_bytes"];
+/// Seconds, fast (`duration:>3600`, a long connection): ranges only.
+pub const SECONDS: [&str; 1] = ["duration"];
 /// Words analysts type.
-pub const TEXTS: [&str; 8] = ["query", "host", "uri", "user_agent", "server_name", "filename", "message", "title"];
+pub const TEXTS: [&str; 9] =
+    ["query", "host", "uri", "user_agent", "server_name", "filename", "message", "title", "evidence"];
+
+/// The tokenizer of `extra`'s strings: the whole value, lower-cased. A value is one term
+/// whatever its length (a cipher list, a certificate subject): a fifth of the terms that
+/// words would make, which is most of the indexing time of a record.
+pub const KEYWORD_TOKENIZER: &str = "keyword";
+
+/// Longest `extra` value indexed, in bytes; a longer one is stored (and shown) but not found
+/// by its value.
+const LONGEST_KEYWORD: usize = 512;
+
+/// Tantivy's tokenizers and Canh's, for indexes and query parsers alike.
+pub fn tokenizers() -> TokenizerManager {
+    let manager = TokenizerManager::default();
+    manager.register(
+        KEYWORD_TOKENIZER,
+        TextAnalyzer::builder(RawTokenizer::default())
+            .filter(RemoveLongFilter::limit(LONGEST_KEYWORD))
+            .filter(LowerCaser)
+            .build(),
+    );
+    manager
+}
 
 /// How a record field of its own is indexed.
 #[derive(Clone, Copy)]
@@ -38,6 +69,7 @@ enum Role {
     Keyword,
     Address,
     Port,
+    Seconds,
     Text,
 }
 
@@ -63,26 +95,47 @@ impl Default for Fields {
 impl Fields {
     pub fn new() -> Self {
         let mut b = Schema::builder();
-        let id = b.add_text_field("_id", STRING);
-        let seq = b.add_u64_field("_seq", FAST);
-        let ts = b.add_date_field(
-            "ts",
-            DateOptions::default().set_indexed().set_fast().set_precision(DateTimePrecision::Microseconds),
+        // Nothing is ranked by relevance (results come newest first): no field norms anywhere.
+        let words = |record| {
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default().set_tokenizer("default").set_index_option(record).set_fieldnorms(false),
+            )
+        };
+        let exact = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("raw")
+                .set_index_option(IndexRecordOption::Basic)
+                .set_fieldnorms(false),
         );
+        // 128 bits of the content hash, as an IPv6 address: tantivy's one 128-bit type. Read
+        // back only when a day is opened for writing (super::known); no term index.
+        let id = b.add_ip_addr_field("_id", IpAddrOptions::default().set_fast());
+        let seq = b.add_u64_field("_seq", FAST);
+        // Time ranges and order read the fast column; an inverted index of microsecond times
+        // would hold one term per record for nothing.
+        let ts =
+            b.add_date_field("ts", DateOptions::default().set_fast().set_precision(DateTimePrecision::Microseconds));
         let mut own = HashMap::new();
         for n in KEYWORDS {
-            own.insert(n, (Role::Keyword, b.add_text_field(n, STRING | FAST)));
+            own.insert(n, (Role::Keyword, b.add_text_field(n, exact.clone().set_fast("raw"))));
         }
         for n in ADDRESSES {
-            own.insert(n, (Role::Address, b.add_ip_addr_field(n, INDEXED | FAST)));
+            own.insert(n, (Role::Address, b.add_ip_addr_field(n, IpAddrOptions::default().set_indexed().set_fast())));
         }
         for n in PORTS {
-            own.insert(n, (Role::Port, b.add_u64_field(n, INDEXED | FAST)));
+            own.insert(n, (Role::Port, b.add_u64_field(n, NumericOptions::default().set_indexed().set_fast())));
+        }
+        for n in SECONDS {
+            own.insert(n, (Role::Seconds, b.add_f64_field(n, FAST)));
         }
         for n in TEXTS {
-            own.insert(n, (Role::Text, b.add_text_field(n, TEXT)));
+            own.insert(n, (Role::Text, b.add_text_field(n, words(IndexRecordOption::WithFreqsAndPositions))));
         }
-        let extra = b.add_json_field("extra", JsonObjectOptions::from(TEXT));
+        let extra_indexing = TextFieldIndexing::default()
+            .set_tokenizer(KEYWORD_TOKENIZER)
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false);
+        let extra = b.add_json_field("extra", JsonObjectOptions::default().set_indexing_options(extra_indexing));
         let raw = b.add_text_field("_raw", STORED);
         Self { schema: b.build(), id, seq, ts, extra, raw, own }
     }
@@ -92,51 +145,122 @@ impl Fields {
         self.schema.get_field(name).is_ok()
     }
 
-    /// The document of a record at time `ts`; `raw` is its JSON text, `id` its id and `seq`
-    /// its tie-breaker.
-    pub fn document(
-        &self,
-        (id, seq): (&str, u64),
-        ts: DateTime,
-        record: &Map<String, Value>,
-        raw: &str,
-    ) -> TantivyDocument {
-        let mut doc = TantivyDocument::default();
-        doc.add_text(self.id, id);
+    /// A record's document, read straight from its JSON text (no map of the record in
+    /// between: a record's fields are allocated once, in the document), and its `ts`. The
+    /// id is added by [`Fields::identify`] once the record is known to be taken.
+    pub fn document(&self, raw: &str) -> Result<(Option<DateTime>, TantivyDocument), serde_json::Error> {
+        let mut reader = serde_json::Deserializer::from_str(raw);
+        let parsed = reader.deserialize_map(RecordVisitor { fields: self, raw })?;
+        reader.end()?;
+        Ok(parsed)
+    }
+
+    /// Gives a document its id and its tie-breaker.
+    pub fn identify(&self, doc: &mut TantivyDocument, (id, seq): (Ipv6Addr, u64)) {
+        doc.add_ip_addr(self.id, id);
         doc.add_u64(self.seq, seq);
-        doc.add_date(self.ts, ts);
-        doc.add_text(self.raw, raw);
-        let mut extra = BTreeMap::new();
-        for (name, value) in record {
+    }
+
+    /// Adds one field of a record to its document (or to its `extra` fields).
+    fn add(&self, doc: &mut TantivyDocument, extra: &mut Vec<(String, OwnedValue)>, name: Cow<str>, value: OwnedValue) {
+        match (self.own.get(name.as_ref()), value) {
+            (Some((Role::Keyword, f)), OwnedValue::Str(s)) => doc.add_text(*f, s),
+            (Some((Role::Address, f)), OwnedValue::Str(s)) => {
+                if let Ok(ip) = s.parse::<IpAddr>() {
+                    doc.add_ip_addr(*f, ipv6(ip));
+                }
+            }
+            (Some((Role::Port, f)), OwnedValue::U64(p)) => doc.add_u64(*f, p),
+            (Some((Role::Port, f)), OwnedValue::I64(p)) if p >= 0 => doc.add_u64(*f, p as u64),
+            (Some((Role::Seconds, f)), OwnedValue::F64(s)) => doc.add_f64(*f, s),
+            (Some((Role::Seconds, f)), OwnedValue::U64(s)) => doc.add_f64(*f, s as f64),
+            (Some((Role::Text, f)), OwnedValue::Str(s)) => doc.add_text(*f, s),
+            (Some((Role::Text, f)), OwnedValue::Array(items)) => items.iter().for_each(|item| {
+                if let OwnedValue::Str(s) = item {
+                    doc.add_text(*f, s)
+                }
+            }),
+            (Some(_), _) => {}
+            (None, value) => {
+                if let Some(value) = searchable(value) {
+                    extra.push((name.into_owned(), value))
+                }
+            }
+        }
+    }
+}
+
+/// What of an `extra` value is indexed: strings, integers, booleans. A fraction (a duration,
+/// a round-trip time, a TTL) is a term of its own nearly every time, which a query would
+/// never name exactly: it stays in the record, not in the index.
+fn searchable(value: OwnedValue) -> Option<OwnedValue> {
+    match value {
+        OwnedValue::Null | OwnedValue::F64(_) => None,
+        OwnedValue::Array(items) => {
+            let items: Vec<OwnedValue> = items.into_iter().filter_map(searchable).collect();
+            (!items.is_empty()).then_some(OwnedValue::Array(items))
+        }
+        other => Some(other),
+    }
+}
+
+/// Reads a record (a JSON object) into a document.
+struct RecordVisitor<'f> {
+    fields: &'f Fields,
+    raw: &'f str,
+}
+
+impl<'de> Visitor<'de> for RecordVisitor<'_> {
+    type Value = (Option<DateTime>, TantivyDocument);
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut doc = TantivyDocument::default();
+        doc.add_text(self.fields.raw, self.raw);
+        let mut ts = None;
+        let mut extra = Vec::new();
+        while let Some(Key(name)) = map.next_key()? {
             if name == "ts" {
+                ts = timestamp(&map.next_value()?);
+                if let Some(t) = ts {
+                    doc.add_date(self.fields.ts, t);
+                }
                 continue;
             }
-            match (self.own.get(name.as_str()), value) {
-                (Some((Role::Keyword, f)), Value::String(s)) => doc.add_text(*f, s),
-                (Some((Role::Address, f)), Value::String(s)) => {
-                    if let Ok(ip) = s.parse::<IpAddr>() {
-                        doc.add_ip_addr(*f, ipv6(ip));
-                    }
-                }
-                (Some((Role::Port, f)), Value::Number(n)) => {
-                    if let Some(p) = n.as_u64() {
-                        doc.add_u64(*f, p);
-                    }
-                }
-                (Some((Role::Text, f)), Value::String(s)) => doc.add_text(*f, s),
-                (Some((Role::Text, f)), Value::Array(items)) => {
-                    items.iter().filter_map(Value::as_str).for_each(|s| doc.add_text(*f, s))
-                }
-                (Some(_), _) | (None, Value::Null) => {}
-                (None, v) => {
-                    extra.insert(name.clone(), OwnedValue::from(v.clone()));
-                }
-            }
+            let value: OwnedValue = map.next_value()?;
+            self.fields.add(&mut doc, &mut extra, name, value);
         }
         if !extra.is_empty() {
-            doc.add_object(self.extra, extra);
+            // Sorted by name, as tantivy's own object conversion does.
+            extra.sort_by(|a, b| a.0.cmp(&b.0));
+            doc.add_field_value(self.fields.extra, &OwnedValue::Object(extra));
         }
-        doc
+        Ok((ts, doc))
+    }
+}
+
+/// A field name, borrowed from the JSON text unless it has escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
     }
 }
 
@@ -149,7 +273,12 @@ pub fn ipv6(ip: IpAddr) -> Ipv6Addr {
 }
 
 /// A record's `ts` (seconds since the epoch, with fractions) as a date.
-pub fn timestamp(v: &Value) -> Option<DateTime> {
-    let secs = v.as_f64()?;
+pub fn timestamp(v: &OwnedValue) -> Option<DateTime> {
+    let secs = match *v {
+        OwnedValue::F64(s) => s,
+        OwnedValue::U64(s) => s as f64,
+        OwnedValue::I64(s) => s as f64,
+        _ => return None,
+    };
     (secs.is_finite() && secs >= 0.0).then(|| DateTime::from_timestamp_micros((secs * 1e6).round() as i64))
 }

@@ -5,7 +5,9 @@
 //! - `canh bench yara --rules PACK... DIR`: every file under DIR (e.g. the artifacts that
 //!   `canh replay --extract-files` wrote) scanned once, as `yr scan` and `yara` would: MB/s.
 //!
-//! `bench/rules.sh` runs both beside `yr scan`, classic `yara` and `canh replay` with and
+//! - `canh bench events` and `canh bench search`: the event store (see [`super::bench_store`]).
+//!
+//! `bench/rules.sh` runs the first two beside `yr scan`, classic `yara` and `canh replay` with and
 //! without rules, for figures measured in the same run.
 
 use std::path::{Path, PathBuf};
@@ -36,6 +38,10 @@ enum BenchCommand {
     Sigma(SigmaArgs),
     /// MB per second of YARA-X scanning over the files of a directory.
     Yara(YaraArgs),
+    /// Write N generated records (NDJSON) for the event-store benchmarks.
+    Events(super::bench_store::EventsArgs),
+    /// Latency (p50, p95) of five analyst queries over an event store.
+    Search(super::bench_store::SearchBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -72,6 +78,8 @@ pub fn run(args: BenchArgs) -> Result<i32> {
     match args.command {
         BenchCommand::Sigma(a) => sigma(a),
         BenchCommand::Yara(a) => yara(a),
+        BenchCommand::Events(a) => super::bench_store::events(a),
+        BenchCommand::Search(a) => super::bench_store::search(a),
     }
 }
 

@@ -10,10 +10,10 @@ use canh_tests::traffic::{GenConfig, generate};
 use clap::Args;
 
 use super::replay::{Indexing, ReplayArgs, alert_log, render_alerts, render_summary, run_replay};
-use crate::config::{Config, DataArgs};
+use crate::config::Config;
 
 /// Canh's own pack, from the repository this binary was built from.
-fn bundled_pack() -> PathBuf {
+pub fn bundled_pack() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rules/packs/vn-gov")
 }
 
@@ -40,22 +40,12 @@ pub fn run(args: DemoArgs) -> Result<i32> {
     let logs = args.dir.join("logs");
     let data = args.dir.join("data");
     let replay = ReplayArgs {
-        files: vec![pcap.display().to_string()],
-        out: logs.display().to_string(),
         extract_files: Some(args.dir.join("files")),
-        workers: 1,
-        stream_head_kib: 64,
-        depth_mib: 8,
-        max_flows: 250_000,
-        reassembly_memcap_mib: 256,
-        artifact_memcap_mib: 256,
         sensor: "demo-sensor".into(),
         org: "so-khcn-demo".into(),
-        summary_json: None,
         rules: vec![bundled_pack()],
-        yara_threads: None,
         index: Some(Some(data.clone())),
-        data: DataArgs { data: None, config: None },
+        ..ReplayArgs::of(vec![pcap.display().to_string()], logs.display().to_string())
     };
     let mut opts = replay.options();
     let alerts = alert_log(&replay.rules, replay.scan_threads());

@@ -20,6 +20,9 @@ pub struct IngestArgs {
     /// Commit after this many records [default: the config's `store.commit_records`].
     #[arg(long)]
     pub commit_records: Option<usize>,
+    /// Indexing threads (tantivy builds segments on them while this one parses).
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
     /// Print `acknowledged N` on stdout after every commit.
     #[arg(long)]
     pub acks: bool,
@@ -38,7 +41,7 @@ pub fn run(args: IngestArgs) -> Result<i32> {
     let mut rejected = 0;
     let mut accepted = 0;
     let started = std::time::Instant::now();
-    let mut writer = Some(StoreWriter::new(&store, policy));
+    let mut writer = Some(StoreWriter::new(&store, policy).with_threads(args.threads));
     for file in &args.files {
         let input: Box<dyn BufRead> = if file == "-" {
             Box::new(BufReader::new(std::io::stdin().lock()))

@@ -1,6 +1,7 @@
 //! Subcommands of `canh`.
 
 pub mod bench;
+pub mod bench_store;
 pub mod demo;
 pub mod generate;
 pub mod ingest;

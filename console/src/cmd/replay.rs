@@ -67,8 +67,8 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
     /// Index every record and alert into the event store of this data directory (without a
-    /// value: `--data`, CANH_DATA, or the config's). Replaying a capture again replaces its
-    /// records instead of adding them twice.
+    /// value: `--data`, CANH_DATA, or the config's). Replaying a capture again keeps its
+    /// records once instead of adding them twice.
     #[arg(long, value_name = "DATA_DIR", num_args = 0..=1)]
     pub index: Option<Option<PathBuf>>,
     #[command(flatten)]
@@ -76,6 +76,29 @@ pub struct ReplayArgs {
 }
 
 impl ReplayArgs {
+    /// A replay of `files` into `out` with the command line's defaults (for `demo` and the
+    /// benchmarks).
+    pub fn of(files: Vec<String>, out: String) -> Self {
+        Self {
+            files,
+            out,
+            extract_files: None,
+            workers: 1,
+            stream_head_kib: 64,
+            depth_mib: 8,
+            max_flows: 250_000,
+            reassembly_memcap_mib: 256,
+            artifact_memcap_mib: 256,
+            sensor: "replay".into(),
+            org: "local".into(),
+            rules: Vec::new(),
+            yara_threads: None,
+            summary_json: None,
+            index: None,
+            data: DataArgs { data: None, config: None },
+        }
+    }
+
     pub fn scan_threads(&self) -> usize {
         self.yara_threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1)
     }
@@ -287,4 +310,31 @@ pub fn render_summary(s: &Summary) -> String {
         s.packets_per_s()
     ));
     out
+}
+
+#[cfg(test)]
+mod defaults {
+    use clap::Parser;
+
+    use super::ReplayArgs;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        replay: ReplayArgs,
+    }
+
+    #[test]
+    fn of_matches_the_command_line() {
+        // SAFETY: no other test of this binary reads these variables.
+        unsafe {
+            std::env::remove_var("CANH_SENSOR");
+            std::env::remove_var("CANH_ORG");
+            std::env::remove_var("CANH_DATA");
+            std::env::remove_var("CANH_CONFIG");
+        }
+        let parsed = Cli::parse_from(["canh", "a.pcap", "--out", "logs"]).replay;
+        let made = ReplayArgs::of(vec!["a.pcap".into()], "logs".into());
+        assert_eq!(format!("{parsed:?}"), format!("{made:?}"));
+    }
 }

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Event-store benchmarks (issue #4), at RECORDS generated records (default 10 million, ~5.6 GB
+# of NDJSON made by `canh bench events`: a generated capture's records and alerts, replayed
+# with the bundled rules, given fresh uids, hosts, ports and times over a week):
+#   1. `canh ingest` records/s on one core (`taskset -c 0`: the parser and tantivy's indexing
+#      and compression threads share it) and on all cores (one indexing thread per core);
+#   2. bytes on disk as a ratio to the NDJSON's;
+#   3. p50 and p95 of five analyst queries over the store (`canh bench search`);
+#   4. ingesting the same file again (every record already held: nothing written).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DIR=${BENCH_DIR:-/var/tmp/canh-bench}
+RECORDS=${RECORDS:-10000000}
+RUNS=${RUNS:-30}
+mkdir -p "$DIR"
+cargo build --release --quiet
+CANH="${CARGO_TARGET_DIR:-target}/release/canh"
+CORES=$(nproc)
+
+EVENTS="$DIR/events-$RECORDS.ndjson"
+[ -f "$EVENTS" ] || "$CANH" bench events --records "$RECORDS" --out "$EVENTS" 2>/dev/null
+bytes=$(stat -c %s "$EVENTS")
+cat "$EVENTS" > /dev/null # the file in the page cache for every run alike
+
+# ingest DATA_DIR THREADS [taskset args...]: prints records/s
+ingest() {
+  local data=$1 threads=$2; shift 2
+  rm -rf "$data"
+  local s e
+  s=$(date +%s.%N)
+  "$@" "$CANH" ingest "$EVENTS" --data "$data" --threads "$threads" > /dev/null 2>&1
+  e=$(date +%s.%N)
+  echo "$RECORDS / ($e - $s)" | bc -l
+}
+
+echo "== ingest of $RECORDS records ($(echo "$bytes / $RECORDS" | bc) bytes each as NDJSON)"
+one=$(ingest "$DIR/store-1" 1 taskset -c 0)
+printf "one core:        %8.0f records/s\n" "$one"
+all=$(ingest "$DIR/store-all" "$CORES")
+printf "all %d cores:     %8.0f records/s (%.0f per core)\n" "$CORES" "$all" "$(echo "$all / $CORES" | bc -l)"
+
+echo "== disk"
+stored=$(du -sb "$DIR/store-all/events" | cut -f1)
+printf "%.2f GB for %.2f GB of NDJSON: %.2fx, %.0f bytes per record\n" \
+  "$(echo "$stored / 10^9" | bc -l)" "$(echo "$bytes / 10^9" | bc -l)" "$(echo "$stored / $bytes" | bc -l)" \
+  "$(echo "$stored / $RECORDS" | bc -l)"
+for ext in store term idx pos fast; do
+  printf "  .%-6s %6.0f MB\n" "$ext" "$(find "$DIR/store-all/events" -name "*.$ext" -printf '%s\n' | awk '{s+=$1} END {print s/1e6}')"
+done
+rm -rf "$DIR/store-1"
+
+echo "== queries ($RUNS runs each)"
+"$CANH" bench search --data "$DIR/store-all" --runs "$RUNS"
+
+echo "== the same file again (every record held already)"
+s=$(date +%s.%N)
+"$CANH" ingest "$EVENTS" --data "$DIR/store-all" --threads "$CORES" > /dev/null 2>&1
+e=$(date +%s.%N)
+printf "%8.0f records/s; records held: %s\n" "$(echo "$RECORDS / ($e - $s)" | bc -l)" \
+  "$("$CANH" store stats --data "$DIR/store-all" | awk '$2 == "days" {print $3}')"
