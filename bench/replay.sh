@@ -6,14 +6,9 @@
 #     Suricata's throughput was measured (../shared/benchmarks/ANCHORS.md);
 # plus tshark on the mix in the same run (if installed) as a baseline on this machine.
 # Captures are read once first so every run starts with them in the page cache.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-DIR=${BENCH_DIR:-/var/tmp/canh-bench}
+source "$(dirname "$0")/common.sh"
 SIZE_MB=${SIZE_MB:-1000}
 RUNS=${RUNS:-3}
-mkdir -p "$DIR"
-cargo build --release --quiet
-CANH="${CARGO_TARGET_DIR:-target}/release/canh"
 
 [ -f "$DIR/lan-${SIZE_MB}mb.pcap" ] || "$CANH" gen --out "$DIR/lan-${SIZE_MB}mb.pcap" --size-mb "$SIZE_MB" --seed 1
 captures=("$DIR/lan-${SIZE_MB}mb.pcap")
@@ -23,7 +18,6 @@ if [ ! -f "$DIR/mix-500mb.pcap" ] && python3 -c 'import scapy' 2>/dev/null; then
 fi
 [ -f "$DIR/mix-500mb.pcap" ] && captures+=("$DIR/mix-500mb.pcap")
 
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 printf "%-16s %-10s %10s %10s %12s\n" capture run Gbit/s kpps "peak RSS MiB"
 for cap in "${captures[@]}"; do

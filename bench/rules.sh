@@ -8,18 +8,11 @@
 #      thread each, the same files and rules, externals at their defaults;
 #   3. `canh replay` with rules as a ratio to `canh replay` without, on the generated capture
 #      and on the anchors' mix (see bench/replay.sh), one engine thread and two.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-DIR=${BENCH_DIR:-/var/tmp/canh-bench}
+source "$(dirname "$0")/common.sh"
 SIZE_MB=${SIZE_MB:-200}
 RUNS=${RUNS:-3}
 SIGMAHQ=../shared/corpus/sigma/rules
 PACK=rules/packs/vn-gov
-mkdir -p "$DIR"
-cargo build --release --quiet
-CANH="${CARGO_TARGET_DIR:-target}/release/canh"
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-seconds() { local s e; s=$(date +%s.%N); "$@" > /dev/null 2>&1 || true; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
 
 LAN="$DIR/lan-${SIZE_MB}mb.pcap"
 [ -f "$LAN" ] || "$CANH" gen --out "$LAN" --size-mb "$SIZE_MB" --seed 1

@@ -7,14 +7,9 @@
 #   2. bytes on disk as a ratio to the NDJSON's;
 #   3. p50 and p95 of five analyst queries over the store (`canh bench search`);
 #   4. ingesting the same file again (every record already held: nothing written).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-DIR=${BENCH_DIR:-/var/tmp/canh-bench}
+source "$(dirname "$0")/common.sh"
 RECORDS=${RECORDS:-10000000}
 RUNS=${RUNS:-30}
-mkdir -p "$DIR"
-cargo build --release --quiet
-CANH="${CARGO_TARGET_DIR:-target}/release/canh"
 CORES=$(nproc)
 
 EVENTS="$DIR/events-$RECORDS.ndjson"
@@ -22,15 +17,16 @@ EVENTS="$DIR/events-$RECORDS.ndjson"
 bytes=$(stat -c %s "$EVENTS")
 cat "$EVENTS" > /dev/null # the file in the page cache for every run alike
 
-# ingest DATA_DIR THREADS [taskset args...]: prints records/s
+held() { "$CANH" store stats --data "$1" | awk '$2 == "days" {print $3}'; }
+
+# ingest DATA_DIR THREADS [taskset args...]: prints records/s, after checking every record is held
 ingest() {
   local data=$1 threads=$2; shift 2
   rm -rf "$data"
-  local s e
-  s=$(date +%s.%N)
-  "$@" "$CANH" ingest "$EVENTS" --data "$data" --threads "$threads" > /dev/null 2>&1
-  e=$(date +%s.%N)
-  echo "$RECORDS / ($e - $s)" | bc -l
+  local s
+  s=$(seconds "$@" "$CANH" ingest "$EVENTS" --data "$data" --threads "$threads")
+  [ "$(held "$data")" = "$RECORDS" ] || { echo "ingest into $data did not hold $RECORDS records" >&2; exit 1; }
+  echo "$RECORDS / $s" | bc -l
 }
 
 echo "== ingest of $RECORDS records ($(echo "$bytes / $RECORDS" | bc) bytes each as NDJSON)"
@@ -53,8 +49,5 @@ echo "== queries ($RUNS runs each)"
 "$CANH" bench search --data "$DIR/store-all" --runs "$RUNS"
 
 echo "== the same file again (every record held already)"
-s=$(date +%s.%N)
-"$CANH" ingest "$EVENTS" --data "$DIR/store-all" --threads "$CORES" > /dev/null 2>&1
-e=$(date +%s.%N)
-printf "%8.0f records/s; records held: %s\n" "$(echo "$RECORDS / ($e - $s)" | bc -l)" \
-  "$("$CANH" store stats --data "$DIR/store-all" | awk '$2 == "days" {print $3}')"
+s=$(seconds "$CANH" ingest "$EVENTS" --data "$DIR/store-all" --threads "$CORES")
+printf "%8.0f records/s; records held: %s\n" "$(echo "$RECORDS / $s" | bc -l)" "$(held "$DIR/store-all")"

@@ -3,7 +3,7 @@
 use canh_console::cmd;
 
 // glibc's malloc serializes threads that free what another allocated (records parsed on one
-// thread, indexed and dropped on tantivy's): a third of ingest's time went to its locks.
+// thread, indexed and dropped on tantivy's): its locks led ingest's profile.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};

@@ -45,8 +45,8 @@ pub enum AggResult {
 }
 
 /// The fields an aggregation can read: the fast ones.
-fn aggregatable(field: &str) -> bool {
-    KEYWORDS.contains(&field) || ADDRESSES.contains(&field) || PORTS.contains(&field)
+fn aggregatable() -> impl Iterator<Item = &'static str> {
+    KEYWORDS.into_iter().chain(ADDRESSES).chain(PORTS)
 }
 
 impl std::str::FromStr for Agg {
@@ -57,13 +57,12 @@ impl std::str::FromStr for Agg {
         let invalid = |m: String| Err(QueryError::Invalid(m));
         let (kind, rest) = s.split_once(':').unwrap_or((s, ""));
         let field_ok = |field: &str| {
-            if aggregatable(field) {
+            if aggregatable().any(|f| f == field) {
                 Ok(field.to_string())
             } else {
-                let fields: Vec<&str> = KEYWORDS.iter().chain(&ADDRESSES).chain(&PORTS).copied().collect();
                 Err(QueryError::Invalid(format!(
                     "aggregation `{s}`: `{field}` is not a field aggregations can read ({})",
-                    fields.join(", ")
+                    aggregatable().collect::<Vec<_>>().join(", ")
                 )))
             }
         };

@@ -53,12 +53,8 @@ pub struct Pruned {
 
 /// Days from `a` to `b` (both `YYYY-MM-DD`).
 fn days_between(a: &str, b: &str) -> i64 {
-    let parse = |d: &str| {
-        let n = |r: std::ops::Range<usize>| d.get(r).and_then(|s| s.parse::<i32>().ok()).unwrap_or(1);
-        let month = tantivy::time::Month::try_from(n(5..7) as u8).unwrap_or(tantivy::time::Month::January);
-        tantivy::time::Date::from_calendar_date(n(0..4), month, n(8..10) as u8).map_or(0, |d| d.to_julian_day())
-    };
-    i64::from(parse(b) - parse(a))
+    let start = |d: &str| super::day_start(d).unwrap_or(0);
+    (start(b) - start(a)) / super::DAY_MICROS
 }
 
 impl Store {
@@ -146,7 +142,7 @@ impl Store {
             writer.delete_query(Box::new(both)).map_err(failed)?;
         }
         writer.commit().map_err(failed)?;
-        Ok(())
+        super::writer::close(writer).map_err(failed)
     }
 
     fn drop_day(&self, day: &str) -> Result<(), StoreError> {

@@ -13,8 +13,9 @@
 //!   own name (`method:POST` reads `extra.method`): a string is one case-insensitive keyword
 //!   (`mime_type:application/pdf`, parts by wildcard: `subject:*gov.vn*`), a number a number;
 //! - `_raw`: the whole record as JSON, stored (what a search returns);
-//! - `_id`: the record's id, for replacing a record ingested twice; `_seq`, 64 bits of it,
-//!   fast: the tie-breaker that makes the order (newest first) total, for search-after.
+//! - `_id`: the record's id (128 bits of its hash, fast), which keeps a record ingested twice
+//!   once; `_seq`, 64 bits of it, fast: the tie-breaker that makes the order (newest first)
+//!   total, for search-after.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -42,9 +43,9 @@ pub const TEXTS: [&str; 9] =
     ["query", "host", "uri", "user_agent", "server_name", "filename", "message", "title", "evidence"];
 
 /// The tokenizer of `extra`'s strings: the whole value, lower-cased. A value is one term
-/// whatever its length (a cipher list, a certificate subject): a fifth of the terms that
-/// words would make, which is most of the indexing time of a record.
-pub const KEYWORD_TOKENIZER: &str = "keyword";
+/// whatever its length (a cipher list, a certificate subject), where words made several: the
+/// terms of a record are what tantivy's indexing time goes to.
+const KEYWORD_TOKENIZER: &str = "keyword";
 
 /// Longest `extra` value indexed, in bytes; a longer one is stored (and shown) but not found
 /// by its value.
@@ -83,7 +84,7 @@ pub struct Fields {
     pub extra: Field,
     pub raw: Field,
     /// Record field name → how it is indexed, and where; names not here go to `extra`.
-    own: HashMap<&'static str, (Role, Field)>,
+    own: HashMap<&'static str, (Role, Field), foldhash::fast::RandomState>,
 }
 
 impl Default for Fields {
@@ -115,7 +116,7 @@ impl Fields {
         // would hold one term per record for nothing.
         let ts =
             b.add_date_field("ts", DateOptions::default().set_fast().set_precision(DateTimePrecision::Microseconds));
-        let mut own = HashMap::new();
+        let mut own = HashMap::default();
         for n in KEYWORDS {
             own.insert(n, (Role::Keyword, b.add_text_field(n, exact.clone().set_fast("raw"))));
         }
@@ -155,10 +156,10 @@ impl Fields {
         Ok(parsed)
     }
 
-    /// Gives a document its id and its tie-breaker.
-    pub fn identify(&self, doc: &mut TantivyDocument, (id, seq): (Ipv6Addr, u64)) {
-        doc.add_ip_addr(self.id, id);
-        doc.add_u64(self.seq, seq);
+    /// Gives a document its id, and its tie-breaker: 64 bits of the id.
+    pub fn identify(&self, doc: &mut TantivyDocument, id: u128) {
+        doc.add_ip_addr(self.id, Ipv6Addr::from(id));
+        doc.add_u64(self.seq, id as u64);
     }
 
     /// Adds one field of a record to its document (or to its `extra` fields).
@@ -273,7 +274,7 @@ pub fn ipv6(ip: IpAddr) -> Ipv6Addr {
 }
 
 /// A record's `ts` (seconds since the epoch, with fractions) as a date.
-pub fn timestamp(v: &OwnedValue) -> Option<DateTime> {
+fn timestamp(v: &OwnedValue) -> Option<DateTime> {
     let secs = match *v {
         OwnedValue::F64(s) => s,
         OwnedValue::U64(s) => s as f64,

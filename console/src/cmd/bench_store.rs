@@ -15,9 +15,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use canh_analyzer::store::Store;
 use canh_analyzer::store::aggregate::{Agg, AggResult};
 use canh_analyzer::store::query::Search;
+use canh_analyzer::store::{DAY_MICROS, Store};
 use canh_sensor::output::Target;
 use canh_tests::traffic::{GenConfig, generate};
 use clap::Args;
@@ -173,16 +173,11 @@ pub fn search(args: SearchBenchArgs) -> Result<i32> {
     let days = store.days();
     let (Some(first), Some(last)) = (days.first(), days.last()) else { bail!("the store is empty") };
     let records: u64 = store.stats()?.iter().map(|d| d.records).sum();
+    let start = |day: &str| canh_analyzer::store::day_start(day).with_context(|| format!("day {day}"));
+    let (begin, end) = (start(first)?, start(last)? + DAY_MICROS);
     // Values to vary the queries with, drawn from the store itself.
-    let micros = |day: &str| -> Result<i64> {
-        let t = crate::cmd::search::parse_time(day, time::OffsetDateTime::now_utc())?;
-        // Dates parse as midnight in Vietnam; the store's days are UTC.
-        Ok(t + 7 * 3_600_000_000)
-    };
-    let (begin, end) = (micros(first)?, micros(last)? + 86_400_000_000);
     let values = |field: &str, query: &str| -> Result<Vec<String>> {
-        let s =
-            Search { query: query.into(), since: Some(end - 86_400_000_000), until: Some(end), ..Search::default() };
+        let s = Search { query: query.into(), since: Some(end - DAY_MICROS), until: Some(end), ..Search::default() };
         match store.aggregate(&s, &format!("terms:{field}:200").parse::<Agg>()?)? {
             AggResult::Terms { buckets, .. } => Ok(buckets.into_iter().map(|b| b.0).collect()),
             _ => unreachable!("a terms aggregation"),
@@ -198,16 +193,15 @@ pub fn search(args: SearchBenchArgs) -> Result<i32> {
     let mut rng = SmallRng::seed_from_u64(3);
     println!("store: {records} records in {} days ({first} … {last}); {} runs per query", days.len(), args.runs);
     type Make<'a> = Box<dyn Fn(&mut SmallRng) -> (Search, Option<Agg>) + 'a>;
-    let day_len = 86_400_000_000i64;
     let limit = args.limit;
     let queries: Vec<(&str, Make)> = vec![
         (
             "a host's DNS in a day",
             Box::new(|rng: &mut SmallRng| {
-                let day = begin + rng.random_range(0..(end - begin) / day_len) * day_len;
+                let day = begin + rng.random_range(0..(end - begin) / DAY_MICROS) * DAY_MICROS;
                 let host = &hosts[rng.random_range(0..hosts.len())];
                 let q = format!("_type:dns AND id.orig_h:{host}");
-                (Search { query: q, since: Some(day), until: Some(day + day_len), limit, after: None }, None)
+                (Search { query: q, since: Some(day), until: Some(day + DAY_MICROS), limit, after: None }, None)
             }),
         ),
         (
@@ -232,17 +226,17 @@ pub fn search(args: SearchBenchArgs) -> Result<i32> {
             Box::new(|rng: &mut SmallRng| {
                 let r = &rules[rng.random_range(0..rules.len())];
                 let q = format!("_type:alert AND rule_id:\"{r}\"");
-                (Search { query: q, since: Some(end - 7 * day_len), until: Some(end), limit, after: None }, None)
+                (Search { query: q, since: Some(end - 7 * DAY_MICROS), until: Some(end), limit, after: None }, None)
             }),
         ),
         (
             "terms of id.resp_h over a day's conns",
             Box::new(|rng: &mut SmallRng| {
-                let day = begin + rng.random_range(0..(end - begin) / day_len) * day_len;
+                let day = begin + rng.random_range(0..(end - begin) / DAY_MICROS) * DAY_MICROS;
                 let s = Search {
                     query: "_type:conn".into(),
                     since: Some(day),
-                    until: Some(day + day_len),
+                    until: Some(day + DAY_MICROS),
                     limit,
                     after: None,
                 };

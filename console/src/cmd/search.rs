@@ -17,7 +17,7 @@ use crate::config::DataArgs;
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
-    /// The query: `field:value`, `"phrases"`, wildcards (`host:*.gov.vn`), AND / OR / NOT,
+    /// The query: `field:value`, `"phrases"`, wildcards (`uri:*admin*`, `mime_type:image/*`), AND / OR / NOT,
     /// ranges (`id.resp_p:[1 TO 1024]`), CIDR terms (`id.orig_h:10.20.0.0/16`); `*` for all.
     pub query: String,
     /// Start of the time range: an age (`90s`, `30m`, `24h`, `7d`), a date (`2026-11-02`,

@@ -1,0 +1,13 @@
+# Sourced by the bench scripts: the repository as working directory, the data directory
+# (BENCH_DIR), a release build, the binary, and two helpers.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+DIR=${BENCH_DIR:-/var/tmp/canh-bench}
+mkdir -p "$DIR"
+cargo build --release --quiet
+CANH="${CARGO_TARGET_DIR:-target}/release/canh"
+
+# The median of numbers on stdin, one per line.
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# Wall-clock seconds of a command, its output discarded (its failure too: check its effect).
+seconds() { local s e; s=$(date +%s.%N); "$@" > /dev/null 2>&1 || true; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
