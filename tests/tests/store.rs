@@ -96,6 +96,20 @@ fn records_are_found_by_field_cidr_range_and_text() {
         Err(QueryError::Syntax { position, message }) => assert_eq!((position, message.contains("rtt")), (18, true)),
         other => panic!("{other:?}"),
     }
+    // Integers of `extra` are found by value; measurements (sizes, counts) are not indexed,
+    // and naming one says so at its place.
+    let ok = matching(&|r| r["status_code"] == 200);
+    assert!(ok > 0);
+    assert_eq!(count(&store, "status_code:200"), ok);
+    let first_requests = matching(&|r| r["trans_depth"] == 1);
+    assert!(first_requests > 0);
+    assert_eq!(count(&store, "trans_depth:1"), first_requests);
+    match store.search(&Search { query: "_type:conn AND orig_ip_bytes:60".into(), limit: 1, ..Search::default() }) {
+        Err(QueryError::Syntax { position, message }) => {
+            assert_eq!((position, message.contains("`orig_ip_bytes` is a measurement")), (15, true), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
     // Newest first, the limit kept, the count exact.
     let hits = store.search(&Search { query: "_type:conn".into(), limit: 25, ..Search::default() }).unwrap();
     assert_eq!(hits.records.len(), 25);

@@ -15,6 +15,7 @@
 
 pub mod aggregate;
 pub mod ingest;
+mod json;
 mod known;
 mod leaves;
 pub mod query;
@@ -107,8 +108,9 @@ impl Store {
             // zstd over 256 KiB blocks keeps records at 0.23x their JSON size (LZ4 over 16 KiB:
             // 0.46x; zstd over 64 KiB: 0.25x, measured on 1M records); a page of 50 results,
             // mostly one block since records of one time are stored together, still comes
-            // back in 10 ms.
-            docstore_compression: Compressor::Zstd(ZstdCompressor { compression_level: Some(3) }),
+            // back in 10 ms. Level 1 compresses these records no worse than level 3 (the store
+            // 2 % smaller in all on 1M records) and ingest ran 2 % faster.
+            docstore_compression: Compressor::Zstd(ZstdCompressor { compression_level: Some(1) }),
             docstore_blocksize: 256 << 10,
             ..IndexSettings::default()
         };

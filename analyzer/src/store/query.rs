@@ -15,7 +15,7 @@ use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQue
 use tantivy::schema::Value as _;
 use tantivy::{DateTime, Order, TantivyDocument, Term};
 
-use super::schema::{ADDRESSES, Fields, PORTS, SECONDS, TEXTS};
+use super::schema::{ADDRESSES, Fields, PORTS, SECONDS, TEXTS, is_measurement};
 use super::{Store, StoreError, day_of};
 
 /// A search: the query, a time range (microseconds since the epoch, `until` excluded), how
@@ -108,6 +108,17 @@ pub fn translate(query: &str, fields: &Fields) -> Result<String, QueryError> {
             let name: String = chars[start..i].iter().collect();
             if i < chars.len() && chars[i] == ':' {
                 if !fields.is_own(&name) {
+                    if is_measurement(&name) {
+                        return Err(QueryError::Syntax {
+                            position: start,
+                            message: format!(
+                                "`{name}` is a measurement, kept in each record but not searched by value \
+                                 (ranges work on {}, {})",
+                                PORTS.join(", "),
+                                SECONDS.join(", ")
+                            ),
+                        });
+                    }
                     if i + 1 < chars.len() && matches!(chars[i + 1], '[' | '{' | '>' | '<') {
                         return Err(QueryError::Syntax {
                             position: i + 1,

@@ -11,24 +11,28 @@
 //!   `evidence`: text, lower-cased words, with positions for phrases;
 //! - every other field in the JSON field `extra`, where the query language finds it under its
 //!   own name (`method:POST` reads `extra.method`): a string is one case-insensitive keyword
-//!   (`mime_type:application/pdf`, parts by wildcard: `subject:*gov.vn*`), a number a number;
+//!   (`mime_type:application/pdf`, parts by wildcard: `subject:*gov.vn*`), an integer an
+//!   integer, except measurements (`*_bytes`, `*_pkts`, `*_len`) and fractions, which stay in
+//!   the record only;
 //! - `_raw`: the whole record as JSON, stored (what a search returns);
-//! - `_id`: the record's id (128 bits of its hash, fast), which keeps a record ingested twice
-//!   once; `_seq`, 64 bits of it, fast: the tie-breaker that makes the order (newest first)
-//!   total, for search-after.
+//! - `_id` and `_seq`: the record's id (128 bits of its hash, the high and the low 64, fast),
+//!   which keeps a record ingested twice once; `_seq` is also the tie-breaker that makes the
+//!   order (newest first) total, for search-after.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 
-use serde::Deserialize;
-use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserializer;
+use serde::de::{MapAccess, Visitor};
 use tantivy::schema::{
     DateOptions, DateTimePrecision, FAST, Field, IndexRecordOption, IpAddrOptions, JsonObjectOptions, NumericOptions,
-    OwnedValue, STORED, Schema, TextFieldIndexing, TextOptions,
+    STORED, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{LowerCaser, RawTokenizer, RemoveLongFilter, TextAnalyzer, TokenizerManager};
 use tantivy::{DateTime, TantivyDocument};
+
+use super::json::{Json, Key};
 
 /// Exact strings, fast.
 pub const KEYWORDS: [&str; 7] = ["_type", "_sensor", "_org", "uid", "community_id", "rule_id", "severity"];
@@ -108,9 +112,11 @@ impl Fields {
                 .set_index_option(IndexRecordOption::Basic)
                 .set_fieldnorms(false),
         );
-        // 128 bits of the content hash, as an IPv6 address: tantivy's one 128-bit type. Read
-        // back only when a day is opened for writing (super::known); no term index.
-        let id = b.add_ip_addr_field("_id", IpAddrOptions::default().set_fast());
+        // The record's id, 128 bits of its content hash, in two 64-bit columns: read back only
+        // when a day is opened for writing (super::known), so no term index. (Tantivy's one
+        // 128-bit column, the IP address's, searches a compact encoding for each segment's
+        // values, which random ids never have: that search was 5 % of ingest's profile.)
+        let id = b.add_u64_field("_id", FAST);
         let seq = b.add_u64_field("_seq", FAST);
         // Time ranges and order read the fast column; an inverted index of microsecond times
         // would hold one term per record for nothing.
@@ -156,50 +162,67 @@ impl Fields {
         Ok(parsed)
     }
 
-    /// Gives a document its id, and its tie-breaker: 64 bits of the id.
+    /// Gives a document its id: the high 64 bits in `_id`, the low 64 in `_seq`, which are
+    /// also the tie-breaker of the order.
     pub fn identify(&self, doc: &mut TantivyDocument, id: u128) {
-        doc.add_ip_addr(self.id, Ipv6Addr::from(id));
+        doc.add_u64(self.id, (id >> 64) as u64);
         doc.add_u64(self.seq, id as u64);
     }
 
     /// Adds one field of a record to its document (or to its `extra` fields).
-    fn add(&self, doc: &mut TantivyDocument, extra: &mut Vec<(String, OwnedValue)>, name: Cow<str>, value: OwnedValue) {
+    fn add<'de>(
+        &self,
+        doc: &mut TantivyDocument,
+        extra: &mut Vec<(Cow<'de, str>, Json<'de>)>,
+        name: Cow<'de, str>,
+        value: Json<'de>,
+    ) {
         match (self.own.get(name.as_ref()), value) {
-            (Some((Role::Keyword, f)), OwnedValue::Str(s)) => doc.add_text(*f, s),
-            (Some((Role::Address, f)), OwnedValue::Str(s)) => {
+            (Some((Role::Keyword, f)), Json::Str(s)) => doc.add_text(*f, s),
+            (Some((Role::Address, f)), Json::Str(s)) => {
                 if let Ok(ip) = s.parse::<IpAddr>() {
                     doc.add_ip_addr(*f, ipv6(ip));
                 }
             }
-            (Some((Role::Port, f)), OwnedValue::U64(p)) => doc.add_u64(*f, p),
-            (Some((Role::Port, f)), OwnedValue::I64(p)) if p >= 0 => doc.add_u64(*f, p as u64),
-            (Some((Role::Seconds, f)), OwnedValue::F64(s)) => doc.add_f64(*f, s),
-            (Some((Role::Seconds, f)), OwnedValue::U64(s)) => doc.add_f64(*f, s as f64),
-            (Some((Role::Text, f)), OwnedValue::Str(s)) => doc.add_text(*f, s),
-            (Some((Role::Text, f)), OwnedValue::Array(items)) => items.iter().for_each(|item| {
-                if let OwnedValue::Str(s) = item {
+            (Some((Role::Port, f)), Json::U64(p)) => doc.add_u64(*f, p),
+            (Some((Role::Port, f)), Json::I64(p)) if p >= 0 => doc.add_u64(*f, p as u64),
+            (Some((Role::Seconds, f)), Json::F64(s)) => doc.add_f64(*f, s),
+            (Some((Role::Seconds, f)), Json::U64(s)) => doc.add_f64(*f, s as f64),
+            (Some((Role::Text, f)), Json::Str(s)) => doc.add_text(*f, s),
+            (Some((Role::Text, f)), Json::Array(items)) => items.iter().for_each(|item| {
+                if let Json::Str(s) = item {
                     doc.add_text(*f, s)
                 }
             }),
             (Some(_), _) => {}
+            (None, Json::U64(_) | Json::I64(_)) if is_measurement(&name) => {}
             (None, value) => {
                 if let Some(value) = searchable(value) {
-                    extra.push((name.into_owned(), value))
+                    extra.push((name, value))
                 }
             }
         }
     }
 }
 
+/// Whether an `extra` field is a measurement — a size or a count (`orig_ip_bytes`,
+/// `resp_pkts`, `request_body_len`) — whose numbers stay in the record unindexed: analysts
+/// ask for a range of them (which `extra` does not offer), never one exact value, and nearly
+/// every value is a new term (all of `extra`'s integers together took 8 % of a million-record
+/// ingest). The query language says so when one is named ([`super::query::translate`]).
+pub fn is_measurement(name: &str) -> bool {
+    ["_bytes", "_pkts", "_len"].iter().any(|suffix| name.ends_with(suffix))
+}
+
 /// What of an `extra` value is indexed: strings, integers, booleans. A fraction (a duration,
 /// a round-trip time, a TTL) is a term of its own nearly every time, which a query would
 /// never name exactly: it stays in the record, not in the index.
-fn searchable(value: OwnedValue) -> Option<OwnedValue> {
+fn searchable(value: Json) -> Option<Json> {
     match value {
-        OwnedValue::Null | OwnedValue::F64(_) => None,
-        OwnedValue::Array(items) => {
-            let items: Vec<OwnedValue> = items.into_iter().filter_map(searchable).collect();
-            (!items.is_empty()).then_some(OwnedValue::Array(items))
+        Json::Null | Json::F64(_) => None,
+        Json::Array(items) => {
+            let items: Vec<Json> = items.into_iter().filter_map(searchable).collect();
+            (!items.is_empty()).then_some(Json::Array(items))
         }
         other => Some(other),
     }
@@ -225,43 +248,21 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
         let mut extra = Vec::new();
         while let Some(Key(name)) = map.next_key()? {
             if name == "ts" {
-                ts = timestamp(&map.next_value()?);
+                ts = timestamp(map.next_value()?);
                 if let Some(t) = ts {
                     doc.add_date(self.fields.ts, t);
                 }
                 continue;
             }
-            let value: OwnedValue = map.next_value()?;
+            let value: Json = map.next_value()?;
             self.fields.add(&mut doc, &mut extra, name, value);
         }
         if !extra.is_empty() {
             // Sorted by name, as tantivy's own object conversion does.
             extra.sort_by(|a, b| a.0.cmp(&b.0));
-            doc.add_field_value(self.fields.extra, &OwnedValue::Object(extra));
+            doc.add_field_value(self.fields.extra, &Json::Object(extra));
         }
         Ok((ts, doc))
-    }
-}
-
-/// A field name, borrowed from the JSON text unless it has escapes.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a field name")
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-        }
-        d.deserialize_str(KeyVisitor)
     }
 }
 
@@ -274,11 +275,11 @@ pub fn ipv6(ip: IpAddr) -> Ipv6Addr {
 }
 
 /// A record's `ts` (seconds since the epoch, with fractions) as a date.
-fn timestamp(v: &OwnedValue) -> Option<DateTime> {
-    let secs = match *v {
-        OwnedValue::F64(s) => s,
-        OwnedValue::U64(s) => s as f64,
-        OwnedValue::I64(s) => s as f64,
+fn timestamp(v: Json) -> Option<DateTime> {
+    let secs = match v {
+        Json::F64(s) => s,
+        Json::U64(s) => s as f64,
+        Json::I64(s) => s as f64,
         _ => return None,
     };
     (secs.is_finite() && secs >= 0.0).then(|| DateTime::from_timestamp_micros((secs * 1e6).round() as i64))

@@ -1,8 +1,10 @@
 //! `canh bench events` and `canh bench search`: the event store's figures.
 //!
 //! - `events --records N --out FILE`: N records as NDJSON, made from the records and alerts of
-//!   a generated capture (replayed with the bundled rules), spread over `--days` days with
-//!   fresh uids, hosts and ports — what a province's sensors send in a week. `canh ingest`
+//!   a generated capture (replayed with the bundled rules), spread over `--days` days: whole
+//!   connections drawn at random (a `conn` record with the DNS, HTTP, TLS and file records and
+//!   the alerts of the same uid), each given a fresh uid, Community ID, LAN host and port —
+//!   what a province's sensors send in a week. `canh ingest`
 //!   then measures ingest (under `taskset` for one core), and the file's size is the NDJSON
 //!   side of the disk ratio.
 //! - `search --data DIR`: p50 and p95 latency of five analyst queries over that store, each run
@@ -104,9 +106,32 @@ fn random_id(rng: &mut SmallRng, prefix: &str, n: usize, alphabet: &[u8]) -> Str
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/// The template records grouped by the connection they belong to (their uid; an alert goes
+/// with the first connection it names), each group in time order: a connection's `conn`
+/// record with its DNS, HTTP, TLS and file records and its alerts, as sensors log them.
+fn connections(templates: Vec<Map<String, Value>>) -> Vec<Vec<Map<String, Value>>> {
+    let uid_of = |r: &Map<String, Value>| {
+        r.get("uid").or_else(|| r.get("uids").and_then(|u| u.get(0))).and_then(Value::as_str).map(str::to_owned)
+    };
+    let mut by_uid: std::collections::BTreeMap<String, Vec<Map<String, Value>>> = Default::default();
+    let mut alone = Vec::new();
+    for r in templates {
+        match uid_of(&r) {
+            Some(uid) => by_uid.entry(uid).or_default().push(r),
+            None => alone.push(vec![r]),
+        }
+    }
+    let ts = |r: &Map<String, Value>| r.get("ts").and_then(Value::as_f64).unwrap_or(0.0);
+    let mut groups: Vec<_> = by_uid.into_values().chain(alone).collect();
+    groups.iter_mut().for_each(|g| g.sort_by(|a, b| ts(a).total_cmp(&ts(b))));
+    groups
+}
+
 pub fn events(args: EventsArgs) -> Result<i32> {
     let templates = templates()?;
     let first_ts = templates.iter().filter_map(|t| t.get("ts").and_then(Value::as_f64)).fold(f64::MAX, f64::min);
+    let groups = connections(templates);
+    let mean = groups.iter().map(Vec::len).sum::<usize>() as f64 / groups.len() as f64;
     let end = args.end.unwrap_or(first_ts);
     let span = args.days as f64 * 86_400.0;
     let start = end - span;
@@ -115,46 +140,71 @@ pub fn events(args: EventsArgs) -> Result<i32> {
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     let mut bytes = 0u64;
     let step = span / args.records.max(1) as f64;
-    for i in 0..args.records {
-        let mut r = templates[rng.random_range(0..templates.len())].clone();
+    let mut written = 0u64;
+    while written < args.records {
+        // One connection of a LAN host, its records given that connection's fresh identity:
+        // the same uid, Community ID, address and port in each.
+        let group = &groups[rng.random_range(0..groups.len())];
+        let group_start = group[0].get("ts").and_then(Value::as_f64).unwrap_or(0.0);
         // Sensors send in about time order: a little jitter, mostly increasing.
-        let ts = start + i as f64 * step + rng.random_range(0.0..step.max(1e-6));
-        r.insert("ts".into(), Value::from((ts * 1e6).round() / 1e6));
+        let base = start + written as f64 * step + rng.random_range(0.0..step.max(1e-6));
         // A skewed choice of LAN hosts: a few busy servers and many quiet desks.
         let h = (rng.random_range(0.0f64..1.0).powi(3) * args.hosts as f64) as u32;
         let host = format!("10.10.{}.{}", 1 + h / 250, 1 + h % 250);
-        let fresh_uid = random_id(&mut rng, "C", 17, BASE62);
+        let port = rng.random_range(32768u32..61000);
+        let uid = random_id(&mut rng, "C", 17, BASE62);
         // A new 5-tuple: a new Community ID (27 characters and `=`).
         let community = random_id(&mut rng, "1:", 27, BASE64) + "=";
-        r.insert("community_id".into(), Value::from(community));
-        if r.contains_key("fuid") {
-            r.insert("fuid".into(), Value::from(random_id(&mut rng, "F", 11, BASE62)));
-        }
-        if r.get("_type").and_then(Value::as_str) == Some("alert") {
-            r.insert("uids".into(), Value::from(vec![fresh_uid]));
-            r.insert("src".into(), Value::from(format!("{host}:{}", rng.random_range(32768..61000))));
-            let id = format!("A{:016x}", rng.random::<u64>());
-            r.insert("id".into(), Value::from(id));
-        } else {
-            r.insert("uid".into(), Value::from(fresh_uid));
-            if r.get("id.orig_h").and_then(Value::as_str).is_some_and(|o| o.starts_with("10.")) {
-                r.insert("id.orig_h".into(), Value::from(host));
+        // Files get fresh ids, and the HTTP records that name them name the new ones.
+        let mut fuids = std::collections::HashMap::new();
+        for template in group.iter().take((args.records - written) as usize) {
+            let mut r = template.clone();
+            let offset = r.get("ts").and_then(Value::as_f64).unwrap_or(group_start) - group_start;
+            r.insert("ts".into(), Value::from(((base + offset) * 1e6).round() / 1e6));
+            r.insert("community_id".into(), Value::from(community.clone()));
+            for key in ["fuid", "resp_fuids", "orig_fuids"] {
+                if let Some(v) = r.get_mut(key) {
+                    let ids: Vec<&mut Value> = match v {
+                        Value::Array(items) => items.iter_mut().collect(),
+                        one => vec![one],
+                    };
+                    for id in ids {
+                        if let Some(old) = id.as_str() {
+                            let new =
+                                fuids.entry(old.to_owned()).or_insert_with(|| random_id(&mut rng, "F", 11, BASE62));
+                            *id = Value::from(new.clone());
+                        }
+                    }
+                }
             }
-            r.insert("id.orig_p".into(), Value::from(rng.random_range(32768u32..61000)));
+            if r.get("_type").and_then(Value::as_str) == Some("alert") {
+                r.insert("uids".into(), Value::from(vec![uid.clone()]));
+                r.insert("src".into(), Value::from(format!("{host}:{port}")));
+                let id = format!("A{:016x}", rng.random::<u64>());
+                r.insert("id".into(), Value::from(id));
+            } else {
+                r.insert("uid".into(), Value::from(uid.clone()));
+                if r.get("id.orig_h").and_then(Value::as_str).is_some_and(|o| o.starts_with("10.")) {
+                    r.insert("id.orig_h".into(), Value::from(host.clone()));
+                }
+                r.insert("id.orig_p".into(), Value::from(port));
+            }
+            let line = serde_json::to_string(&r)?;
+            out.write_all(line.as_bytes())?;
+            out.write_all(b"\n")?;
+            bytes += line.len() as u64 + 1;
+            written += 1;
         }
-        let line = serde_json::to_string(&r)?;
-        out.write_all(line.as_bytes())?;
-        out.write_all(b"\n")?;
-        bytes += line.len() as u64 + 1;
     }
     out.flush()?;
     eprintln!(
-        "wrote {} records ({} bytes, {:.0} bytes/record) over {} days from {} templates to {}",
+        "wrote {} records ({} bytes, {:.0} bytes/record) over {} days from {} template connections \
+         ({mean:.2} records each) to {}",
         args.records,
         bytes,
         bytes as f64 / args.records.max(1) as f64,
         args.days,
-        templates.len(),
+        groups.len(),
         args.out.display()
     );
     Ok(0)
