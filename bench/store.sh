@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Event-store benchmarks (issue #4), at RECORDS generated records (default 10 million, ~5.6 GB
 # of NDJSON made by `canh bench events`: a generated capture's records and alerts, replayed
-# with the bundled rules, given fresh uids, hosts, ports and times over a week):
+# with the bundled rules, drawn a connection at a time and given fresh uids, Community IDs,
+# hosts, ports and times over a week):
 #   1. `canh ingest` records/s on one core (`taskset -c 0`: the parser and tantivy's indexing
 #      and compression threads share it) and on all cores (one indexing thread per core);
 #   2. bytes on disk as a ratio to the NDJSON's;

@@ -16,8 +16,8 @@ mod allocator {
     /// Memory freed stays with the process, in small pages. Ingest frees on tantivy's threads
     /// what the parser allocated on its own, a few hundred MB a second: given back to the
     /// kernel (after mimalloc's default 10 ms) it came back as fresh 2 MiB pages the kernel
-    /// zeroed (`clear_page_erms`, a tenth of ingest's profile; a million records took 1.0 to
-    /// 2.7 s of system time that way, 0.5 to 0.6 s now). The process's
+    /// zeroed (`clear_page_erms`, a tenth of ingest's profile; a million records took 0.7 to
+    /// 2.7 s of system time that way, 0.5 to 0.7 s now). The process's
     /// memory stays the high-water mark of its writers' budgets, which it reuses.
     pub fn tune() {
         // SAFETY: mi_option_set stores a number in mimalloc's option table, which mimalloc

@@ -10,7 +10,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use tantivy::schema::document::{ReferenceValue, ReferenceValueLeaf, Value};
 
 /// A JSON value; a string is borrowed unless it has escapes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub enum Json<'de> {
     Null,
     Bool(bool),

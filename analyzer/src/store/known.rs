@@ -1,9 +1,9 @@
 //! Which records a day's index already holds, so that a record sent twice — a capture replayed
 //! again, a batch resent because its acknowledgement was lost — is kept once.
 //!
-//! A record's id is 128 bits of its content hash, kept in the `_id` and `_seq` fast columns. When a day is
-//! opened for writing, its ids are read into a sorted list (16 bytes a record, for the days
-//! being written only), with a Bloom filter in front that answers "surely new" for almost
+//! A record's id is 128 bits of its content hash, kept in the `_id` and `_seq` fast columns.
+//! When a day is opened for writing, its ids are read into a sorted list (16 bytes a record,
+//! for the days being written only), with a Bloom filter in front that answers "surely new" for almost
 //! every record at the cost of a few memory reads; the rare "maybe" (1 in 100 of new records,
 //! all of a replayed capture's) is settled by a binary search. Tantivy's delete-then-add would
 //! do the same job with a term index on `_id`, a lookup per record per segment at every commit
@@ -11,7 +11,7 @@
 //! ingest's time and 1.1 GB more memory at its peak.
 
 use fastbloom::BloomFilter;
-use tantivy::{Index, IndexReader, ReloadPolicy};
+use tantivy::Index;
 
 use super::schema::Fields;
 
@@ -38,9 +38,7 @@ impl Known {
     /// The ids a day's committed segments hold (read from their `_id` and `_seq` columns).
     pub fn open(index: &Index, fields: &Fields) -> tantivy::Result<Self> {
         let (high, low) = (fields.schema.get_field_name(fields.id), fields.schema.get_field_name(fields.seq));
-        // Read once: no reloading, no file watcher.
-        let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let searcher = reader.searcher();
+        let searcher = super::reader(index)?.searcher();
         let mut held = Vec::with_capacity(searcher.num_docs() as usize);
         for segment in searcher.segment_readers() {
             let (high, low) = (segment.fast_fields().u64(high)?, segment.fast_fields().u64(low)?);

@@ -108,25 +108,20 @@ pub fn translate(query: &str, fields: &Fields) -> Result<String, QueryError> {
             let name: String = chars[start..i].iter().collect();
             if i < chars.len() && chars[i] == ':' {
                 if !fields.is_own(&name) {
+                    let ranged = || format!("ranges work on ts, {}, {}", PORTS.join(", "), SECONDS.join(", "));
                     if is_measurement(&name) {
                         return Err(QueryError::Syntax {
                             position: start,
                             message: format!(
-                                "`{name}` is a measurement, kept in each record but not searched by value \
-                                 (ranges work on {}, {})",
-                                PORTS.join(", "),
-                                SECONDS.join(", ")
+                                "`{name}` is a measurement, kept in each record but not searched by value ({})",
+                                ranged()
                             ),
                         });
                     }
                     if i + 1 < chars.len() && matches!(chars[i + 1], '[' | '{' | '>' | '<') {
                         return Err(QueryError::Syntax {
                             position: i + 1,
-                            message: format!(
-                                "`{name}` has no ranges (ranges work on ts, {}, {})",
-                                PORTS.join(", "),
-                                SECONDS.join(", ")
-                            ),
+                            message: format!("`{name}` has no ranges ({})", ranged()),
                         });
                     }
                     out.push_str("extra.");

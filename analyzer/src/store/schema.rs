@@ -258,8 +258,6 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
             self.fields.add(&mut doc, &mut extra, name, value);
         }
         if !extra.is_empty() {
-            // Sorted by name, as tantivy's own object conversion does.
-            extra.sort_by(|a, b| a.0.cmp(&b.0));
             doc.add_field_value(self.fields.extra, &Json::Object(extra));
         }
         Ok((ts, doc))

@@ -100,7 +100,12 @@ impl Inspector for Keep {
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    percentile(&v, 0.5)
+}
+
+/// The value at `p` (0 to 1) of sorted figures, the nearest rank.
+pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 fn sigma(args: SigmaArgs) -> Result<i32> {

@@ -27,6 +27,8 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value};
 
+use super::bench::percentile;
+
 #[derive(Debug, Args)]
 pub struct EventsArgs {
     /// Records to write.
@@ -106,6 +108,11 @@ fn random_id(rng: &mut SmallRng, prefix: &str, n: usize, alphabet: &[u8]) -> Str
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/// A record's `ts`, seconds since the epoch.
+fn ts_of(r: &Map<String, Value>) -> Option<f64> {
+    r.get("ts").and_then(Value::as_f64)
+}
+
 /// The template records grouped by the connection they belong to (their uid; an alert goes
 /// with the first connection it names), each group in time order: a connection's `conn`
 /// record with its DNS, HTTP, TLS and file records and its alerts, as sensors log them.
@@ -121,7 +128,7 @@ fn connections(templates: Vec<Map<String, Value>>) -> Vec<Vec<Map<String, Value>
             None => alone.push(vec![r]),
         }
     }
-    let ts = |r: &Map<String, Value>| r.get("ts").and_then(Value::as_f64).unwrap_or(0.0);
+    let ts = |r: &Map<String, Value>| ts_of(r).unwrap_or(0.0);
     let mut groups: Vec<_> = by_uid.into_values().chain(alone).collect();
     groups.iter_mut().for_each(|g| g.sort_by(|a, b| ts(a).total_cmp(&ts(b))));
     groups
@@ -129,7 +136,7 @@ fn connections(templates: Vec<Map<String, Value>>) -> Vec<Vec<Map<String, Value>
 
 pub fn events(args: EventsArgs) -> Result<i32> {
     let templates = templates()?;
-    let first_ts = templates.iter().filter_map(|t| t.get("ts").and_then(Value::as_f64)).fold(f64::MAX, f64::min);
+    let first_ts = templates.iter().filter_map(ts_of).fold(f64::MAX, f64::min);
     let groups = connections(templates);
     let mean = groups.iter().map(Vec::len).sum::<usize>() as f64 / groups.len() as f64;
     let end = args.end.unwrap_or(first_ts);
@@ -145,7 +152,7 @@ pub fn events(args: EventsArgs) -> Result<i32> {
         // One connection of a LAN host, its records given that connection's fresh identity:
         // the same uid, Community ID, address and port in each.
         let group = &groups[rng.random_range(0..groups.len())];
-        let group_start = group[0].get("ts").and_then(Value::as_f64).unwrap_or(0.0);
+        let group_start = ts_of(&group[0]).unwrap_or(0.0);
         // Sensors send in about time order: a little jitter, mostly increasing.
         let base = start + written as f64 * step + rng.random_range(0.0..step.max(1e-6));
         // A skewed choice of LAN hosts: a few busy servers and many quiet desks.
@@ -159,7 +166,7 @@ pub fn events(args: EventsArgs) -> Result<i32> {
         let mut fuids = std::collections::HashMap::new();
         for template in group.iter().take((args.records - written) as usize) {
             let mut r = template.clone();
-            let offset = r.get("ts").and_then(Value::as_f64).unwrap_or(group_start) - group_start;
+            let offset = ts_of(&r).unwrap_or(group_start) - group_start;
             r.insert("ts".into(), Value::from(((base + offset) * 1e6).round() / 1e6));
             r.insert("community_id".into(), Value::from(community.clone()));
             for key in ["fuid", "resp_fuids", "orig_fuids"] {
@@ -212,10 +219,6 @@ pub fn events(args: EventsArgs) -> Result<i32> {
 
 /// Runs of each query before those measured.
 const WARM_UP: usize = 3;
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
 
 pub fn search(args: SearchBenchArgs) -> Result<i32> {
     let config = args.data.load()?;
