@@ -58,6 +58,18 @@ fn records_are_found_by_field_cidr_range_and_text() {
         count(&store, "id.orig_h:10.10.0.0/16 AND id.resp_p:[1 TO 1023]"),
         matching(&|r| in_lan(&r["id.orig_h"]) && r["id.resp_p"].as_u64().is_some_and(|p| (1..=1023).contains(&p)))
     );
+    // The client's port has no term index: its values and ranges are read from its column.
+    let port = |r: &Value| r["id.orig_p"].as_u64();
+    let (a, b) = (port(&records[0]).unwrap(), port(&records[records.len() / 2]).unwrap());
+    assert_eq!(count(&store, &format!("id.orig_p:{a}")), matching(&|r| port(r) == Some(a)));
+    assert_eq!(
+        count(&store, &format!("id.orig_p:({a} OR {b})")),
+        matching(&|r| port(r) == Some(a) || port(r) == Some(b))
+    );
+    assert_eq!(
+        count(&store, "id.orig_h:10.10.0.0/16 AND id.orig_p:[40000 TO 50000]"),
+        matching(&|r| in_lan(&r["id.orig_h"]) && port(r).is_some_and(|p| (40000..=50000).contains(&p)))
+    );
     // A field outside the schema's own is found in `extra`.
     let posts = matching(&|r| r["method"] == "POST");
     assert!(posts > 0);
@@ -109,6 +121,19 @@ fn records_are_found_by_field_cidr_range_and_text() {
             assert_eq!((position, message.contains("`orig_ip_bytes` is a measurement")), (15, true), "{message}")
         }
         other => panic!("{other:?}"),
+    }
+    // Nor DNS header fields, nor codes named beside them: the error says what to search.
+    let nxdomain = matching(&|r| r["rcode_name"] == "NXDOMAIN");
+    assert!(nxdomain > 0);
+    assert_eq!(count(&store, "rcode_name:NXDOMAIN"), nxdomain);
+    for (query, position, says) in [("_type:dns AND rcode:3", 14, "search `rcode_name`"), ("RD:true", 0, "DNS header")]
+    {
+        match store.search(&Search { query: query.into(), limit: 1, ..Search::default() }) {
+            Err(QueryError::Syntax { position: p, message }) => {
+                assert_eq!((p, message.contains(says)), (position, true), "{query}: {message}")
+            }
+            other => panic!("{query}: {other:?}"),
+        }
     }
     // Newest first, the limit kept, the count exact.
     let hits = store.search(&Search { query: "_type:conn".into(), limit: 25, ..Search::default() }).unwrap();

@@ -57,24 +57,27 @@ impl Known {
         Ok(Known { filters: vec![first], capacity, in_last: held.len(), held, taken: Vec::new() })
     }
 
-    /// Whether a commit holds the record `id`. (One taken since the last commit cannot come
-    /// again before the next: the writer counts repeats of a text within a commit's batch into
-    /// their ids.)
-    pub fn holds(&self, id: u128) -> bool {
-        let hash = bloom_hash(id);
-        self.filters.iter().any(|f| f.contains_hash(hash)) && self.held.binary_search(&id).is_ok()
-    }
-
-    /// Notes a record taken.
-    pub fn insert(&mut self, id: u128) {
+    /// Takes the record `id` unless a commit holds it already; returns whether it was taken.
+    /// (One taken since the last commit cannot come again before the next: the writer counts
+    /// repeats of a text within a commit's batch into their ids.)
+    pub fn take(&mut self, id: u128) -> bool {
         if self.in_last >= self.capacity {
             self.capacity *= 2;
             self.filters.push(filter(self.capacity));
             self.in_last = 0;
         }
-        self.filters.last_mut().expect("one filter at least").insert_hash(bloom_hash(id));
+        let hash = bloom_hash(id);
+        let (last, older) = self.filters.split_last_mut().expect("one filter at least");
+        // One visit to the last filter's block both asks and inserts (a held id inserted again
+        // changes nothing: it answers "maybe" either way). Counted all the same, so that a
+        // replay's ids do not fill the filter past its capacity unseen.
+        let maybe = last.insert_hash(hash) | older.iter().any(|f| f.contains_hash(hash));
         self.in_last += 1;
+        if maybe && self.held.binary_search(&id).is_ok() {
+            return false;
+        }
         self.taken.push(id);
+        true
     }
 
     /// A commit holds the records taken so far.

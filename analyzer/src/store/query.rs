@@ -15,7 +15,7 @@ use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQue
 use tantivy::schema::Value as _;
 use tantivy::{DateTime, Order, TantivyDocument, Term};
 
-use super::schema::{ADDRESSES, Fields, PORTS, SECONDS, TEXTS, is_measurement};
+use super::schema::{ADDRESSES, Fields, PORTS, SECONDS, TEXTS, Unindexed, unindexed};
 use super::{Store, StoreError, day_of};
 
 /// A search: the query, a time range (microseconds since the epoch, `until` excluded), how
@@ -109,14 +109,14 @@ pub fn translate(query: &str, fields: &Fields) -> Result<String, QueryError> {
             if i < chars.len() && chars[i] == ':' {
                 if !fields.is_own(&name) {
                     let ranged = || format!("ranges work on ts, {}, {}", PORTS.join(", "), SECONDS.join(", "));
-                    if is_measurement(&name) {
-                        return Err(QueryError::Syntax {
-                            position: start,
-                            message: format!(
-                                "`{name}` is a measurement, kept in each record but not searched by value ({})",
-                                ranged()
-                            ),
-                        });
+                    if let Some(why) = unindexed(&name) {
+                        let kept = "kept in each record but not searched by value";
+                        let message = match why {
+                            Unindexed::Measurement => format!("`{name}` is a measurement, {kept} ({})", ranged()),
+                            Unindexed::DnsHeader => format!("`{name}` is a DNS header field, {kept}"),
+                            Unindexed::Code { named } => format!("`{name}` is a code, {kept}: search `{named}`"),
+                        };
+                        return Err(QueryError::Syntax { position: start, message });
                     }
                     if i + 1 < chars.len() && matches!(chars[i + 1], '[' | '{' | '>' | '<') {
                         return Err(QueryError::Syntax {

@@ -6,14 +6,16 @@
 //!   fast (filters, terms aggregations);
 //! - `id.orig_h`, `id.resp_h`: IP addresses, fast (points, ranges, CIDR);
 //! - `id.orig_p`, `id.resp_p`, `orig_bytes`, `resp_bytes`, `total_bytes`: integers, fast
-//!   (ranges); `duration`: seconds, fast (ranges);
+//!   (ranges), with a term index for the one looked up by value (`id.resp_p`); `duration`:
+//!   seconds, fast (ranges);
 //! - `query`, `host`, `uri`, `user_agent`, `server_name`, `filename`, `message`, `title`,
 //!   `evidence`: text, lower-cased words, with positions for phrases;
 //! - every other field in the JSON field `extra`, where the query language finds it under its
 //!   own name (`method:POST` reads `extra.method`): a string is one case-insensitive keyword
 //!   (`mime_type:application/pdf`, parts by wildcard: `subject:*gov.vn*`), an integer an
-//!   integer, except measurements (`*_bytes`, `*_pkts`, `*_len`) and fractions, which stay in
-//!   the record only;
+//!   integer, except what no one looks up by value — measurements (`*_bytes`, `*_pkts`,
+//!   `*_len`), fractions, DNS header fields and codes that have a name beside them
+//!   ([`unindexed`]) — which stay in the record only;
 //! - `_raw`: the whole record as JSON, stored (what a search returns);
 //! - `_id` and `_seq`: the record's id (128 bits of its hash, the high and the low 64, fast),
 //!   which keeps a record ingested twice once; `_seq` is also the tie-breaker that makes the
@@ -40,6 +42,11 @@ pub const KEYWORDS: [&str; 7] = ["_type", "_sensor", "_org", "uid", "community_i
 pub const ADDRESSES: [&str; 2] = ["id.orig_h", "id.resp_h"];
 /// Integers, fast: ports, and the byte counts analysts range over (`orig_bytes:>10000000`).
 pub const PORTS: [&str; 5] = ["id.orig_p", "id.resp_p", "orig_bytes", "resp_bytes", "total_bytes"];
+/// Of [`PORTS`], those with a term index as well: the service port, looked up by value
+/// (`id.resp_p:3389`), with few values. The client's port and the byte counts are ranged over
+/// and each takes nearly a new value per record, that is a new term: their terms were 6 % of
+/// ingest's time. A value of theirs is found on their fast column ([`super::leaves`]).
+pub const INDEXED_PORTS: [&str; 1] = ["id.resp_p"];
 /// Seconds, fast (`duration:>3600`, a long connection): ranges only.
 pub const SECONDS: [&str; 1] = ["duration"];
 /// Words analysts type.
@@ -112,12 +119,6 @@ impl Fields {
                 .set_index_option(IndexRecordOption::Basic)
                 .set_fieldnorms(false),
         );
-        // The record's id, 128 bits of its content hash, in two 64-bit columns: read back only
-        // when a day is opened for writing (super::known), so no term index. (Tantivy's one
-        // 128-bit column, the IP address's, searches a compact encoding for each segment's
-        // values, which random ids never have: that search was 5 % of ingest's profile.)
-        let id = b.add_u64_field("_id", FAST);
-        let seq = b.add_u64_field("_seq", FAST);
         // Time ranges and order read the fast column; an inverted index of microsecond times
         // would hold one term per record for nothing.
         let ts =
@@ -130,7 +131,9 @@ impl Fields {
             own.insert(n, (Role::Address, b.add_ip_addr_field(n, IpAddrOptions::default().set_indexed().set_fast())));
         }
         for n in PORTS {
-            own.insert(n, (Role::Port, b.add_u64_field(n, NumericOptions::default().set_indexed().set_fast())));
+            let options = NumericOptions::default().set_fast();
+            let options = if INDEXED_PORTS.contains(&n) { options.set_indexed() } else { options };
+            own.insert(n, (Role::Port, b.add_u64_field(n, options)));
         }
         for n in SECONDS {
             own.insert(n, (Role::Seconds, b.add_f64_field(n, FAST)));
@@ -144,6 +147,14 @@ impl Fields {
             .set_fieldnorms(false);
         let extra = b.add_json_field("extra", JsonObjectOptions::default().set_indexing_options(extra_indexing));
         let raw = b.add_text_field("_raw", STORED);
+        // Last, as they come last to a document: tantivy sorts each document's values by field
+        // before indexing them, and values already in order leave that sort nothing to move.
+        // The record's id, 128 bits of its content hash, in two 64-bit columns: read back only
+        // when a day is opened for writing (super::known), so no term index. (Tantivy's one
+        // 128-bit column, the IP address's, searches a compact encoding for each segment's
+        // values, which random ids never have: that search was 5 % of ingest's profile.)
+        let id = b.add_u64_field("_id", FAST);
+        let seq = b.add_u64_field("_seq", FAST);
         Self { schema: b.build(), id, seq, ts, extra, raw, own }
     }
 
@@ -195,7 +206,7 @@ impl Fields {
                 }
             }),
             (Some(_), _) => {}
-            (None, Json::U64(_) | Json::I64(_)) if is_measurement(&name) => {}
+            (None, _) if unindexed(&name).is_some() => {}
             (None, value) => {
                 if let Some(value) = searchable(value) {
                     extra.push((name, value))
@@ -205,13 +216,37 @@ impl Fields {
     }
 }
 
-/// Whether an `extra` field is a measurement — a size or a count (`orig_ip_bytes`,
-/// `resp_pkts`, `request_body_len`) — whose numbers stay in the record unindexed: analysts
-/// ask for a range of them (which `extra` does not offer), never one exact value, and nearly
-/// every value is a new term (all of `extra`'s integers together took 8 % of a million-record
-/// ingest). The query language says so when one is named ([`super::query::translate`]).
-pub fn is_measurement(name: &str) -> bool {
-    ["_bytes", "_pkts", "_len"].iter().any(|suffix| name.ends_with(suffix))
+/// Why an `extra` field stays in the record unindexed. Every value indexed is a term, and
+/// terms are what tantivy's indexing time goes to (0.5–3 % of ingest's time per term a record
+/// has, the more the more values the field takes): a field no one looks up by value is not
+/// worth one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unindexed {
+    /// A size or a count (`orig_ip_bytes`, `resp_pkts`, `request_body_len`): analysts ask for
+    /// a range of them (which `extra` does not offer), never one exact value, and nearly every
+    /// value is a new term (all of `extra`'s integers together took 8 % of a million-record
+    /// ingest).
+    Measurement,
+    /// A DNS message's header: its transaction id (random) and flag bits (`AA`, `TC`, `RD`,
+    /// `RA`, `Z`, the same in nearly every record). The flags and `rejected` took 3 % of
+    /// ingest's time with DNS a sixth of the records; `rejected`, rare and telling, stays.
+    DnsHeader,
+    /// A numeric code whose name is indexed beside it: `qtype` (search `qtype_name:TXT`),
+    /// `qclass`, `rcode`.
+    Code { named: &'static str },
+}
+
+/// Whether an `extra` field is left unindexed, and why. The query language says so when one
+/// is named ([`super::query::translate`]).
+pub fn unindexed(name: &str) -> Option<Unindexed> {
+    match name {
+        "trans_id" | "AA" | "TC" | "RD" | "RA" | "Z" => Some(Unindexed::DnsHeader),
+        "qtype" => Some(Unindexed::Code { named: "qtype_name" }),
+        "qclass" => Some(Unindexed::Code { named: "qclass_name" }),
+        "rcode" => Some(Unindexed::Code { named: "rcode_name" }),
+        _ if ["_bytes", "_pkts", "_len"].iter().any(|suffix| name.ends_with(suffix)) => Some(Unindexed::Measurement),
+        _ => None,
+    }
 }
 
 /// What of an `extra` value is indexed: strings, integers, booleans. A fraction (a duration,
@@ -243,7 +278,6 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut doc = TantivyDocument::default();
-        doc.add_text(self.fields.raw, self.raw);
         let mut ts = None;
         let mut extra = Vec::new();
         while let Some(Key(name)) = map.next_key()? {
@@ -260,6 +294,7 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
         if !extra.is_empty() {
             doc.add_field_value(self.fields.extra, &Json::Object(extra));
         }
+        doc.add_text(self.fields.raw, self.raw);
         Ok((ts, doc))
     }
 }

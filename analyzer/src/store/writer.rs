@@ -151,15 +151,14 @@ impl StoreWriter {
             }
         };
         day_writer.touched = true;
-        if day_writer.known.holds(id) {
-            self.duplicates += 1;
-        } else {
-            day_writer.known.insert(id);
+        if day_writer.known.take(id) {
             self.store.fields().identify(&mut doc, id);
             day_writer.batch.push(UserOperation::Add(doc));
             if day_writer.batch.len() >= BATCH {
                 day_writer.send()?;
             }
+        } else {
+            self.duplicates += 1;
         }
         self.pending += 1;
         let since = *self.since.get_or_insert_with(Instant::now);
