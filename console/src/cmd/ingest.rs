@@ -43,8 +43,9 @@ pub fn run(args: IngestArgs) -> Result<i32> {
     let started = std::time::Instant::now();
     let mut writer = Some(StoreWriter::new(&store, policy).with_threads(args.threads));
     for file in &args.files {
+        // Reads of 1 MiB: a pipe or a file read 8 KiB at a time cost a system call per 15 records.
         let input: Box<dyn BufRead> = if file == "-" {
-            Box::new(BufReader::new(std::io::stdin().lock()))
+            Box::new(BufReader::with_capacity(1 << 20, std::io::stdin().lock()))
         } else {
             Box::new(BufReader::with_capacity(
                 1 << 20,
