@@ -62,6 +62,7 @@ fn records_are_found_by_field_cidr_range_and_text() {
     let port = |r: &Value| r["id.orig_p"].as_u64();
     let (a, b) = (port(&records[0]).unwrap(), port(&records[records.len() / 2]).unwrap());
     assert_eq!(count(&store, &format!("id.orig_p:{a}")), matching(&|r| port(r) == Some(a)));
+    assert_eq!(count(&store, &format!("id.orig_p:\"{a}\"")), matching(&|r| port(r) == Some(a)));
     assert_eq!(
         count(&store, &format!("id.orig_p:({a} OR {b})")),
         matching(&|r| port(r) == Some(a) || port(r) == Some(b))

@@ -104,11 +104,11 @@ fn range(leaf: &UserInputLeaf) -> Option<&str> {
     }
 }
 
-/// One value of an integer field without a term index (`id.orig_p:53835`): `Some` with the
-/// field and the value when the leaf is one.
+/// One value of an integer field without a term index (`id.orig_p:53835`, quoted or not):
+/// `Some` with the field and the value when the leaf is one.
 fn column_value(leaf: &UserInputLeaf) -> Option<(&str, &str)> {
     match leaf {
-        UserInputLeaf::Literal(l) if l.delimiter == Delimiter::None => {
+        UserInputLeaf::Literal(l) => {
             let name = l.field_name.as_deref()?;
             (PORTS.contains(&name) && !INDEXED_PORTS.contains(&name)).then_some((name, l.phrase.as_str()))
         }
