@@ -7,8 +7,8 @@ use canh_console::cmd;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc's options, by their place in `mi_option_t` (mimalloc v3's `mimalloc.h`; the Rust
-/// bindings name neither). A test reads them back from mimalloc's own report.
+/// mimalloc's option, by its place in `mi_option_t` (mimalloc v3's `mimalloc.h`; the Rust
+/// bindings do not name it). A test reads it back from mimalloc's own report.
 mod allocator {
     const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
@@ -16,7 +16,7 @@ mod allocator {
     /// allocated on its own, a few hundred MB a second: given back to the kernel (after
     /// mimalloc's default 10 ms) it came back as fresh 2 MiB pages the kernel zeroed
     /// (`clear_page_erms`, a tenth of ingest's profile; a million records took 0.7 to 2.7 s of
-    /// system time that way, 0.4 to 0.7 s now). The process's memory stays the high-water mark
+    /// system time that way, 0.4 to 0.8 s now). The process's memory stays the high-water mark
     /// of its writers' budgets, which it reuses.
     ///
     /// Transparent huge pages stay as mimalloc takes them (its arena, reserved before `main`,

@@ -5,8 +5,8 @@
 //! their term index, whose matches tantivy gathers into a bit set: the parser would scan
 //! their fast columns instead, which is as quick alone but slow to intersect — at 10M records
 //! the p95 of a network AND a port range was 310 ms that way, 49 ms this way (warm cache).
-//! The integers without a term index (`id.orig_p`, the byte counts: [`INDEXED_PORTS`] says
-//! why) are read from their fast column, a range or one value (`id.orig_p:53835`) alike.
+//! The integers without a term index (`id.orig_p`, the byte counts: the schema says why) are
+//! read from their fast column, a range or one value (`id.orig_p:53835`) alike.
 //!
 //! Every other leaf is built by tantivy's parser; the boolean structure around the leaves is
 //! built here, as the parser would (a term without an operator is required).
@@ -34,7 +34,7 @@ use tantivy::query::{
 use tantivy::query_grammar::{Delimiter, Occur as UserOccur, UserInputAst, UserInputBound, UserInputLeaf};
 
 use super::query::QueryError;
-use super::schema::{ADDRESSES, Fields, INDEXED_PORTS, KEYWORDS, PORTS, SECONDS, ipv6};
+use super::schema::{ADDRESSES, Fields, KEYWORDS, PORTS, SECONDS, ipv6};
 
 /// The query of a parsed analyst query.
 pub fn build(ast: UserInputAst, parser: &QueryParser, fields: &Fields) -> Result<Box<dyn Query>, QueryError> {
@@ -67,7 +67,7 @@ fn leaf_query(leaf: UserInputLeaf, parser: &QueryParser, fields: &Fields) -> Res
     if range(&leaf).is_some() {
         return range_query(leaf, fields);
     }
-    if let Some((name, value)) = column_value(&leaf) {
+    if let Some((name, value)) = column_value(&leaf, fields) {
         let term = number(name, value, fields)?;
         return Ok(Box::new(RangeQuery::new(Bound::Included(term.clone()), Bound::Included(term))));
     }
@@ -106,11 +106,11 @@ fn range(leaf: &UserInputLeaf) -> Option<&str> {
 
 /// One value of an integer field without a term index (`id.orig_p:53835`, quoted or not):
 /// `Some` with the field and the value when the leaf is one.
-fn column_value(leaf: &UserInputLeaf) -> Option<(&str, &str)> {
+fn column_value<'l>(leaf: &'l UserInputLeaf, fields: &Fields) -> Option<(&'l str, &'l str)> {
     match leaf {
         UserInputLeaf::Literal(l) => {
             let name = l.field_name.as_deref()?;
-            (PORTS.contains(&name) && !INDEXED_PORTS.contains(&name)).then_some((name, l.phrase.as_str()))
+            (PORTS.contains(&name) && !fields.has_term_index(name)).then_some((name, l.phrase.as_str()))
         }
         _ => None,
     }
@@ -155,7 +155,7 @@ fn range_query(leaf: UserInputLeaf, fields: &Fields) -> Result<Box<dyn Query>, Q
         Bound::Unbounded => Bound::Included(Term::from_field_u64(field, 0)),
         b => b,
     };
-    if address || INDEXED_PORTS.contains(&name.as_str()) {
+    if fields.has_term_index(&name) {
         Ok(Box::new(InvertedIndexRangeQuery::new(lower, bound(upper)?)))
     } else {
         Ok(Box::new(RangeQuery::new(lower, bound(upper)?)))

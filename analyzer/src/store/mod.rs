@@ -4,7 +4,7 @@
 //!
 //! - [`schema::Fields`]: which fields are exact, fast, IP, text;
 //! - [`writer::StoreWriter`]: batches, commits by records or seconds, acknowledges what a
-//!   commit holds, keeps a record ingested twice once ([`known`]);
+//!   commit holds, keeps a record ingested twice once (`known`);
 //! - [`ingest::LineIngest`]: NDJSON lines (a replay's output, a file, a pipe) into a writer,
 //!   with the place of every line it could not take;
 //! - [`query`]: the analyst query language over those fields (with CIDR terms and wildcards),

@@ -44,9 +44,10 @@ pub const ADDRESSES: [&str; 2] = ["id.orig_h", "id.resp_h"];
 pub const PORTS: [&str; 5] = ["id.orig_p", "id.resp_p", "orig_bytes", "resp_bytes", "total_bytes"];
 /// Of [`PORTS`], those with a term index as well: the service port, looked up by value
 /// (`id.resp_p:3389`), with few values. The client's port and the byte counts are ranged over
-/// and each takes nearly a new value per record, that is a new term: their terms were 6 % of
-/// ingest's time. A value of theirs is found on their fast column ([`super::leaves`]).
-pub const INDEXED_PORTS: [&str; 1] = ["id.resp_p"];
+/// and each takes nearly a new value per record, that is a new term: leaving their terms out
+/// made ingest 4–7 % faster. A value of theirs is found on their fast column
+/// ([`super::leaves`]).
+const INDEXED_PORTS: [&str; 1] = ["id.resp_p"];
 /// Seconds, fast (`duration:>3600`, a long connection): ranges only.
 pub const SECONDS: [&str; 1] = ["duration"];
 /// Words analysts type.
@@ -163,6 +164,12 @@ impl Fields {
         self.schema.get_field(name).is_ok()
     }
 
+    /// Whether the field of its own `name` has a term index (else it is found on its fast
+    /// column only).
+    pub fn has_term_index(&self, name: &str) -> bool {
+        self.schema.get_field(name).is_ok_and(|f| self.schema.get_field_entry(f).is_indexed())
+    }
+
     /// A record's document, read straight from its JSON text (no map of the record in
     /// between: a record's fields are allocated once, in the document), and its `ts`. The
     /// id is added by [`Fields::identify`] once the record is known to be taken.
@@ -217,10 +224,10 @@ impl Fields {
 }
 
 /// Why an `extra` field stays in the record unindexed. Every value indexed is a term, and
-/// terms are what tantivy's indexing time goes to (0.5–3 % of ingest's time per term a record
-/// has, the more the more values the field takes): a field no one looks up by value is not
+/// terms are what tantivy's indexing time goes to (the more values a field takes, the more
+/// its terms cost; BENCHMARKS.md has the figures): a field no one looks up by value is not
 /// worth one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Unindexed {
     /// A size or a count (`orig_ip_bytes`, `resp_pkts`, `request_body_len`): analysts ask for
     /// a range of them (which `extra` does not offer), never one exact value, and nearly every
@@ -228,7 +235,7 @@ pub enum Unindexed {
     /// ingest).
     Measurement,
     /// A DNS message's header: its transaction id (random) and flag bits (`AA`, `TC`, `RD`,
-    /// `RA`, `Z`, the same in nearly every record). The flags and `rejected` took 3 % of
+    /// `RA`, `Z`, the same in nearly every record). The flags and `rejected` took 3–5 % of
     /// ingest's time with DNS a sixth of the records; `rejected`, rare and telling, stays.
     DnsHeader,
     /// A numeric code whose name is indexed beside it: `qtype` (search `qtype_name:TXT`),

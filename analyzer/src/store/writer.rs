@@ -1,10 +1,10 @@
 //! Ingest: records go into the index of their UTC day, in batches; a commit makes a batch
-//! durable, and only then is it acknowledged — what [`StoreWriter::add`] took and no commit
+//! durable, and only then is it acknowledged — what [`StoreWriter::add_line`] took and no commit
 //! has held yet is what a crash loses, and the sender still has it.
 //!
 //! A record's id is a hash of its JSON text and of how many times the same text came before in
 //! the same batch, so that ingesting the same capture again keeps its records once instead of
-//! twice ([`super::known`]), while two identical records of one batch stay two. (Sensor records
+//! twice (`store::known`), while two identical records of one batch stay two. (Sensor records
 //! carry their connection's uid and a microsecond time: identical ones are rare, and two in
 //! different batches would count once — the memory for occurrences stays one batch's.)
 

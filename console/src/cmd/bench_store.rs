@@ -4,9 +4,9 @@
 //!   a generated capture (replayed with the bundled rules), spread over `--days` days: whole
 //!   connections drawn at random (a `conn` record with the DNS, HTTP, TLS and file records and
 //!   the alerts of the same uid), each given a fresh uid, Community ID, LAN host and port —
-//!   what a province's sensors send in a week. `canh ingest`
-//!   then measures ingest (under `taskset` for one core), and the file's size is the NDJSON
-//!   side of the disk ratio.
+//!   what a province's sensors send in a week. `canh ingest -` then measures ingest
+//!   (`bench/store.sh`: the file down a pipe, under `taskset` for one core), and the file's
+//!   size is the NDJSON side of the disk ratio.
 //! - `search --data DIR`: p50 and p95 latency of five analyst queries over that store, each run
 //!   with varied values (hosts, words, networks, rules) so that no answer is cached.
 //!
@@ -20,7 +20,6 @@ use anyhow::{Context, Result, bail};
 use canh_analyzer::store::aggregate::{Agg, AggResult};
 use canh_analyzer::store::query::Search;
 use canh_analyzer::store::{DAY_MICROS, Store};
-use canh_sensor::output::Target;
 use canh_tests::traffic::{GenConfig, generate};
 use clap::Args;
 use rand::rngs::SmallRng;
@@ -74,14 +73,10 @@ fn templates() -> Result<Vec<Map<String, Value>>> {
         sensor: "sensor-1".into(),
         org: "so-khcn".into(),
         rules: vec![super::demo::bundled_pack()],
+        yara_threads: Some(1),
         ..super::replay::ReplayArgs::of(vec![pcap.display().to_string()], logs.display().to_string())
     };
-    let mut opts = args.options();
-    let alerts = super::replay::alert_log(&args.rules, 1);
-    opts.engine.app.keep_artifacts = alerts.as_ref().is_some_and(|a| a.needs_artifacts());
-    opts.inspector = alerts.map(|a| a as std::sync::Arc<dyn canh_sensor::output::Inspector>);
-    opts.target = Target::Dir(logs.clone());
-    canh_sensor::replay::replay(&opts, &|_| {})?;
+    canh_sensor::replay::replay(&args.options_with_rules().0, &|_| {})?;
     let mut out = Vec::new();
     for name in ["conn.ndjson", "dns.ndjson", "http.ndjson", "ssl.ndjson", "files.ndjson", "alerts.json"] {
         for line in std::fs::read_to_string(logs.join(name))?.lines() {

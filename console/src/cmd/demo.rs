@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use canh_tests::traffic::{GenConfig, generate};
 use clap::Args;
 
-use super::replay::{Indexing, ReplayArgs, alert_log, render_alerts, render_summary, run_replay};
+use super::replay::{Indexing, ReplayArgs, render_alerts, render_summary, run_replay};
 use crate::config::Config;
 
 /// Canh's own pack, from the repository this binary was built from.
@@ -47,12 +47,7 @@ pub fn run(args: DemoArgs) -> Result<i32> {
         index: Some(Some(data.clone())),
         ..ReplayArgs::of(vec![pcap.display().to_string()], logs.display().to_string())
     };
-    let mut opts = replay.options();
-    let alerts = alert_log(&replay.rules, replay.scan_threads());
-    if alerts.as_ref().is_some_and(|a| a.needs_artifacts()) {
-        opts.engine.app.keep_artifacts = true;
-    }
-    opts.inspector = alerts.clone().map(|a| a as std::sync::Arc<dyn canh_sensor::output::Inspector>);
+    let (mut opts, alerts) = replay.options_with_rules();
     let indexing = Indexing::open(data.clone(), &Config::default())?;
     opts.sink = Some(indexing.sink());
     let summary = run_replay(&opts)?;

@@ -99,6 +99,18 @@ impl ReplayArgs {
         }
     }
 
+    /// The replay's options with its rule packs loaded and wired in: the alert log inspects
+    /// every record and artifact, and artifacts are kept when its YARA rules need them.
+    pub fn options_with_rules(&self) -> (ReplayOptions, Option<Arc<AlertLog>>) {
+        let mut opts = self.options();
+        let alerts = alert_log(&self.rules, self.scan_threads());
+        if alerts.as_ref().is_some_and(|a| a.needs_artifacts()) {
+            opts.engine.app.keep_artifacts = true;
+        }
+        opts.inspector = alerts.clone().map(|a| a as Arc<dyn canh_sensor::output::Inspector>);
+        (opts, alerts)
+    }
+
     pub fn scan_threads(&self) -> usize {
         self.yara_threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1)
     }
@@ -161,7 +173,7 @@ impl Indexing {
 }
 
 /// Loads the packs into an alert log; their problems are printed, usable rules still run.
-pub fn alert_log(packs: &[PathBuf], scan_threads: usize) -> Option<Arc<AlertLog>> {
+fn alert_log(packs: &[PathBuf], scan_threads: usize) -> Option<Arc<AlertLog>> {
     if packs.is_empty() {
         return None;
     }
@@ -238,16 +250,11 @@ pub fn run_replay(opts: &ReplayOptions) -> Result<Summary> {
 }
 
 pub fn run(args: ReplayArgs) -> Result<i32> {
-    let mut opts = args.options();
-    let alerts = alert_log(&args.rules, args.scan_threads());
-    if alerts.as_ref().is_some_and(|a| a.needs_artifacts()) {
-        opts.engine.app.keep_artifacts = true;
-    }
+    let (mut opts, alerts) = args.options_with_rules();
     #[cfg(unix)]
     let _reload = alerts.as_ref().and_then(reload_on_sighup).inspect(|_| {
         eprintln!("rules: `kill -HUP {}` reloads them", std::process::id());
     });
-    opts.inspector = alerts.clone().map(|a| a as Arc<dyn canh_sensor::output::Inspector>);
     let indexing = match args.index_target()? {
         Some((data, config)) => Some(Indexing::open(data, &config)?),
         None => None,
