@@ -1,36 +1,45 @@
 //! Alerts: one schema for every engine (Sigma, YARA, IOC). An alert names the rule, carries
 //! its severity and tags, and points at the records behind it (`uids`, `community_id`).
 
-use std::hash::{DefaultHasher, Hash, Hasher};
-
-use canh_sensor::record::{Body, Head, Record};
+use canh_sensor::ids;
+use canh_sensor::record::{Body, Head, Record, names};
+use canh_sensor::record_type;
+use canh_sensor::schema::{Fields, Role, serialize_fields};
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Alert {
-    /// Derived from rule and record, so replaying a capture twice gives the same ids.
-    pub id: String,
-    pub ts: f64,
-    /// Always `alert`: the record type alerts have in the event store.
-    #[serde(rename = "_type")]
-    pub record_type: &'static str,
-    /// "sigma", "yara" or "ioc".
-    pub engine: &'static str,
-    pub rule_id: String,
-    pub title: String,
-    /// informational, low, medium, high or critical (Sigma's levels).
-    pub severity: String,
-    pub tags: Vec<String>,
-    #[serde(rename = "_sensor")]
-    pub sensor: String,
-    #[serde(rename = "_org")]
-    pub org: String,
-    pub uids: Vec<String>,
-    pub community_id: String,
-    pub src: String,
-    pub dst: String,
-    /// A short excerpt of what matched, for the analyst's first look.
-    pub evidence: String,
+record_type! {
+    /// One alert (`_type` `alert` in the event store).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Alert {
+        /// Derived from rule and record, so replaying a capture twice gives the same ids.
+        pub id: String => "id", Role::Value;
+        pub ts: f64 => names::TS, Role::Time;
+        /// Always `alert`: the record type alerts have in the event store.
+        pub record_type: &'static str => names::TYPE, Role::Keyword;
+        /// "sigma", "yara" or "ioc".
+        pub engine: &'static str => "engine", Role::Value;
+        pub rule_id: String => "rule_id", Role::Keyword;
+        pub title: String => "title", Role::Text;
+        /// informational, low, medium, high or critical (Sigma's levels).
+        pub severity: String => "severity", Role::Keyword;
+        pub tags: Vec<String> => "tags", Role::Value;
+        pub sensor: String => names::SENSOR, Role::Keyword;
+        pub org: String => names::ORG, Role::Keyword;
+        /// The connections behind the alert.
+        pub uids: Vec<String> => "uids", Role::Value;
+        pub community_id: String => names::COMMUNITY_ID, Role::Keyword;
+        /// `address:port` of the originator and the responder.
+        pub src: String => "src", Role::Value;
+        pub dst: String => "dst", Role::Value;
+        /// A short excerpt of what matched, for the analyst's first look.
+        pub evidence: String => "evidence", Role::Text;
+    }
+}
+
+impl Serialize for Alert {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_fields(s, |map| self.visit(0, map))
+    }
 }
 
 const EVIDENCE_MAX: usize = 240;
@@ -100,10 +109,26 @@ impl Alert {
     }
 }
 
+/// `A` and 17 base62 digits of SHA-256 over `"canh-alert-v1" 0x00 engine 0x00 rule_id 0x00
+/// uid 0x00 what 0x00 ts_micros` (8 bytes big-endian; see [`canh_sensor::ids`]): stable
+/// across runs and toolchains, so the store keeps a re-raised alert once.
 fn alert_id(engine: &str, rule_id: &str, h: &Head, what: &str) -> String {
-    let mut hasher = DefaultHasher::new();
-    (engine, rule_id, &*h.uid, h.ts.to_bits(), what).hash(&mut hasher);
-    format!("A{:016x}", hasher.finish())
+    let micros = (h.ts * 1e6).round() as u64;
+    let d = ids::digest(
+        "canh-alert-v1",
+        &[
+            engine.as_bytes(),
+            &[0],
+            rule_id.as_bytes(),
+            &[0],
+            h.uid.as_bytes(),
+            &[0],
+            what.as_bytes(),
+            &[0],
+            &micros.to_be_bytes(),
+        ],
+    );
+    ids::base62_id('A', &d)
 }
 
 /// What an analyst wants to read first about a record.
@@ -136,5 +161,29 @@ fn evidence(rec: &Record) -> String {
             x.seen_bytes,
             x.sha256
         ),
+        Body::Weird(x) => format!("{} ({}) {}", x.name, x.source, x.addl.as_deref().unwrap_or("")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alert_id_vector() {
+        // Computed apart from this code, with Python's hashlib, from the documented bytes.
+        let mut h = canh_sensor::record::Head {
+            ts: 1_764_633_600.123456,
+            uid: "C8hvtJcEjqcFKL0ZIK".into(),
+            orig_h: "10.10.1.5".parse().unwrap(),
+            orig_p: 51234,
+            resp_h: "203.0.113.7".parse().unwrap(),
+            resp_p: 443,
+            community_id: "1:x".into(),
+            origin: Default::default(),
+        };
+        assert_eq!(alert_id("sigma", "rule-1", &h, "http"), "AwkSNGkfFTqaFw7v9c");
+        h.ts += 0.000001;
+        assert_ne!(alert_id("sigma", "rule-1", &h, "http"), "AwkSNGkfFTqaFw7v9c");
     }
 }

@@ -8,7 +8,6 @@ use std::sync::Mutex;
 
 use canh_rules::correlation::{CorrelationRule, Kind};
 use canh_sensor::record::Record;
-use serde_json::{Map, Value};
 
 use crate::alert::Alert;
 
@@ -45,18 +44,9 @@ impl Correlator {
         self.rules.is_empty()
     }
 
-    /// A base rule (`id`, or its `name`) matched `rec`, whose fields are `fields`.
-    pub fn observe(
-        &self,
-        id: &str,
-        name: Option<&str>,
-        rec: &Record,
-        fields: &Map<String, Value>,
-        out: &mut Vec<Alert>,
-    ) {
-        let text = |f: &str| {
-            fields.get(f).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).unwrap_or_default()
-        };
+    /// A base rule (`id`, or its `name`) matched `rec`.
+    pub fn observe(&self, id: &str, name: Option<&str>, rec: &Record, out: &mut Vec<Alert>) {
+        let text = |f: &str| rec.text_of(f).unwrap_or_default();
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         for (ci, c) in self.rules.iter().enumerate() {
             let Some(pos) = c.rules.iter().position(|r| r == id || Some(r.as_str()) == name) else { continue };
@@ -156,9 +146,7 @@ mod tests {
                 origin: Origin::default(),
             };
             let rec = Record { head, body: Body::Dns(Dns::default()) };
-            let mut fields = Map::new();
-            fields.insert("id.orig_h".into(), Value::from(ip.to_string()));
-            c.observe("base", None, &rec, &fields, &mut out);
+            c.observe("base", None, &rec, &mut out);
             assert!(c.windows.lock().unwrap().len() <= MAX_WINDOWS);
         }
         // The hour-old groups were dropped to make room for the new ones.

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
 use canh_rules::fieldmap::FieldMap;
-use canh_rules::pack::load_packs;
+use canh_rules::pack::{PackFile, load_packs};
 use canh_rules::sigma::{SigmaOptions, SigmaSet};
 use canh_rules::{Problem, Severity};
 use canh_sensor::files::Artifact;
@@ -57,7 +57,7 @@ impl Detectors {
     /// Loads the packs. Problems are returned; what is usable is loaded regardless.
     pub fn load(packs: &[PathBuf], options: &SigmaOptions) -> (Self, Vec<Problem>) {
         let (loaded, mut problems) = load_packs(packs, options);
-        let yara_files: Vec<PathBuf> = loaded.iter().flat_map(|p| p.yara_files.clone()).collect();
+        let yara_files: Vec<PackFile> = loaded.iter().flat_map(|p| p.yara.clone()).collect();
         let before = problems.len();
         let yara = YaraDetector::compile(&yara_files, &mut problems).map(Arc::new);
         let yara_rejected = problems.len() - before;

@@ -25,7 +25,8 @@ impl IocDetector {
     }
 
     pub fn detect(&self, rec: &Record, out: &mut Vec<Alert>) {
-        if self.sets.is_empty() {
+        // A weird repeats its connection's endpoints, which the connection's own records carry.
+        if self.sets.is_empty() || matches!(rec.body, Body::Weird(_)) {
             return;
         }
         let mut domains: Vec<&str> = Vec::new();
@@ -56,7 +57,7 @@ impl IocDetector {
             }
             Body::Ssl(s) => domains.extend(s.server_name.as_deref()),
             Body::Files(f) => hashes.extend([f.md5.as_str(), f.sha1.as_str(), f.sha256.as_str()]),
-            Body::Conn(_) => {}
+            Body::Conn(_) | Body::Weird(_) => {}
         }
         let mut hits: BTreeSet<(String, &'static str, String)> = BTreeSet::new();
         for (pack, set) in &self.sets {

@@ -22,10 +22,11 @@
 
 use std::io::Read;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use canh_rules::Problem;
+use canh_rules::pack::PackFile;
 use canh_sensor::files::Artifact;
 
 use crate::alert::Alert;
@@ -62,7 +63,7 @@ fn define_globals(c: &mut yara_x::Compiler<'_>) {
 impl YaraDetector {
     /// Compiles the files; each file is its own namespace (its stem). `None` if no rule
     /// compiled.
-    pub fn compile(files: &[PathBuf], problems: &mut Vec<Problem>) -> Option<Self> {
+    pub fn compile(files: &[PackFile], problems: &mut Vec<Problem>) -> Option<Self> {
         if files.is_empty() {
             return None;
         }
@@ -70,24 +71,17 @@ impl YaraDetector {
         define_globals(&mut compiler);
         let mut loaded = 0;
         let mut counts_pii = false;
-        for file in files {
-            let text = match std::fs::read(file) {
-                Ok(t) => t,
-                Err(e) => {
-                    problems.push(Problem::error(file, 1, 1, format!("cannot read: {e}")));
-                    continue;
-                }
-            };
+        for PackFile { path, bytes } in files {
             let namespace =
-                file.file_stem().map_or("yara".into(), |s| s.to_string_lossy().replace(['-', '.', ' '], "_"));
+                path.file_stem().map_or("yara".into(), |s| s.to_string_lossy().replace(['-', '.', ' '], "_"));
             compiler.new_namespace(&namespace);
-            let source = yara_x::SourceCode::from(text.as_slice()).with_origin(file.display().to_string());
+            let source = yara_x::SourceCode::from(bytes.as_slice()).with_origin(path.display().to_string());
             match compiler.add_source(source) {
                 Ok(_) => {
                     loaded += 1;
-                    counts_pii |= PII_EXTERNALS.iter().any(|v| memchr::memmem::find(&text, v.as_bytes()).is_some());
+                    counts_pii |= PII_EXTERNALS.iter().any(|v| memchr::memmem::find(bytes, v.as_bytes()).is_some());
                 }
-                Err(e) => problems.push(compile_problem(file, &e)),
+                Err(e) => problems.push(compile_problem(path, &e)),
             }
         }
         (loaded > 0).then(|| Self {

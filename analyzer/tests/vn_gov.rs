@@ -8,7 +8,7 @@ use canh_analyzer::sigma::SigmaDetector;
 use canh_rules::fieldmap::FieldMap;
 use canh_rules::pack::load_packs;
 use canh_rules::sigma::{SigmaOptions, SigmaSet};
-use canh_sensor::record::{Body, Conn, Dns, Head, Http, Origin, Record};
+use canh_sensor::record::{Body, Conn, Dns, Head, Http, Origin, Record, Weird};
 
 fn detector() -> SigmaDetector {
     let pack = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules/packs/vn-gov");
@@ -102,4 +102,14 @@ fn cleartext_ftp_sessions() {
     let conn = |service| Body::Conn(Conn { proto: "tcp", service, conn_state: "SF", ..Default::default() });
     assert_eq!(fired(&d, conn(Some("ftp"))), ["FTP session in cleartext"]);
     assert!(fired(&d, conn(Some("ssh"))).is_empty());
+}
+
+#[test]
+fn http_request_smuggling_weirds() {
+    let d = detector();
+    let weird = |name| Body::Weird(Weird { name, source: "HTTP", ..Default::default() });
+    let title = "HTTP message framed two ways (request smuggling)";
+    assert_eq!(fired(&d, weird("HTTP_content_length_and_chunked")), [title]);
+    assert_eq!(fired(&d, weird("HTTP_bad_content_length")), [title]);
+    assert!(fired(&d, weird("HTTP_bad_chunk_size")).is_empty());
 }

@@ -58,7 +58,8 @@ fn stdin_in_and_stdout_out() {
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["_type"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(types.into_iter().collect::<Vec<_>>(), ["conn", "dns", "files", "http", "ssl"]);
+    // The generated capture's request smuggling is the one weird.
+    assert_eq!(types.into_iter().collect::<Vec<_>>(), ["conn", "dns", "files", "http", "ssl", "weird"]);
 }
 
 #[test]
@@ -112,10 +113,59 @@ fn demo_runs_on_an_embedded_default() {
         "Document marked TỐI MẬT or TUYỆT MẬT (top / absolute secret) leaving the LAN",
         "Bulk citizen identity numbers (CCCD) sent in cleartext",
         "Cleartext login: FTP/POP3 PASS, IMAP LOGIN or SMTP AUTH",
+        "HTTP message framed two ways (request smuggling)",
     ] {
         assert!(alerts.contains(title), "no alert {title:?} in the demo");
         assert!(stderr.contains(title), "summary lacks {title:?}");
     }
+}
+
+/// The alerts of a demo run in `dir`: (rule id, uids), sorted.
+fn demo_alerts(dir: &std::path::Path) -> Vec<(String, String)> {
+    let alerts = std::fs::read_to_string(dir.join("logs/alerts.json")).unwrap();
+    let mut out: Vec<(String, String)> = alerts
+        .lines()
+        .map(|l| {
+            let a: serde_json::Value = serde_json::from_str(l).unwrap();
+            (a["rule_id"].as_str().unwrap().to_string(), a["uids"].to_string())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The binary is all a machine needs: copied alone into an empty directory and run where the
+/// source tree and the shared corpus cannot be read (a private mount namespace lays empty
+/// file systems over them), `canh demo` raises the same alerts as beside the sources.
+/// Needs root (or user namespaces) for `unshare --mount`, as CI has.
+#[test]
+fn the_binary_alone_runs_the_demo_away_from_the_sources() {
+    let here = tempfile::tempdir().unwrap();
+    let out = canh().args(["demo", "--size-mb", "2", "--dir"]).arg(here.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let expected = demo_alerts(here.path());
+    assert!(expected.len() > 5, "{expected:?}");
+
+    let away = tempfile::tempdir().unwrap();
+    let binary = away.path().join("canh");
+    std::fs::copy(env!("CARGO_BIN_EXE_canh"), &binary).unwrap();
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().canonicalize().unwrap();
+    let shared = workspace.parent().unwrap().join("shared");
+    let mut hide = format!("mount -t tmpfs none '{}'", workspace.display());
+    if shared.is_dir() {
+        hide.push_str(&format!(" && mount -t tmpfs none '{}'", shared.display()));
+    }
+    let script = format!(
+        "{hide} && test ! -e '{}' && cd '{}' && ./canh demo --size-mb 2 --dir demo",
+        workspace.join("rules/packs").display(),
+        away.path().display()
+    );
+    let out =
+        Command::new("unshare").args(["--mount", "--propagation", "private", "sh", "-c", &script]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("rules: "), "{stderr}");
+    assert_eq!(demo_alerts(&away.path().join("demo")), expected);
 }
 
 #[test]

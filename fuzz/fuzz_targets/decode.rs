@@ -1,12 +1,12 @@
 //! The whole sensor engine from hostile frames: the input is a sequence of frames, each
-//! `[link type selector][length: u16][bytes]`, so flows, reassembly and the protocol parsers
+//! `[link type selector][length: u16][bytes]` (the selector picks among all the link types
+//! the decoder opens), so flows, reassembly and the protocol parsers
 //! behind the decoder all see attacker-controlled data.
 #![no_main]
 
+use canh_sensor::decode::linktype;
 use canh_sensor::engine::{Engine, EngineConfig};
 use libfuzzer_sys::fuzz_target;
-
-const LINKTYPES: [u32; 8] = [1, 101, 113, 276, 0, 108, 9, 104];
 
 fuzz_target!(|data: &[u8]| {
     let mut cfg = EngineConfig::default();
@@ -17,7 +17,8 @@ fuzz_target!(|data: &[u8]| {
     let mut rest = data;
     let mut ts = 1_700_000_000_000_000u64;
     while rest.len() >= 3 {
-        let linktype = LINKTYPES[usize::from(rest[0]) % LINKTYPES.len()];
+        // Every link type the decoder opens is reachable.
+        let linktype = linktype::ALL[usize::from(rest[0]) % linktype::ALL.len()];
         let len = usize::from(u16::from_le_bytes([rest[1], rest[2]])).min(rest.len() - 3);
         let frame = &rest[3..3 + len];
         // Time mostly advances, sometimes jumps, sometimes steps back.

@@ -10,11 +10,12 @@
 //! - [`prefilter::Prefilter`]: the literals each Sigma rule needs, so a record meets only the
 //!   rules it could match;
 //! - [`ioc::IocSet`]: domains, IPs, CIDR blocks and file hashes;
-//! - [`Problem`]: what `canh rules check` prints.
+//! - [`Problem`]: what `canh rules check` prints;
+//! - [`bundled`]: Canh's own packs (`rules/packs/vn-gov`), built into the binary.
 //!
 //! Also here: [`correlation`] rules, the [`fieldmap`] for generic Sigma categories, the
-//! [`windows`] event field map, [`testing`] rules on sample events, and Canh's own pack in
-//! `rules/packs/vn-gov`. YARA files are listed by packs and compiled by the analyzer (YARA-X).
+//! [`windows`] event field map, and [`testing`] rules on sample events. YARA files are listed
+//! by packs and compiled by the analyzer (YARA-X).
 //!
 //! ```no_run
 //! use canh_rules::{pack::load_packs, sigma::SigmaOptions};
@@ -25,6 +26,7 @@
 //! println!("{} Sigma rules", packs.iter().map(|p| p.sigma.len()).sum::<usize>());
 //! ```
 
+pub mod bundled;
 pub mod correlation;
 pub mod fieldmap;
 pub mod ioc;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::ioc::IocSet;
-use crate::problem::{Problem, locate};
+use crate::problem::Problem;
 use crate::sigma::{self, SigmaOptions, SigmaRule};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -22,6 +22,8 @@ pub struct Manifest {
 
 pub struct Pack {
     pub manifest: Manifest,
+    /// Where it was read from: a directory or file, or `bundled:NAME` for a pack built into
+    /// the binary ([`crate::bundled`]).
     pub dir: PathBuf,
     pub sigma: Vec<SigmaRule>,
     pub correlations: Vec<crate::correlation::CorrelationRule>,
@@ -30,12 +32,27 @@ pub struct Pack {
     /// Sigma rules reported unsupported.
     pub sigma_unsupported: usize,
     /// YARA sources, compiled together by the detection engine.
-    pub yara_files: Vec<PathBuf>,
+    pub yara: Vec<PackFile>,
     pub iocs: IocSet,
 }
 
+/// One file of a pack: its path (on disk, or under `bundled:NAME/`) and its bytes.
+#[derive(Debug, Clone)]
+pub struct PackFile {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+}
+
+impl PackFile {
+    /// A file read from disk.
+    pub fn read(path: impl Into<PathBuf>) -> std::io::Result<Self> {
+        let path = path.into();
+        Ok(Self { bytes: std::fs::read(&path)?, path })
+    }
+}
+
 /// Every file under `dir`, sorted, so that loading order (and so reports) are stable.
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+pub(crate) fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -50,22 +67,57 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Loads one pack. A directory without `pack.toml` is read too (a loose rule directory such
-/// as a SigmaHQ checkout), named after itself, with the missing manifest reported; a single
-/// rule file is read as a pack of one.
+/// Loads one pack: a directory with `pack.toml`, a directory without one (a loose rule
+/// directory such as a SigmaHQ checkout, named after itself, the missing manifest reported), a
+/// single rule file, or — when no such path exists — the bundled pack of that name (`vn-gov`).
 pub fn load_pack(dir: &Path, opts: &SigmaOptions, problems: &mut Vec<Problem>) -> Pack {
-    let manifest_path = dir.join("pack.toml");
-    let fallback = Manifest {
-        name: dir.file_name().map_or("pack".into(), |n| n.to_string_lossy().into_owned()),
-        version: "0".into(),
-        description: String::new(),
-    };
-    let manifest = if dir.is_file() {
-        // A single rule file: no manifest to read.
-        fallback
+    let name = dir.file_name().map_or("pack".into(), |n| n.to_string_lossy().into_owned());
+    if !dir.exists() {
+        if let Some(files) = dir.to_str().and_then(crate::bundled::files) {
+            let root = crate::bundled::path(&name);
+            return load_files(&root, &root.display().to_string(), files, true, opts, problems);
+        }
+        let bundled: Vec<&str> = crate::bundled::names().collect();
+        problems.push(Problem::error(
+            dir,
+            1,
+            1,
+            format!("no such pack: not a directory, a rule file, or a bundled pack ({})", bundled.join(", ")),
+        ));
+        return load_files(dir, &name, Vec::new(), false, opts, problems);
+    }
+    let mut paths = Vec::new();
+    if dir.is_file() {
+        paths.push(dir.to_path_buf());
     } else {
-        match std::fs::read_to_string(&manifest_path) {
-            Ok(text) => match toml::from_str::<Manifest>(&text) {
+        files_under(dir, &mut paths);
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        match PackFile::read(&path) {
+            Ok(file) => files.push(file),
+            Err(e) => problems.push(Problem::error(&path, 1, 1, format!("cannot read: {e}"))),
+        }
+    }
+    load_files(dir, &name, files, dir.is_dir(), opts, problems)
+}
+
+/// Loads a pack from its files, wherever they were read. `wants_manifest`: a directory's
+/// pack, whose missing `pack.toml` is a problem.
+fn load_files(
+    dir: &Path,
+    name: &str,
+    files: Vec<PackFile>,
+    wants_manifest: bool,
+    opts: &SigmaOptions,
+    problems: &mut Vec<Problem>,
+) -> Pack {
+    let fallback = Manifest { name: name.to_string(), version: "0".into(), description: String::new() };
+    let manifest_path = dir.join("pack.toml");
+    let manifest = match files.iter().find(|f| f.path == manifest_path) {
+        Some(f) => {
+            let text = String::from_utf8_lossy(&f.bytes);
+            match toml::from_str::<Manifest>(&text) {
                 Ok(m) => m,
                 Err(e) => {
                     let (line, col) = e.span().map_or((1, 1), |s| {
@@ -75,15 +127,13 @@ pub fn load_pack(dir: &Path, opts: &SigmaOptions, problems: &mut Vec<Problem>) -
                     problems.push(Problem::error(&manifest_path, line, col, e.message().to_string()));
                     fallback
                 }
-            },
-            Err(_) if dir.is_dir() => {
+            }
+        }
+        None => {
+            if wants_manifest {
                 problems.push(Problem::error(&manifest_path, 1, 1, "missing pack.toml (name, version, description)"));
-                fallback
             }
-            Err(e) => {
-                problems.push(Problem::error(dir, 1, 1, format!("cannot read the pack: {e}")));
-                fallback
-            }
+            fallback
         }
     };
     let mut pack = Pack {
@@ -93,36 +143,26 @@ pub fn load_pack(dir: &Path, opts: &SigmaOptions, problems: &mut Vec<Problem>) -
         correlations: Vec::new(),
         sigma_excluded: 0,
         sigma_unsupported: 0,
-        yara_files: Vec::new(),
+        yara: Vec::new(),
         iocs: IocSet::default(),
     };
-    let mut files = Vec::new();
-    if dir.is_file() {
-        files.push(dir.to_path_buf());
-    } else {
-        files_under(dir, &mut files);
-    }
     for file in files {
-        let ext = file.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+        let ext = file.path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
         match ext.as_str() {
             "yml" | "yaml" => {
-                let Some(text) = read(&file, problems) else {
-                    continue;
-                };
+                let Some(text) = text(&file, problems) else { continue };
                 let before = problems.len();
-                let loaded = sigma::load_file(&file, &text, opts, problems);
+                let loaded = sigma::load_file(&file.path, text, opts, problems);
                 pack.sigma_unsupported +=
                     problems[before..].iter().filter(|p| p.severity == crate::Severity::Unsupported).count();
                 pack.sigma.extend(loaded.rules);
                 pack.correlations.extend(loaded.correlations);
                 pack.sigma_excluded += loaded.excluded;
             }
-            "yar" | "yara" => pack.yara_files.push(file),
+            "yar" | "yara" => pack.yara.push(file),
             "csv" | "txt" | "ioc" => {
-                let Some(text) = read(&file, problems) else {
-                    continue;
-                };
-                pack.iocs.load(&file, &text, problems);
+                let Some(text) = text(&file, problems) else { continue };
+                pack.iocs.load(&file.path, text, problems);
             }
             _ => {}
         }
@@ -130,11 +170,15 @@ pub fn load_pack(dir: &Path, opts: &SigmaOptions, problems: &mut Vec<Problem>) -
     pack
 }
 
-fn read(file: &Path, problems: &mut Vec<Problem>) -> Option<String> {
-    match std::fs::read_to_string(file) {
+/// A rule file's text; one that is not UTF-8 is a problem at the first bad byte.
+fn text<'f>(file: &'f PackFile, problems: &mut Vec<Problem>) -> Option<&'f str> {
+    match std::str::from_utf8(&file.bytes) {
         Ok(t) => Some(t),
         Err(e) => {
-            problems.push(Problem::error(file, 1, 1, format!("cannot read: {e}")));
+            let before = &file.bytes[..e.valid_up_to()];
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let col = e.valid_up_to() - before.iter().rposition(|b| *b == b'\n').map_or(0, |n| n + 1) + 1;
+            problems.push(Problem::error(&file.path, line, col, "not UTF-8 text"));
             None
         }
     }
@@ -147,12 +191,10 @@ pub fn load_packs(dirs: &[PathBuf], opts: &SigmaOptions) -> (Vec<Pack>, Vec<Prob
     let mut seen: HashMap<&str, &Path> = HashMap::new();
     for rule in packs.iter().flat_map(|p| &p.sigma) {
         if let Some(first) = seen.insert(&rule.id, &rule.file) {
-            let text = std::fs::read_to_string(&rule.file).unwrap_or_default();
-            let (line, col) = locate(&text, &rule.id);
             problems.push(Problem::error(
                 &rule.file,
-                line,
-                col,
+                rule.at.0,
+                rule.at.1,
                 format!("duplicate rule id {} (also in {})", rule.id, first.display()),
             ));
         }
@@ -180,7 +222,7 @@ mod tests {
         std::fs::write(b.join("r.yml"), rule).unwrap();
         let (packs, problems) = load_packs(&[a.clone(), b.clone()], &SigmaOptions::default());
         assert_eq!(packs[0].manifest.name, "vn-gov");
-        assert_eq!((packs[0].sigma.len(), packs[0].iocs.len(), packs[0].yara_files.len()), (1, 1, 1));
+        assert_eq!((packs[0].sigma.len(), packs[0].iocs.len(), packs[0].yara.len()), (1, 1, 1));
         let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         // b's manifest has a number for a string; the duplicate id names both files.
         assert!(shown.iter().any(|s| s.contains("b/pack.toml:2:") && s.contains("invalid type")), "{shown:?}");

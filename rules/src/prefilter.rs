@@ -133,6 +133,21 @@ pub struct RecordText {
 }
 
 impl RecordText {
+    /// Starts the text of a new record.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.values.clear();
+        self.text.push('\0');
+    }
+
+    /// Appends a value of the field whose bit is `bit` ([`Prefilter::bit`]), folded.
+    pub fn push(&mut self, bit: u64, value: &str) {
+        // The value starts at the NUL before it (which ends the value before).
+        self.values.push((self.text.len() - 1, bit));
+        push_folded(&mut self.text, value);
+        self.text.push('\0');
+    }
+
     /// The folded text, values between NULs.
     pub fn as_str(&self) -> &str {
         &self.text
@@ -467,49 +482,51 @@ impl Prefilter {
         Self { automaton, pattern_rules, groups, always, bits, keywords }
     }
 
-    /// Fills `out` with a record's values (see [`RecordText`]).
-    pub fn text_of(&self, fields: &serde_json::Map<String, serde_json::Value>, out: &mut RecordText) {
-        out.text.clear();
-        out.values.clear();
-        out.text.push('\0');
-        for (name, v) in fields {
-            self.push(out, name, v);
+    /// The bit the values of field `name` carry in a record's text; `None` when no literal
+    /// reads the field, so its values need not be in the text at all.
+    pub fn bit(&self, name: &str) -> Option<u64> {
+        match self.bits.get(name) {
+            Some(bit) => Some(*bit),
+            None if self.keywords => Some(OTHER),
+            None => None,
         }
     }
 
-    /// Appends one more value, after [`Prefilter::text_of`]: one a detector derives from the
-    /// record's (such as the parts of a URI), which an anchored literal must find whole. Values
-    /// of fields no literal reads are left out.
-    pub fn push(&self, out: &mut RecordText, name: &str, v: &serde_json::Value) {
+    /// Fills `out` with a JSON event's values (see [`RecordText`]), as sigma-rust reads them.
+    pub fn text_of(&self, fields: &serde_json::Map<String, serde_json::Value>, out: &mut RecordText) {
         use serde_json::Value as J;
-        let bit = match self.bits.get(name) {
-            Some(bit) => *bit,
-            None if self.keywords => OTHER,
-            None => return,
-        };
-        if matches!(v, J::Null | J::Object(_)) {
-            // sigma-rust events leave these out too (`sigma::insert_json`).
-            return;
-        }
-        // The value starts at the NUL before it (which ends the value before).
-        out.values.push((out.text.len() - 1, bit));
-        match v {
-            J::String(s) => push_folded(&mut out.text, s),
-            // Joined as `sigma::insert_json` joins them.
-            J::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.text.push(',');
-                    }
-                    match item.as_str() {
-                        Some(s) => push_folded(&mut out.text, s),
-                        None => out.text.push_str(&item.to_string()),
+        out.clear();
+        let mut value = String::new();
+        for (name, v) in fields {
+            let Some(bit) = self.bit(name) else { continue };
+            value.clear();
+            match v {
+                // sigma-rust events leave these out too (`sigma::insert_json`).
+                J::Null | J::Object(_) => continue,
+                J::String(s) => value.push_str(s),
+                // Joined as `sigma::insert_json` joins them.
+                J::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        if i > 0 {
+                            value.push(',');
+                        }
+                        match item.as_str() {
+                            Some(s) => value.push_str(s),
+                            None => value.push_str(&item.to_string()),
+                        }
                     }
                 }
+                J::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+                    // As sigma-rust writes a number it holds (Rust's own formatting).
+                    (Some(i), _, _) => value.push_str(&i.to_string()),
+                    (_, Some(u), _) => value.push_str(&u.to_string()),
+                    (_, _, Some(f)) => value.push_str(&f.to_string()),
+                    _ => continue,
+                },
+                J::Bool(b) => value.push_str(if *b { "true" } else { "false" }),
             }
-            other => out.text.push_str(&other.to_string()),
+            out.push(bit, &value);
         }
-        out.text.push('\0');
     }
 
     /// Marks in `candidates` (one flag per rule) the rules worth evaluating on a record whose
@@ -692,7 +709,7 @@ mod tests {
         assert_eq!(text.as_str(), "\0ok\0");
         p.candidates(&mut text, &mut c);
         assert_eq!(c, [true, false]);
-        p.push(&mut text, "uri.extension", &json!("EXE"));
+        text.push(p.bit("uri.extension").unwrap(), "EXE");
         assert_eq!(text.as_str(), "\0ok\0exe\0");
         p.candidates(&mut text, &mut c);
         assert_eq!(c, [true, true]);

@@ -48,6 +48,8 @@ pub struct SigmaRule {
     /// The rule's `name`, by which correlation rules may refer to it.
     pub name: Option<String>,
     pub file: PathBuf,
+    /// Line and column of its `id` in the file.
+    pub at: (usize, usize),
     pub rule: sigma_rust::Rule,
     /// What a record must contain before the rule can match it.
     pub need: Need,
@@ -146,6 +148,7 @@ pub fn load_file(path: &Path, text: &str, opts: &SigmaOptions, problems: &mut Ve
                         service: field("service"),
                     },
                     file: path.to_path_buf(),
+                    at: (line, col),
                     need: doc.get("detection").map_or(Need::Always, need_of),
                     id,
                     rule,

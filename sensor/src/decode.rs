@@ -40,6 +40,25 @@ pub mod linktype {
     pub const IEEE802_11: u32 = 105;
     pub const IEEE802_11_RADIOTAP: u32 = 127;
     pub const NFLOG: u32 = 239;
+
+    /// Every link type the decoder opens (a test holds this list to the decoder's own).
+    pub const ALL: [u32; 15] = [
+        NULL,
+        ETHERNET,
+        RAW_OLD,
+        RAW_OLD2,
+        PPP,
+        C_HDLC,
+        RAW,
+        LOOP,
+        LINUX_SLL,
+        IPV4,
+        IPV6,
+        LINUX_SLL2,
+        IEEE802_11,
+        IEEE802_11_RADIOTAP,
+        NFLOG,
+    ];
 }
 
 pub const PROTO_ICMP: u8 = 1;
@@ -87,6 +106,25 @@ impl DecodeError {
             Self::TruncatedTunnel => "truncated_tunnel",
             Self::TooManyLayers => "too_many_layers",
             Self::FragmentDropped => "ip_fragment_dropped",
+        }
+    }
+}
+
+impl DecodeError {
+    /// Zeek's weird for it where Zeek has one (the summary's counter name is [`Self::as_str`]).
+    pub fn weird_name(self) -> &'static str {
+        match self {
+            Self::UnsupportedLinktype => "unknown_link_type",
+            Self::TruncatedLink => "truncated_link_header",
+            Self::TruncatedVlan => "truncated_VLAN_header",
+            Self::TruncatedIpv4 | Self::TruncatedIpv6 => "truncated_IP",
+            Self::BadIpv4Header => "bogus_IP_header_lengths",
+            Self::BadIpv6ExtHeader => "bad_IPv6_extension_header",
+            Self::TruncatedTcp | Self::TruncatedUdp | Self::TruncatedIcmp => "truncated_header",
+            Self::BadTcpHeader => "bad_TCP_header_len",
+            Self::TruncatedTunnel => "truncated_tunnel_header",
+            Self::TooManyLayers => "exceeded_tunnel_max_depth",
+            Self::FragmentDropped => "fragment_dropped",
         }
     }
 }
@@ -682,6 +720,14 @@ pub fn address_hash(linktype: u32, frame: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn linktype_all_is_exactly_what_the_decoder_opens() {
+        for t in 0..1024u32 {
+            let opened = !matches!(link_payload(t, &[]), Err(DecodeError::UnsupportedLinktype));
+            assert_eq!(opened, linktype::ALL.contains(&t), "link type {t}");
+        }
+    }
 
     /// Crashes found by fuzzing, kept as regressions.
     #[test]

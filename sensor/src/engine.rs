@@ -10,8 +10,8 @@ use crate::decode::{DecodeError, Decoder};
 use crate::defrag::{DefragLimits, Defragmenter};
 use crate::flow::{Flow, FlowEnv, FlowKey};
 use crate::reassembly::{Budget, StreamLimits};
-use crate::record::Origin;
-use crate::time::{Micros, SECOND};
+use crate::record::{Body, Head, Origin, Record, Weird};
+use crate::time::{Micros, SECOND, as_secs_f64};
 
 /// Everything that bounds or shapes the engine. Defaults follow Zeek's timeouts.
 #[derive(Debug, Clone)]
@@ -175,7 +175,11 @@ impl Engine {
                 return;
             }
             Err(e) => {
-                self.stats.decode_errors[e as usize] += 1;
+                let seen = &mut self.stats.decode_errors[e as usize];
+                *seen += 1;
+                if weird_sampled(*seen) {
+                    self.out.records.push(decoder_weird(e, ts, &self.cfg.origin));
+                }
                 return;
             }
         };
@@ -265,6 +269,28 @@ impl Engine {
     pub fn flows_in_table(&self) -> usize {
         self.flows.len()
     }
+}
+
+/// Weirds of the decoder logged of each kind: the first 25, then one in 1,000 (Zeek's
+/// `Weird::sampling_threshold` and `sampling_rate`): a flood of broken frames must not become a
+/// flood of records. The summary counts every one.
+const WEIRD_SAMPLING_THRESHOLD: u64 = 25;
+const WEIRD_SAMPLING_RATE: u64 = 1000;
+
+fn weird_sampled(nth: u64) -> bool {
+    nth <= WEIRD_SAMPLING_THRESHOLD || nth % WEIRD_SAMPLING_RATE == 0
+}
+
+/// A frame the decoder gave up on, as a flowless `weird` record: it never reached a connection.
+fn decoder_weird(e: DecodeError, ts: Micros, origin: &Origin) -> Record {
+    let weird = Weird {
+        name: e.weird_name(),
+        addl: Some(e.as_str().to_string()),
+        notice: false,
+        peer: origin.sensor.clone(),
+        source: "decoder",
+    };
+    Record { head: Head::flowless(as_secs_f64(ts), origin.clone()), body: Body::Weird(weird) }
 }
 
 fn timeout(cfg: &EngineConfig, flow: &Flow) -> Micros {

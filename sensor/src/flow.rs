@@ -2,7 +2,6 @@
 //! SYN), counters per direction, TCP state as Zeek's `conn_state` and `history`, its
 //! reassemblers, its application-layer state and its stream-head artifacts.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -11,7 +10,7 @@ use crate::app::http::HttpConn;
 use crate::app::http2::{self, Http2Conn};
 use crate::app::quic::QuicConn;
 use crate::app::tls::TlsConn;
-use crate::app::{AppConfig, Ctx, Output, base62, service_label};
+use crate::app::{AppConfig, Ctx, Output, service_label};
 use crate::community_id::community_id;
 use crate::decode::{Decoded, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, tcp_flags};
 use crate::files::FileBuilder;
@@ -159,13 +158,7 @@ impl Flow {
         let (orig, resp) =
             if flip { ((d.dst, d.dport), (d.src, d.sport)) } else { ((d.src, d.sport), (d.dst, d.dport)) };
         let cid = community_id(d.src, d.dst, d.proto, d.sport, d.dport);
-        let mut h = DefaultHasher::new();
-        (orig, resp, d.proto, ts).hash(&mut h);
-        let a = h.finish();
-        (a, "uid").hash(&mut h);
-        let b = h.finish();
-        let mut uid = format!("C{}{}", base62(a), base62(b));
-        uid.truncate(18);
+        let uid = crate::ids::uid(orig, resp, d.proto, ts);
         let head = Head {
             ts: as_secs_f64(ts),
             uid: Arc::from(uid),
@@ -344,7 +337,7 @@ impl Flow {
         });
         for dir in [ORIG, RESP] {
             if let Some(builder) = self.streams.stream_heads[dir].take() {
-                let fuid = crate::app::fuid(&self.head.uid, "stream", dir as u64);
+                let fuid = crate::ids::fuid(&self.head.uid, "stream", dir as u64);
                 let (record, artifact) =
                     builder.finish(&self.head, fuid, "TCP", service, dir == ORIG, None, env.app.keep_artifacts);
                 let mut head = self.head.clone();

@@ -14,7 +14,9 @@
 //! - [`proto`] (pure parsers over byte slices) and [`app`] (per-connection state machines):
 //!   DNS, HTTP/1.x, TLS, QUIC Initial handshakes, DNS over cleartext HTTP/2 — detected by
 //!   content, not only by port;
-//! - [`files`]: artifacts; [`record`]: the record schema; [`output`]: NDJSON logs;
+//! - [`files`]: artifacts; [`record`]: the record types, each field's name and role declared
+//!   once ([`schema`]); [`output`]: NDJSON logs;
+//! - [`ids`]: the stable, specified ids (`uid`, `fuid`) records carry;
 //! - [`replay`]: all of it over capture files, on one thread or several (`canh replay`).
 //!
 //! Every stage is bounded — fragments, flows, reassembly memory, HTTP heads, TLS buffers,
@@ -45,9 +47,11 @@ pub mod defrag;
 pub mod engine;
 pub mod files;
 pub mod flow;
+pub mod ids;
 pub mod output;
 pub mod proto;
 pub mod reassembly;
 pub mod record;
 pub mod replay;
+pub mod schema;
 pub mod time;

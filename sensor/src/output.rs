@@ -55,16 +55,11 @@ impl std::fmt::Debug for dyn Inspector {
 /// Records of one batch, serialized: one NDJSON buffer per log type, plus the inspector's.
 #[derive(Debug, Default)]
 pub struct Serialized {
-    pub lines: [Vec<u8>; 5],
-    pub counts: [u64; 5],
+    pub lines: [Vec<u8>; LogType::COUNT],
+    pub counts: [u64; LogType::COUNT],
     pub extracted: u64,
     pub derived: Vec<u8>,
     pub derived_count: u64,
-}
-
-/// Position of a log type in per-type arrays (the order of [`LogType::ALL`]).
-pub fn log_index(t: LogType) -> usize {
-    t as usize
 }
 
 /// Serializes a batch of output; writes its artifacts to `extract_dir` when set, then hands
@@ -94,7 +89,7 @@ pub fn serialize(
         into.derived_count += i.collect(&mut into.derived, false);
     }
     for rec in &records {
-        let i = log_index(rec.log_type());
+        let i = rec.log_type().index();
         serde_json::to_writer(&mut into.lines[i], rec).map_err(io::Error::other)?;
         into.lines[i].push(b'\n');
         into.counts[i] += 1;
@@ -146,7 +141,7 @@ pub struct Writer {
     derived: Option<BufWriter<File>>,
     stdout: Option<BufWriter<io::Stdout>>,
     sink: Option<SharedSink>,
-    pub counts: [u64; 5],
+    pub counts: [u64; LogType::COUNT],
     pub extracted: u64,
     pub derived_count: u64,
 }
@@ -155,11 +150,11 @@ impl Writer {
     /// Opens the logs; `derived_log` names the inspector's file, when there is one.
     pub fn open(target: &Target, derived_log: Option<&str>, sink: Option<SharedSink>) -> io::Result<Self> {
         let mut w = Self {
-            files: (0..5).map(|_| None).collect(),
+            files: (0..LogType::COUNT).map(|_| None).collect(),
             derived: None,
             stdout: None,
             sink,
-            counts: [0; 5],
+            counts: [0; LogType::COUNT],
             extracted: 0,
             derived_count: 0,
         };
@@ -181,7 +176,7 @@ impl Writer {
     }
 
     pub fn write(&mut self, s: &Serialized) -> io::Result<()> {
-        for i in 0..5 {
+        for i in 0..LogType::COUNT {
             self.counts[i] += s.counts[i];
             if let Some(f) = self.files[i].as_mut() {
                 f.write_all(&s.lines[i])?;

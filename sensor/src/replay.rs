@@ -16,6 +16,9 @@ use crate::engine::{Engine, EngineConfig, EngineStats};
 use crate::output::{Inspector, Serialized, SharedSink, Target, Writer, collect_rest, serialize};
 use crate::record::LogType;
 
+/// Where the logs go when no one says (`canh replay --out`).
+pub const DEFAULT_OUT: &str = "canh-logs";
+
 #[derive(Debug, Clone)]
 pub struct ReplayOptions {
     pub files: Vec<String>,
@@ -31,11 +34,26 @@ pub struct ReplayOptions {
     pub sink: Option<SharedSink>,
 }
 
+impl Default for ReplayOptions {
+    /// No files yet; logs to [`DEFAULT_OUT`], on one thread, the engine's defaults.
+    fn default() -> Self {
+        Self {
+            files: Vec::new(),
+            target: Target::Dir(DEFAULT_OUT.into()),
+            extract_dir: None,
+            workers: 1,
+            engine: EngineConfig::default(),
+            inspector: None,
+            sink: None,
+        }
+    }
+}
+
 /// What a replay saw and wrote.
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
     pub stats: EngineStats,
-    pub records: [u64; 5],
+    pub records: [u64; LogType::COUNT],
     /// Lines the inspector derived (alerts).
     pub derived: u64,
     pub files_extracted: u64,
@@ -46,7 +64,7 @@ pub struct Summary {
 
 impl Summary {
     pub fn records_of(&self, t: LogType) -> u64 {
-        self.records[crate::output::log_index(t)]
+        self.records[t.index()]
     }
 
     pub fn gbit_per_s(&self) -> f64 {

@@ -8,15 +8,17 @@ use canh_sensor::capture::CaptureReader;
 use canh_sensor::engine::{Engine, EngineConfig};
 use canh_sensor::record::{Body, Record};
 
-/// `../shared/corpus` beside the repository, or `None` (tests then skip, saying so).
-pub fn corpus() -> Option<PathBuf> {
+/// `../shared/corpus` beside the repository. A test that reads it is marked
+/// `#[cfg_attr(not(corpus), ignore = "needs ../shared/corpus")]`: `build.rs` compiles it to run
+/// when the corpus is there or `CANH_REQUIRE_CORPUS=1`, and then the corpus must be there.
+pub fn corpus() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: {} is absent (the shared corpus sits beside the checkout in CI)", dir.display());
-        None
-    }
+    assert!(
+        dir.join("MANIFEST.md").is_file(),
+        "{} is absent: this test needs the shared corpus (CANH_REQUIRE_CORPUS=1 is set, or it was there at build time)",
+        dir.display()
+    );
+    dir
 }
 
 /// Every record of a capture, run through one engine.

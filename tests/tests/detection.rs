@@ -10,11 +10,12 @@ use canh_rules::fieldmap::FieldMap;
 use canh_rules::pack::load_pack;
 use canh_rules::sigma::{SigmaOptions, SigmaSet};
 use canh_sensor::engine::EngineConfig;
-use canh_tests::traffic::{GenConfig, generate};
+use canh_traffic::{GenConfig, generate};
 
 #[test]
+#[cfg_attr(not(corpus), ignore = "needs ../shared/corpus")]
 fn sigmahq_network_and_web_rules_fire_on_planted_incidents() {
-    let Some(dir) = common::corpus() else { return };
+    let dir = common::corpus();
     let mut problems = Vec::new();
     let mut rules = Vec::new();
     for sub in ["network", "web"] {
@@ -96,8 +97,9 @@ fn alerts_are_the_same_whatever_the_threads() {
 /// and of a generated one, SigmaHQ's network and web rules plus the bundled pack raise exactly
 /// the same alerts with and without it (derived fields such as `c-uri-extension` included).
 #[test]
+#[cfg_attr(not(corpus), ignore = "needs ../shared/corpus")]
 fn prefilter_changes_no_alert_on_real_records() {
-    let Some(dir) = common::corpus() else { return };
+    let dir = common::corpus();
     let load = || {
         let mut problems = Vec::new();
         let mut rules = Vec::new();
@@ -143,7 +145,38 @@ fn prefilter_changes_no_alert_on_real_records() {
 #[test]
 fn generated_citizen_numbers_are_counted() {
     use rand_chacha::rand_core::SeedableRng;
-    let csv = canh_tests::traffic::cccd_csv(&mut rand_chacha::ChaCha8Rng::seed_from_u64(7), 40);
+    let csv = canh_traffic::cccd_csv(&mut rand_chacha::ChaCha8Rng::seed_from_u64(7), 40);
     let counts = canh_analyzer::pii::count(csv.as_bytes());
     assert_eq!((counts.cccd, counts.phone), (40, 40), "{csv}");
+}
+
+/// The analyzer's tables against the generator's, written apart from them: a CCCD number of
+/// every province and a phone number of every mobile prefix count once each, and numbers of
+/// every other three-digit start (no province, no mobile network) do not count at all.
+#[test]
+fn citizen_numbers_count_by_the_published_tables() {
+    use canh_traffic::citizens::{CCCD_PROVINCES, is_province, mobile_prefixes};
+    let prefixes: Vec<&str> = mobile_prefixes().collect();
+    let (mut valid, mut near) = (String::new(), String::new());
+    for (code, _) in CCCD_PROVINCES {
+        valid.push_str(&format!("so_cccd,{code}199012345\n"));
+    }
+    for prefix in &prefixes {
+        valid.push_str(&format!("dien_thoai,{prefix}1234567\n"));
+    }
+    for n in 0..100 {
+        let code = format!("{n:03}");
+        if !is_province(&code) {
+            near.push_str(&format!("so_cccd,{code}199012345\n"));
+        }
+        if !prefixes.contains(&code.as_str()) {
+            near.push_str(&format!("dien_thoai,{code}1234567\n"));
+        }
+    }
+    // A province's code with a century digit past 3 (born after 2099) is no CCCD either.
+    near.push_str("so_cccd,001499012345\n");
+    let counts = canh_analyzer::pii::count(valid.as_bytes());
+    assert_eq!((counts.cccd, counts.phone), (CCCD_PROVINCES.len() as i64, prefixes.len() as i64));
+    let counts = canh_analyzer::pii::count(near.as_bytes());
+    assert_eq!((counts.cccd, counts.phone), (0, 0), "{near}");
 }

@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 
 use canh_sensor::engine::{Engine, EngineConfig};
 use canh_sensor::record::{Body, Conn, Record};
-use canh_tests::traffic::packets::{Host, tcp_frame, udp_frame};
+use canh_traffic::packets::{Host, tcp_frame, udp_frame};
 
 const SYN: u8 = 0x02;
 const ACK: u8 = 0x10;

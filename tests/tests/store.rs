@@ -11,7 +11,7 @@ use canh_analyzer::store::aggregate::{Agg, AggResult};
 use canh_analyzer::store::query::{QueryError, Search};
 use canh_analyzer::store::writer::{CommitPolicy, StoreWriter};
 use canh_sensor::engine::EngineConfig;
-use canh_tests::traffic::{GenConfig, generate};
+use canh_traffic::{GenConfig, generate};
 use serde_json::Value;
 
 fn records() -> Vec<Value> {
@@ -105,8 +105,17 @@ fn records_are_found_by_field_cidr_range_and_text() {
     let big = matching(&|r| r["resp_bytes"].as_u64().is_some_and(|b| (1000..=100_000).contains(&b)));
     assert!(big > 0);
     assert_eq!(count(&store, "resp_bytes:[1000 TO 100000]"), big);
+    match store.search(&Search { query: "_type:http AND status_code:>400".into(), limit: 1, ..Search::default() }) {
+        Err(QueryError::Syntax { position, message }) => {
+            assert_eq!((position, message.contains("status_code")), (27, true), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // A fraction (a round-trip time) is kept in the record, not indexed: said at its name.
     match store.search(&Search { query: "_type:dns AND rtt:>0.1".into(), limit: 1, ..Search::default() }) {
-        Err(QueryError::Syntax { position, message }) => assert_eq!((position, message.contains("rtt")), (18, true)),
+        Err(QueryError::Syntax { position, message }) => {
+            assert_eq!((position, message.contains("`rtt` is a fraction")), (14, true), "{message}")
+        }
         other => panic!("{other:?}"),
     }
     // Integers of `extra` are found by value; measurements (sizes, counts) are not indexed,

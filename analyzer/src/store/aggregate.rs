@@ -10,8 +10,9 @@ use tantivy::aggregation::{AggContextParams, AggregationLimitsGuard, Distributed
 use tantivy::tokenizer::TokenizerManager;
 
 use super::query::{QueryError, Search};
-use super::schema::{ADDRESSES, KEYWORDS, PORTS};
+use super::schema::{Role, roles};
 use super::{Store, StoreError};
+use canh_sensor::record::names;
 
 /// An aggregation, as the command line and the console name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +47,7 @@ pub enum AggResult {
 
 /// The fields an aggregation can read: the fast ones.
 fn aggregatable() -> impl Iterator<Item = &'static str> {
-    KEYWORDS.into_iter().chain(ADDRESSES).chain(PORTS)
+    roles().named(|r| matches!(r, Role::Keyword | Role::Address | Role::Integer { .. }))
 }
 
 impl std::str::FromStr for Agg {
@@ -104,7 +105,9 @@ impl Agg {
             Agg::Terms { field, size } => {
                 json!({"terms": {"field": field, "size": size, "segment_size": (size * 10).max(1000)}})
             }
-            Agg::DateHistogram { interval } => json!({"date_histogram": {"field": "ts", "fixed_interval": interval}}),
+            Agg::DateHistogram { interval } => {
+                json!({"date_histogram": {"field": names::TS, "fixed_interval": interval}})
+            }
             Agg::Cardinality { field } => json!({"cardinality": {"field": field}}),
         };
         serde_json::from_value(json!({ "a": body })).expect("aggregation requests are well formed")

@@ -34,7 +34,7 @@ use tantivy::query::{
 use tantivy::query_grammar::{Delimiter, Occur as UserOccur, UserInputAst, UserInputBound, UserInputLeaf};
 
 use super::query::QueryError;
-use super::schema::{ADDRESSES, Fields, KEYWORDS, PORTS, SECONDS, ipv6};
+use super::schema::{Fields, Role, ipv6, roles};
 
 /// The query of a parsed analyst query.
 pub fn build(ast: UserInputAst, parser: &QueryParser, fields: &Fields) -> Result<Box<dyn Query>, QueryError> {
@@ -95,11 +95,7 @@ fn wildcard(leaf: &UserInputLeaf) -> Option<(&str, &str)> {
 /// A range on an address or an integer field: `Some` with its field.
 fn range(leaf: &UserInputLeaf) -> Option<&str> {
     match leaf {
-        UserInputLeaf::Range { field: Some(f), .. }
-            if ADDRESSES.contains(&f.as_str()) || PORTS.contains(&f.as_str()) =>
-        {
-            Some(f)
-        }
+        UserInputLeaf::Range { field: Some(f), .. } if roles().is(f, Role::Address) || roles().is_integer(f) => Some(f),
         _ => None,
     }
 }
@@ -110,7 +106,7 @@ fn column_value<'l>(leaf: &'l UserInputLeaf, fields: &Fields) -> Option<(&'l str
     match leaf {
         UserInputLeaf::Literal(l) => {
             let name = l.field_name.as_deref()?;
-            (PORTS.contains(&name) && !fields.has_term_index(name)).then_some((name, l.phrase.as_str()))
+            (roles().is_integer(name) && !fields.has_term_index(name)).then_some((name, l.phrase.as_str()))
         }
         _ => None,
     }
@@ -129,7 +125,7 @@ fn number(name: &str, value: &str, fields: &Fields) -> Result<Term, QueryError> 
 fn range_query(leaf: UserInputLeaf, fields: &Fields) -> Result<Box<dyn Query>, QueryError> {
     let UserInputLeaf::Range { field: Some(name), lower, upper } = leaf else { unreachable!("a range leaf") };
     let field = fields.schema.get_field(&name).map_err(|e| QueryError::Invalid(e.to_string()))?;
-    let address = ADDRESSES.contains(&name.as_str());
+    let address = roles().is(&name, Role::Address);
     let term = |value: &str| -> Result<Term, QueryError> {
         if address {
             let ip: IpAddr =
@@ -167,12 +163,12 @@ fn own_wildcard(field: &str, term: &str) -> Result<UserInputLeaf, QueryError> {
     if field.is_empty() {
         return Err(QueryError::Invalid(format!("wildcard `{term}` needs a field (e.g. uri:{term})")));
     }
-    if ADDRESSES.contains(&field) || PORTS.contains(&field) || SECONDS.contains(&field) {
+    if matches!(roles().of(field), Some(Role::Address | Role::Integer { .. } | Role::Seconds)) {
         return Err(QueryError::Invalid(format!(
             "`{field}` takes no wildcard (use a range, or a network such as 10.20.0.0/16)"
         )));
     }
-    let case_kept = KEYWORDS.contains(&field);
+    let case_kept = roles().is(field, Role::Keyword);
     Ok(UserInputLeaf::Regex { field: Some(field.to_string()), pattern: regex(term, !case_kept) })
 }
 

@@ -15,8 +15,9 @@ use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQue
 use tantivy::schema::Value as _;
 use tantivy::{DateTime, Order, TantivyDocument, Term};
 
-use super::schema::{ADDRESSES, Fields, PORTS, SECONDS, TEXTS, Unindexed, unindexed};
+use super::schema::{Fields, Role, Unindexed, roles};
 use super::{Store, StoreError, day_of};
+use canh_sensor::record::names;
 
 /// A search: the query, a time range (microseconds since the epoch, `until` excluded), how
 /// many records, and where the previous page ended.
@@ -108,11 +109,12 @@ pub fn translate(query: &str, fields: &Fields) -> Result<String, QueryError> {
             let name: String = chars[start..i].iter().collect();
             if i < chars.len() && chars[i] == ':' {
                 if !fields.is_own(&name) {
-                    let ranged = || format!("ranges work on ts, {}, {}", PORTS.join(", "), SECONDS.join(", "));
-                    if let Some(why) = unindexed(&name) {
+                    let ranged = || ranged_fields();
+                    if let Some(why) = fields.unindexed(&name) {
                         let kept = "kept in each record but not searched by value";
                         let message = match why {
                             Unindexed::Measurement => format!("`{name}` is a measurement, {kept} ({})", ranged()),
+                            Unindexed::Fraction => format!("`{name}` is a fraction, {kept}"),
                             Unindexed::DnsHeader => format!("`{name}` is a DNS header field, {kept}"),
                             Unindexed::Code { named } => format!("`{name}` is a code, {kept}: search `{named}`"),
                         };
@@ -129,7 +131,7 @@ pub fn translate(query: &str, fields: &Fields) -> Result<String, QueryError> {
                 out.push_str(&name);
                 out.push(':');
                 i += 1;
-                if ADDRESSES.contains(&name.as_str()) {
+                if roles().is(&name, Role::Address) {
                     let vstart = i;
                     while i < chars.len() && !matches!(chars[i], ' ' | ')' | '\t') {
                         i += 1;
@@ -151,6 +153,12 @@ pub fn translate(query: &str, fields: &Fields) -> Result<String, QueryError> {
         i += 1;
     }
     Ok(out)
+}
+
+/// The fields ranges work on, for errors that say so.
+fn ranged_fields() -> String {
+    let ranged = roles().named(|r| matches!(r, Role::Time | Role::Integer { .. } | Role::Seconds));
+    format!("ranges work on {}", ranged.collect::<Vec<_>>().join(", "))
 }
 
 /// A character of a field name.
@@ -196,8 +204,8 @@ impl Store {
                 continue;
             }
             let newest = TopDocs::with_limit(room).order_by((
-                (SortByStaticFastValue::<DateTime>::for_field("ts"), Order::Desc),
-                (SortByStaticFastValue::<u64>::for_field("_seq"), Order::Desc),
+                (SortByStaticFastValue::<DateTime>::for_field(names::TS), Order::Desc),
+                (SortByStaticFastValue::<u64>::for_field(super::schema::SEQ), Order::Desc),
             ));
             let (count, top) = searcher.search(&query, &(Count, newest)).map_err(failed)?;
             hits.total += count as u64;
@@ -239,7 +247,7 @@ impl Store {
         let parsed: Box<dyn Query> = if text.trim().is_empty() || text.trim() == "*" {
             Box::new(AllQuery)
         } else {
-            let texts = TEXTS.iter().filter_map(|n| fields.schema.get_field(n).ok()).collect();
+            let texts = roles().named(|r| r == Role::Text).filter_map(|n| fields.schema.get_field(n).ok()).collect();
             let mut parser = QueryParser::new(fields.schema.clone(), texts, super::schema::tokenizers());
             parser.set_conjunction_by_default();
             parser.allow_regexes();

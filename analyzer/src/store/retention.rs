@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use canh_sensor::record::names;
 use serde_json::{Value, json};
 use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::aggregation::{AggContextParams, AggregationCollector, AggregationLimitsGuard};
@@ -107,8 +108,8 @@ impl Store {
     fn types_and_orgs(&self, day: &str) -> Result<Vec<(String, String, u64)>, StoreError> {
         let failed = |source| StoreError::Index { day: day.to_string(), source };
         let request: Aggregations = serde_json::from_value(json!({
-            "t": {"terms": {"field": "_type", "size": 1000, "missing": ""},
-                  "aggs": {"o": {"terms": {"field": "_org", "size": 10000, "missing": ""}}}}
+            "t": {"terms": {"field": names::TYPE, "size": 1000, "missing": ""},
+                  "aggs": {"o": {"terms": {"field": names::ORG, "size": 10000, "missing": ""}}}}
         }))
         .expect("well-formed request");
         let context = AggContextParams::new(AggregationLimitsGuard::default(), TokenizerManager::default());
@@ -138,7 +139,7 @@ impl Store {
                 let field = fields.schema.get_field(name).expect("keyword field");
                 Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
             };
-            let both = BooleanQuery::new(vec![(Occur::Must, term("_type", t)), (Occur::Must, term("_org", o))]);
+            let both = BooleanQuery::new(vec![(Occur::Must, term(names::TYPE, t)), (Occur::Must, term(names::ORG, o))]);
             writer.delete_query(Box::new(both)).map_err(failed)?;
         }
         writer.commit().map_err(failed)?;

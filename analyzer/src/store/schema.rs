@@ -1,21 +1,25 @@
 //! The fields of the event index, and how a record (any flat JSON object: a sensor's record, an
 //! alert, later a host log line) becomes a tantivy document.
 //!
-//! - `ts`: date, microseconds, fast (time ranges, newest first);
-//! - `_type`, `_sensor`, `_org`, `uid`, `community_id`, `rule_id`, `severity`: exact strings,
-//!   fast (filters, terms aggregations);
-//! - `id.orig_h`, `id.resp_h`: IP addresses, fast (points, ranges, CIDR);
-//! - `id.orig_p`, `id.resp_p`, `orig_bytes`, `resp_bytes`, `total_bytes`: integers, fast
-//!   (ranges), with a term index for the one looked up by value (`id.resp_p`); `duration`:
-//!   seconds, fast (ranges);
-//! - `query`, `host`, `uri`, `user_agent`, `server_name`, `filename`, `message`, `title`,
-//!   `evidence`: text, lower-cased words, with positions for phrases;
-//! - every other field in the JSON field `extra`, where the query language finds it under its
-//!   own name (`method:POST` reads `extra.method`): a string is one case-insensitive keyword
+//! Each field of Canh's typed records is indexed as its type declares it ([`Role`], in
+//! `canh_sensor::record` and [`crate::alert`]; [`Roles`] gathers them):
+//!
+//! - `ts` ([`Role::Time`]): date, microseconds, fast (time ranges, newest first);
+//! - [`Role::Keyword`] (`_type`, `_sensor`, `_org`, `uid`, `community_id`, `rule_id`,
+//!   `severity`): exact strings, fast (filters, terms aggregations);
+//! - [`Role::Address`] (`id.orig_h`, `id.resp_h`): IP addresses, fast (points, ranges, CIDR);
+//! - [`Role::Integer`] (ports, the byte counts analysts range over): integers, fast (ranges),
+//!   with a term index for those looked up by value (`id.resp_p`);
+//! - [`Role::Seconds`] (`duration`): seconds, fast (ranges);
+//! - [`Role::Text`] (`query`, `host`, `uri`, `user_agent`, …): lower-cased words, with
+//!   positions for phrases;
+//! - [`Role::Value`], and every field of a record that is not one of Canh's types (a host log
+//!   line), in the JSON field `extra`, where the query language finds it under its own name
+//!   (`method:POST` reads `extra.method`): a string is one case-insensitive keyword
 //!   (`mime_type:application/pdf`, parts by wildcard: `subject:*gov.vn*`), an integer an
-//!   integer, except what no one looks up by value — measurements (`*_bytes`, `*_pkts`,
-//!   `*_len`), fractions, DNS header fields and codes that have a name beside them
-//!   ([`unindexed`]) — which stay in the record only;
+//!   integer; a fraction is not indexed;
+//! - [`Role::Unindexed`] (measurements, fractions, DNS header fields, codes that have a name
+//!   beside them): in the record only;
 //! - `_raw`: the whole record as JSON, stored (what a search returns);
 //! - `_id` and `_seq`: the record's id (128 bits of its hash, the high and the low 64, fast),
 //!   which keeps a record ingested twice once; `_seq` is also the tie-breaker that makes the
@@ -24,6 +28,11 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
+use std::sync::LazyLock;
+
+use canh_sensor::record::{LogType, Record, names};
+use canh_sensor::schema::Fields as _;
+pub use canh_sensor::schema::{Role, Unindexed};
 
 use serde::Deserializer;
 use serde::de::{MapAccess, Visitor};
@@ -35,24 +44,67 @@ use tantivy::tokenizer::{LowerCaser, RawTokenizer, RemoveLongFilter, TextAnalyze
 use tantivy::{DateTime, TantivyDocument};
 
 use super::json::{Json, Key};
+use crate::alert::Alert;
 
-/// Exact strings, fast.
-pub const KEYWORDS: [&str; 7] = ["_type", "_sensor", "_org", "uid", "community_id", "rule_id", "severity"];
-/// IP addresses, fast.
-pub const ADDRESSES: [&str; 2] = ["id.orig_h", "id.resp_h"];
-/// Integers, fast: ports, and the byte counts analysts range over (`orig_bytes:>10000000`).
-pub const PORTS: [&str; 5] = ["id.orig_p", "id.resp_p", "orig_bytes", "resp_bytes", "total_bytes"];
-/// Of [`PORTS`], those with a term index as well: the service port, looked up by value
-/// (`id.resp_p:3389`), with few values. The client's port and the byte counts are ranged over
-/// and each takes nearly a new value per record, that is a new term: leaving their terms out
-/// made ingest 4–7 % faster. A value of theirs is found on their fast column
-/// ([`super::leaves`]).
-const INDEXED_PORTS: [&str; 1] = ["id.resp_p"];
-/// Seconds, fast (`duration:>3600`, a long connection): ranges only.
-pub const SECONDS: [&str; 1] = ["duration"];
-/// Words analysts type.
-pub const TEXTS: [&str; 9] =
-    ["query", "host", "uri", "user_agent", "server_name", "filename", "message", "title", "evidence"];
+/// Every field of Canh's typed records — the sensor's log types and alerts — with its role,
+/// as the types declare it ([`canh_sensor::record`], [`crate::alert::Alert`]): the store's
+/// schema is derived from them, never listed apart.
+pub struct Roles {
+    fields: Vec<(&'static str, Role)>,
+}
+
+impl Roles {
+    /// The roles of every typed record's fields; a name two types declare with different
+    /// roles is an error (the store has one field of each name).
+    pub fn derive() -> Result<Self, String> {
+        let mut fields: Vec<(&'static str, Role)> = Vec::new();
+        let typed = LogType::ALL.into_iter().flat_map(Record::fields).chain(Alert::FIELDS);
+        for f in typed {
+            match fields.iter().find(|(name, _)| *name == f.name) {
+                Some((_, role)) if *role != f.role => {
+                    return Err(format!("field `{}` is declared both {role:?} and {:?}", f.name, f.role));
+                }
+                Some(_) => {}
+                None => fields.push((f.name, f.role)),
+            }
+        }
+        match fields.iter().filter(|(_, r)| *r == Role::Time).map(|(n, _)| *n).collect::<Vec<_>>()[..] {
+            [names::TS] => Ok(Self { fields }),
+            ref other => Err(format!("the time field must be `ts` alone, found {other:?}")),
+        }
+    }
+
+    /// A field's role, if a typed record declares it.
+    pub fn of(&self, name: &str) -> Option<Role> {
+        self.fields.iter().find(|(n, _)| *n == name).map(|(_, r)| *r)
+    }
+
+    /// The fields whose role `is` accepts, in declaration order.
+    pub fn named<'a>(&'a self, is: impl Fn(Role) -> bool + 'a) -> impl Iterator<Item = &'static str> + 'a {
+        self.fields.iter().filter(move |(_, r)| is(*r)).map(|(n, _)| *n)
+    }
+
+    /// Whether `name` is an integer field (ranges; a value read off its column).
+    pub fn is_integer(&self, name: &str) -> bool {
+        matches!(self.of(name), Some(Role::Integer { .. }))
+    }
+
+    pub fn is(&self, name: &str, role: Role) -> bool {
+        self.of(name) == Some(role)
+    }
+}
+
+/// The roles, derived once per process.
+pub fn roles() -> &'static Roles {
+    static ROLES: LazyLock<Roles> =
+        LazyLock::new(|| Roles::derive().expect("the typed records agree on each field's role (tested)"));
+    &ROLES
+}
+
+/// The store's own fields beside the records': a record's id (its high half) and the
+/// tie-breaker of the order (the low half).
+pub const ID: &str = "_id";
+pub const SEQ: &str = "_seq";
 
 /// The tokenizer of `extra`'s strings: the whole value, lower-cased. A value is one term
 /// whatever its length (a cipher list, a certificate subject), where words made several: the
@@ -76,16 +128,6 @@ pub fn tokenizers() -> TokenizerManager {
     manager
 }
 
-/// How a record field of its own is indexed.
-#[derive(Clone, Copy)]
-enum Role {
-    Keyword,
-    Address,
-    Port,
-    Seconds,
-    Text,
-}
-
 /// The schema and its fields by role.
 #[derive(Clone)]
 pub struct Fields {
@@ -97,6 +139,8 @@ pub struct Fields {
     pub raw: Field,
     /// Record field name → how it is indexed, and where; names not here go to `extra`.
     own: HashMap<&'static str, (Role, Field), foldhash::fast::RandomState>,
+    /// Fields of the typed records kept in the record only, and why.
+    unindexed: HashMap<&'static str, Unindexed, foldhash::fast::RandomState>,
 }
 
 impl Default for Fields {
@@ -122,25 +166,30 @@ impl Fields {
         );
         // Time ranges and order read the fast column; an inverted index of microsecond times
         // would hold one term per record for nothing.
-        let ts =
-            b.add_date_field("ts", DateOptions::default().set_fast().set_precision(DateTimePrecision::Microseconds));
+        let ts = b.add_date_field(
+            names::TS,
+            DateOptions::default().set_fast().set_precision(DateTimePrecision::Microseconds),
+        );
         let mut own = HashMap::default();
-        for n in KEYWORDS {
-            own.insert(n, (Role::Keyword, b.add_text_field(n, exact.clone().set_fast("raw"))));
-        }
-        for n in ADDRESSES {
-            own.insert(n, (Role::Address, b.add_ip_addr_field(n, IpAddrOptions::default().set_indexed().set_fast())));
-        }
-        for n in PORTS {
-            let options = NumericOptions::default().set_fast();
-            let options = if INDEXED_PORTS.contains(&n) { options.set_indexed() } else { options };
-            own.insert(n, (Role::Port, b.add_u64_field(n, options)));
-        }
-        for n in SECONDS {
-            own.insert(n, (Role::Seconds, b.add_f64_field(n, FAST)));
-        }
-        for n in TEXTS {
-            own.insert(n, (Role::Text, b.add_text_field(n, words(IndexRecordOption::WithFreqsAndPositions))));
+        let mut unindexed = HashMap::default();
+        for (name, role) in roles().fields.iter().copied() {
+            let field = match role {
+                // `ts` is added above; `extra` holds the values.
+                Role::Time | Role::Value => continue,
+                Role::Unindexed(why) => {
+                    unindexed.insert(name, why);
+                    continue;
+                }
+                Role::Keyword => b.add_text_field(name, exact.clone().set_fast("raw")),
+                Role::Address => b.add_ip_addr_field(name, IpAddrOptions::default().set_indexed().set_fast()),
+                Role::Integer { term_index } => {
+                    let options = NumericOptions::default().set_fast();
+                    b.add_u64_field(name, if term_index { options.set_indexed() } else { options })
+                }
+                Role::Seconds => b.add_f64_field(name, FAST),
+                Role::Text => b.add_text_field(name, words(IndexRecordOption::WithFreqsAndPositions)),
+            };
+            own.insert(name, (role, field));
         }
         let extra_indexing = TextFieldIndexing::default()
             .set_tokenizer(KEYWORD_TOKENIZER)
@@ -154,9 +203,9 @@ impl Fields {
         // when a day is opened for writing (super::known), so no term index. (Tantivy's one
         // 128-bit column, the IP address's, searches a compact encoding for each segment's
         // values, which random ids never have: that search was 5 % of ingest's profile.)
-        let id = b.add_u64_field("_id", FAST);
-        let seq = b.add_u64_field("_seq", FAST);
-        Self { schema: b.build(), id, seq, ts, extra, raw, own }
+        let id = b.add_u64_field(ID, FAST);
+        let seq = b.add_u64_field(SEQ, FAST);
+        Self { schema: b.build(), id, seq, ts, extra, raw, own, unindexed }
     }
 
     /// Whether `name` is a field of its own (not under `extra`).
@@ -202,8 +251,8 @@ impl Fields {
                     doc.add_ip_addr(*f, ipv6(ip));
                 }
             }
-            (Some((Role::Port, f)), Json::U64(p)) => doc.add_u64(*f, p),
-            (Some((Role::Port, f)), Json::I64(p)) if p >= 0 => doc.add_u64(*f, p as u64),
+            (Some((Role::Integer { .. }, f)), Json::U64(p)) => doc.add_u64(*f, p),
+            (Some((Role::Integer { .. }, f)), Json::I64(p)) if p >= 0 => doc.add_u64(*f, p as u64),
             (Some((Role::Seconds, f)), Json::F64(s)) => doc.add_f64(*f, s),
             (Some((Role::Seconds, f)), Json::U64(s)) => doc.add_f64(*f, s as f64),
             (Some((Role::Text, f)), Json::Str(s)) => doc.add_text(*f, s),
@@ -213,7 +262,7 @@ impl Fields {
                 }
             }),
             (Some(_), _) => {}
-            (None, _) if unindexed(&name).is_some() => {}
+            (None, _) if self.unindexed.contains_key(name.as_ref()) => {}
             (None, value) => {
                 if let Some(value) = searchable(value) {
                     extra.push((name, value))
@@ -223,36 +272,11 @@ impl Fields {
     }
 }
 
-/// Why an `extra` field stays in the record unindexed. Every value indexed is a term, and
-/// terms are what tantivy's indexing time goes to (the more values a field takes, the more
-/// its terms cost; BENCHMARKS.md has the figures): a field no one looks up by value is not
-/// worth one.
-#[derive(Debug)]
-pub enum Unindexed {
-    /// A size or a count (`orig_ip_bytes`, `resp_pkts`, `request_body_len`): analysts ask for
-    /// a range of them (which `extra` does not offer), never one exact value, and nearly every
-    /// value is a new term (all of `extra`'s integers together took 8 % of a million-record
-    /// ingest).
-    Measurement,
-    /// A DNS message's header: its transaction id (random) and flag bits (`AA`, `TC`, `RD`,
-    /// `RA`, `Z`, the same in nearly every record). The flags and `rejected` took 3–5 % of
-    /// ingest's time with DNS a sixth of the records; `rejected`, rare and telling, stays.
-    DnsHeader,
-    /// A numeric code whose name is indexed beside it: `qtype` (search `qtype_name:TXT`),
-    /// `qclass`, `rcode`.
-    Code { named: &'static str },
-}
-
-/// Whether an `extra` field is left unindexed, and why. The query language says so when one
-/// is named ([`super::query::translate`]).
-pub fn unindexed(name: &str) -> Option<Unindexed> {
-    match name {
-        "trans_id" | "AA" | "TC" | "RD" | "RA" | "Z" => Some(Unindexed::DnsHeader),
-        "qtype" => Some(Unindexed::Code { named: "qtype_name" }),
-        "qclass" => Some(Unindexed::Code { named: "qclass_name" }),
-        "rcode" => Some(Unindexed::Code { named: "rcode_name" }),
-        _ if ["_bytes", "_pkts", "_len"].iter().any(|suffix| name.ends_with(suffix)) => Some(Unindexed::Measurement),
-        _ => None,
+impl Fields {
+    /// Why a field of the typed records is kept unindexed, if it is; the query language says
+    /// so when one is named ([`super::query::translate`]).
+    pub fn unindexed(&self, name: &str) -> Option<Unindexed> {
+        self.unindexed.get(name).copied()
     }
 }
 
@@ -288,7 +312,7 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
         let mut ts = None;
         let mut extra = Vec::new();
         while let Some(Key(name)) = map.next_key()? {
-            if name == "ts" {
+            if name == names::TS {
                 ts = timestamp(map.next_value()?);
                 if let Some(t) = ts {
                     doc.add_date(self.fields.ts, t);
@@ -323,4 +347,35 @@ fn timestamp(v: Json) -> Option<DateTime> {
         _ => return None,
     };
     (secs.is_finite() && secs >= 0.0).then(|| DateTime::from_timestamp_micros((secs * 1e6).round() as i64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The store's schema is derived from the typed records: each name has one role across
+    /// every type that declares it, and the roles the query language leans on are these.
+    #[test]
+    fn roles_come_from_the_typed_records_and_agree() {
+        let roles = Roles::derive().expect("one role per name");
+        assert_eq!(roles.of(names::TS), Some(Role::Time));
+        assert_eq!(roles.of(names::RESP_P), Some(Role::Integer { term_index: true }));
+        assert_eq!(roles.of(names::ORIG_P), Some(Role::Integer { term_index: false }));
+        assert_eq!(roles.of("rule_id"), Some(Role::Keyword));
+        assert_eq!(roles.of("rcode"), Some(Role::Unindexed(Unindexed::Code { named: "rcode_name" })));
+        // A code's name must be a field that is searched.
+        for (name, role) in &roles.fields {
+            if let Role::Unindexed(Unindexed::Code { named }) = role {
+                assert_eq!(roles.of(named), Some(Role::Value), "{name} names {named}");
+            }
+        }
+        // Every field of every type is in the schema or said to be unindexed.
+        let fields = Fields::new();
+        for t in LogType::ALL {
+            for f in Record::fields(t) {
+                let kept = fields.is_own(f.name) || f.role == Role::Value || fields.unindexed(f.name).is_some();
+                assert!(kept || f.role == Role::Time, "{}: {}", t.name(), f.name);
+            }
+        }
+    }
 }

@@ -102,10 +102,14 @@ pub struct StoreWriter {
 }
 
 impl StoreWriter {
+    /// Indexing threads per day written to, unless told otherwise: one, beside the caller's
+    /// parsing thread.
+    pub const DEFAULT_THREADS: usize = 1;
+
     pub fn new(store: &Store, policy: CommitPolicy) -> Self {
         Self {
             store: store.clone(),
-            threads: 1,
+            threads: Self::DEFAULT_THREADS,
             policy,
             days: HashMap::new(),
             pending: 0,
@@ -117,8 +121,8 @@ impl StoreWriter {
         }
     }
 
-    /// Indexing threads per day written to (default one; tantivy builds segments on them
-    /// while the caller parses the next records).
+    /// Indexing threads per day written to ([`Self::DEFAULT_THREADS`]; tantivy builds
+    /// segments on them while the caller parses the next records).
     pub fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
         self

@@ -20,7 +20,7 @@ use anyhow::{Context, Result, bail};
 use canh_analyzer::store::aggregate::{Agg, AggResult};
 use canh_analyzer::store::query::Search;
 use canh_analyzer::store::{DAY_MICROS, Store};
-use canh_tests::traffic::{GenConfig, generate};
+use canh_traffic::{GenConfig, generate};
 use clap::Args;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};

@@ -6,15 +6,15 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use canh_tests::traffic::{GenConfig, generate};
+use canh_traffic::{GenConfig, generate};
 use clap::Args;
 
 use super::replay::{Indexing, ReplayArgs, render_alerts, render_summary, run_replay};
 use crate::config::Config;
 
-/// Canh's own pack, from the repository this binary was built from.
+/// Canh's own pack, built into the binary ([`canh_rules::bundled`]).
 pub fn bundled_pack() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rules/packs/vn-gov")
+    PathBuf::from("bundled:vn-gov")
 }
 
 #[derive(Debug, Args)]
@@ -23,16 +23,17 @@ pub struct DemoArgs {
     #[arg(long, default_value = "canh-demo")]
     pub dir: PathBuf,
     /// Size of the generated capture, in MB.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = GenConfig::default().target_bytes / 1_000_000)]
     pub size_mb: u64,
-    #[arg(long, default_value_t = 1)]
+    /// Seed of the generated capture: the same seed and size give the same bytes.
+    #[arg(long, default_value_t = GenConfig::default().seed)]
     pub seed: u64,
 }
 
 pub fn run(args: DemoArgs) -> Result<i32> {
     std::fs::create_dir_all(&args.dir).with_context(|| format!("creating {}", args.dir.display()))?;
     let pcap = args.dir.join("agency-lan.pcap");
-    let cfg = GenConfig { seed: args.seed, target_bytes: args.size_mb * 1_000_000, hosts: 60 };
+    let cfg = GenConfig { seed: args.seed, target_bytes: args.size_mb * 1_000_000, ..GenConfig::default() };
     let file = std::fs::File::create(&pcap).with_context(|| format!("creating {}", pcap.display()))?;
     let report = generate(&cfg, std::io::BufWriter::new(file))?;
     eprintln!("generated {} ({} packets, {} bytes)", pcap.display(), report.packets, report.bytes);

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use canh_tests::traffic::{GenConfig, generate};
+use canh_traffic::{GenConfig, generate};
 use clap::Args;
 
 #[derive(Debug, Args)]
@@ -12,13 +12,13 @@ pub struct GenArgs {
     #[arg(long, default_value = "canh-demo.pcap")]
     pub out: PathBuf,
     /// Seed: the same seed and size give the same bytes.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = GenConfig::default().seed)]
     pub seed: u64,
     /// Approximate capture size in MB (background traffic grows to reach it).
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = GenConfig::default().target_bytes / 1_000_000)]
     pub size_mb: u64,
     /// Hosts on the agency LAN.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = GenConfig::default().hosts)]
     pub hosts: u32,
 }
 

@@ -21,7 +21,7 @@ pub struct IngestArgs {
     #[arg(long)]
     pub commit_records: Option<usize>,
     /// Indexing threads (tantivy builds segments on them while this one parses).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = StoreWriter::DEFAULT_THREADS)]
     pub threads: usize,
     /// Print `acknowledged N` on stdout after every commit.
     #[arg(long)]

@@ -13,11 +13,16 @@ use canh_rules::sigma::SigmaOptions;
 use canh_sensor::engine::EngineConfig;
 use canh_sensor::output::Target;
 use canh_sensor::record::{LogType, Origin};
-use canh_sensor::replay::{ReplayOptions, Summary, replay};
+use canh_sensor::replay::{self, ReplayOptions, Summary};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::DataArgs;
+
+/// The engine's defaults, which the flags show and do not repeat.
+fn engine() -> EngineConfig {
+    EngineConfig::default()
+}
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
@@ -26,38 +31,40 @@ pub struct ReplayArgs {
     pub files: Vec<String>,
     /// Directory for the logs (conn.ndjson, dns.ndjson, http.ndjson, ssl.ndjson,
     /// files.ndjson); `-` writes every record to stdout instead.
-    #[arg(long, default_value = "canh-logs")]
+    #[arg(long, default_value = replay::DEFAULT_OUT)]
     pub out: String,
     /// Write HTTP bodies and TCP stream heads to this directory (named by fuid).
     #[arg(long, value_name = "DIR")]
     pub extract_files: Option<PathBuf>,
     /// Engine threads; flows are hashed to them by address. 1 runs single-threaded.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = ReplayOptions::default().workers)]
     pub workers: usize,
     /// KiB of each TCP stream direction kept as a stream-head artifact.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = engine().app.stream_head_bytes / 1024)]
     pub stream_head_kib: usize,
     /// Bytes per direction handed to the protocol parsers (reassembly depth), in MiB.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = engine().stream.depth >> 20)]
     pub depth_mib: u64,
     /// Connections tracked at once (about 2 KB each under a flood).
-    #[arg(long, default_value_t = 250_000)]
+    #[arg(long, default_value_t = engine().max_flows)]
     pub max_flows: usize,
     /// Out-of-order TCP bytes buffered across all connections, in MiB.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = engine().reassembly_memcap >> 20)]
     pub reassembly_memcap_mib: usize,
     /// Bytes of artifacts held at once while being built, in MiB (with --extract-files).
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = engine().app.artifact_memcap >> 20)]
     pub artifact_memcap_mib: usize,
     /// Name of this sensor, in every record's `_sensor`.
-    #[arg(long, env = "CANH_SENSOR", default_value = "replay")]
+    #[arg(long, env = "CANH_SENSOR", default_value = Origin::DEFAULT_SENSOR)]
     pub sensor: String,
     /// Organization (agency) the traffic belongs to, in every record's `_org`.
-    #[arg(long, env = "CANH_ORG", default_value = "local")]
+    #[arg(long, env = "CANH_ORG", default_value = Origin::DEFAULT_ORG)]
     pub org: String,
     /// Rule packs to run: Sigma and IOCs on the records, YARA on the artifacts; alerts go to
-    /// alerts.json beside the logs and are counted by rule in the summary. SIGHUP reloads
-    /// them (a pack with errors leaves the running rules in place).
+    /// alerts.json beside the logs and are counted by rule in the summary. A pack is a
+    /// directory, a rule file, or a pack built into canh (`vn-gov`; `bundled:vn-gov` even
+    /// where a directory of that name exists). SIGHUP reloads them (a pack with errors leaves
+    /// the running rules in place).
     #[arg(long, value_name = "PACK", num_args = 1..)]
     pub rules: Vec<PathBuf>,
     /// Threads scanning artifacts with YARA, beside decoding (default: one per core).
@@ -76,27 +83,16 @@ pub struct ReplayArgs {
 }
 
 impl ReplayArgs {
-    /// A replay of `files` into `out` with the command line's defaults (for `demo` and the
-    /// benchmarks).
+    /// A replay of `files` into `out` as the command line would make it, defaults and
+    /// environment included (for `demo` and the benchmarks).
     pub fn of(files: Vec<String>, out: String) -> Self {
-        Self {
-            files,
-            out,
-            extract_files: None,
-            workers: 1,
-            stream_head_kib: 64,
-            depth_mib: 8,
-            max_flows: 250_000,
-            reassembly_memcap_mib: 256,
-            artifact_memcap_mib: 256,
-            sensor: "replay".into(),
-            org: "local".into(),
-            rules: Vec::new(),
-            yara_threads: None,
-            summary_json: None,
-            index: None,
-            data: DataArgs { data: None, config: None },
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            replay: ReplayArgs,
         }
+        let argv = ["canh".to_string(), "--out".into(), out, "--".into()].into_iter().chain(files);
+        <Cli as clap::Parser>::parse_from(argv).replay
     }
 
     /// The replay's options with its rule packs loaded and wired in: the alert log inspects
@@ -244,7 +240,7 @@ pub fn run_replay(opts: &ReplayOptions) -> Result<Summary> {
     } else {
         ProgressBar::hidden()
     };
-    let summary = replay(opts, &|done| bar.set_position(done)).map_err(anyhow::Error::from)?;
+    let summary = replay::replay(opts, &|done| bar.set_position(done)).map_err(anyhow::Error::from)?;
     bar.finish_and_clear();
     Ok(summary)
 }
@@ -321,27 +317,19 @@ pub fn render_summary(s: &Summary) -> String {
 
 #[cfg(test)]
 mod defaults {
-    use clap::Parser;
-
     use super::ReplayArgs;
 
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        replay: ReplayArgs,
-    }
-
     #[test]
-    fn of_matches_the_command_line() {
+    fn the_command_line_keeps_the_library_defaults() {
         // SAFETY: no other test of this binary reads these variables.
         unsafe {
             std::env::remove_var("CANH_SENSOR");
             std::env::remove_var("CANH_ORG");
-            std::env::remove_var("CANH_DATA");
-            std::env::remove_var("CANH_CONFIG");
         }
-        let parsed = Cli::parse_from(["canh", "a.pcap", "--out", "logs"]).replay;
-        let made = ReplayArgs::of(vec!["a.pcap".into()], "logs".into());
-        assert_eq!(format!("{parsed:?}"), format!("{made:?}"));
+        let opts = ReplayArgs::of(vec!["a.pcap".into()], "logs".into()).options();
+        let library = canh_sensor::replay::ReplayOptions::default();
+        assert_eq!(format!("{:?}", opts.engine), format!("{:?}", library.engine));
+        assert_eq!(opts.workers, library.workers);
+        assert_eq!(opts.files, ["a.pcap"]);
     }
 }

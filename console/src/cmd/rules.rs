@@ -42,7 +42,7 @@ struct PackArgs {
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     /// Sigma statuses not to load (repeatable).
-    #[arg(long = "exclude-status", default_values = ["deprecated", "unsupported"])]
+    #[arg(long = "exclude-status", default_values_t = SigmaOptions::default().exclude_status)]
     exclude_status: Vec<String>,
 }
 
@@ -71,7 +71,7 @@ pub fn run(args: RulesArgs) -> Result<i32> {
             pack.sigma.len(),
             pack.sigma_unsupported,
             pack.sigma_excluded,
-            pack.yara_files.len(),
+            pack.yara.len(),
             pack.iocs.len()
         );
     }

@@ -23,7 +23,17 @@ impl DnsState {
 
     /// One DNS message from either side.
     pub fn message(&mut self, bytes: &[u8], ctx: &mut Ctx<'_>) {
-        let Ok(msg) = dns::parse(bytes) else { return };
+        let msg = match dns::parse(bytes) {
+            Ok(msg) => msg,
+            Err(e) => {
+                ctx.weird("DNS", e.weird_name(false), Some(e.place()));
+                return;
+            }
+        };
+        if let Some(e) = msg.error {
+            // The header and question were read: the transaction is still logged.
+            ctx.weird("DNS", e.weird_name(true), Some(e.place()));
+        }
         if !msg.is_response() {
             if self.pending.len() >= MAX_PENDING {
                 let (ts, q) = self.pending.remove(0);

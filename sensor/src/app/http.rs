@@ -8,7 +8,7 @@ use std::io::Write;
 use flate2::write::{DeflateDecoder, GzDecoder, ZlibDecoder};
 
 use crate::files::FileBuilder;
-use crate::proto::http::{self, Chunked, Common, Framing, RequestHead, ResponseHead};
+use crate::proto::http::{self, Chunked, Common, Framing, HttpError, RequestHead, ResponseHead};
 use crate::record::{Body, Http};
 use crate::time::Micros;
 
@@ -182,6 +182,24 @@ impl BodyReader {
     }
 }
 
+/// Weirds for what a head's framing headers got wrong.
+fn anomalies(common: &Common, ctx: &mut Ctx<'_>) {
+    for (anomaly, value) in &common.anomalies {
+        ctx.weird("HTTP", anomaly.weird_name(), Some(value.clone()));
+    }
+}
+
+/// What a head that does not parse looked like: its first line, or that it never ended.
+fn head_error(e: HttpError, buf: &[u8]) -> String {
+    match e {
+        HttpError::HeadTooLong => format!("head longer than {} bytes", http::MAX_HEAD),
+        _ => {
+            let line = buf.split(|b| *b == b'\n').next().unwrap_or_default();
+            String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line)).into_owned()
+        }
+    }
+}
+
 /// Takes the artifact out of a decoder (finished, or failed part-way).
 fn take_file(sink: &mut Sink) -> FileBuilder {
     let empty = FileBuilder::new(0, sink.ts, sink.file.budget());
@@ -251,6 +269,7 @@ impl HttpConn {
                         }
                     }
                     Err(()) => {
+                        ctx.weird("HTTP", "HTTP_bad_chunk_size", None);
                         self.end_body(dir, ctx);
                         self.phase[dir] = Phase::Dead;
                         return;
@@ -270,7 +289,8 @@ impl HttpConn {
                     Some(n)
                 }
                 Ok(None) => None,
-                Err(_) => {
+                Err(e) => {
+                    ctx.weird("HTTP", "bad_HTTP_request", Some(head_error(e, buf)));
                     self.phase[ORIG] = Phase::Dead;
                     None
                 }
@@ -282,7 +302,8 @@ impl HttpConn {
                     Some(n)
                 }
                 Ok(None) => None,
-                Err(_) => {
+                Err(e) => {
+                    ctx.weird("HTTP", "bad_HTTP_reply", Some(head_error(e, buf)));
                     self.phase[RESP] = Phase::Dead;
                     None
                 }
@@ -291,6 +312,7 @@ impl HttpConn {
     }
 
     fn request(&mut self, head: RequestHead, ctx: &mut Ctx<'_>) {
+        anomalies(&head.common, ctx);
         if self.txs.len() >= MAX_PENDING {
             if let Some(tx) = self.txs.pop_front() {
                 emit(tx, ctx);
@@ -310,6 +332,7 @@ impl HttpConn {
     }
 
     fn response(&mut self, head: ResponseHead, ctx: &mut Ctx<'_>) {
+        anomalies(&head.common, ctx);
         let index = match self.txs.iter().position(|t| t.resp.is_none()) {
             Some(i) => i,
             None => {
@@ -345,6 +368,11 @@ impl HttpConn {
 
     fn end_body(&mut self, dir: usize, ctx: &mut Ctx<'_>) {
         let Phase::Body(reader) = std::mem::replace(&mut self.phase[dir], Phase::Head) else { return };
+        if matches!(reader.content, Some(Content::Broken(_))) {
+            // The declared encoding did not decode (or decoded past the cap): the body's
+            // bytes are counted, its content is not seen.
+            ctx.weird("HTTP", "HTTP_content_decoding_failed", None);
+        }
         let depth = reader.depth;
         let filename = reader.filename.clone();
         let file = reader.finish();
@@ -479,6 +507,37 @@ mod tests {
 
     fn http_records(out: &Output) -> Vec<&Http> {
         out.records.iter().filter_map(|r| if let Body::Http(h) = &r.body { Some(h) } else { None }).collect()
+    }
+
+    fn weirds(out: &Output) -> Vec<(&'static str, Option<&str>)> {
+        out.records
+            .iter()
+            .filter_map(|r| if let Body::Weird(w) = &r.body { Some((w.name, w.addl.as_deref())) } else { None })
+            .collect()
+    }
+
+    #[test]
+    fn smuggling_framing_and_bad_heads_are_weirds() {
+        // CL.TE: a front end reading the length would see one request, chunked reading two.
+        let out = run(
+            &[b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1\r\nHost: x\r\n\r\n"],
+            &[],
+        );
+        assert_eq!(weirds(&out), [("HTTP_content_length_and_chunked", Some("Content-Length: 6 with chunked"))]);
+        // Chunked wins (RFC 9112 §6.3): the smuggled request is seen and logged.
+        assert_eq!(http_records(&out).iter().filter_map(|h| h.uri.as_deref()).collect::<Vec<_>>(), ["/a", "/admin"]);
+        let out = run(&[b"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx"], &[]);
+        assert_eq!(weirds(&out), [("HTTP_bad_content_length", Some("Content-Length: 2"))]);
+        let out = run(&[b"GET / HTTP/1.1\r\nHo st: a\r\n\r\n"], &[]);
+        assert_eq!(weirds(&out), [("bad_HTTP_request", Some("GET / HTTP/1.1"))]);
+        let out = run(
+            &[b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"],
+            &[b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"],
+        );
+        assert_eq!(weirds(&out), [("HTTP_bad_chunk_size", None)]);
+        // A clean exchange has none.
+        let out = run(&[b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"], &[b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx"]);
+        assert!(weirds(&out).is_empty());
     }
 
     #[test]

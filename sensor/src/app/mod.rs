@@ -7,10 +7,8 @@ pub mod http2;
 pub mod quic;
 pub mod tls;
 
-use std::hash::{DefaultHasher, Hash, Hasher};
-
 use crate::files::{Artifact, RetainBudget};
-use crate::record::{Body, Head, Record};
+use crate::record::{Body, Head, Record, Weird};
 use crate::time::{Micros, as_secs_f64};
 
 /// What the application layer may keep and hand on.
@@ -72,6 +70,9 @@ impl Output {
     }
 }
 
+/// Bytes of a weird's `addl` kept: enough to show the offending value, not to carry a payload.
+const WEIRD_ADDL_MAX: usize = 160;
+
 /// What an application state machine needs from its flow.
 pub struct Ctx<'a> {
     pub head: &'a Head,
@@ -87,30 +88,30 @@ impl Ctx<'_> {
         self.out.records.push(Record { head, body });
     }
 
+    /// Logs something unexpected in this connection (a [`Weird`] record): `source` is the
+    /// protocol analyzer that found it, `addl` what it saw (from the wire: cut short here,
+    /// escaped wherever it is shown).
+    pub fn weird(&mut self, source: &'static str, name: &'static str, addl: Option<String>) {
+        let addl = addl.map(|mut a| {
+            if a.len() > WEIRD_ADDL_MAX {
+                let mut cut = WEIRD_ADDL_MAX;
+                while !a.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                a.truncate(cut);
+                a.push('…');
+            }
+            a
+        });
+        let peer = self.head.origin.sensor.clone();
+        self.emit(self.ts, Body::Weird(Weird { name, addl, notice: false, peer, source }));
+    }
+
     /// A file id derived from the connection and the artifact's place in it, so that
-    /// replaying a capture twice gives the same ids.
+    /// replaying a capture twice gives the same ids ([`crate::ids::fuid`]).
     pub fn fuid(&self, kind: &str, index: u64) -> String {
-        fuid(&self.head.uid, kind, index)
+        crate::ids::fuid(&self.head.uid, kind, index)
     }
-}
-
-/// The file id of the `index`-th artifact of `kind` in connection `uid`.
-pub fn fuid(uid: &str, kind: &str, index: u64) -> String {
-    let mut h = DefaultHasher::new();
-    (uid, kind, index).hash(&mut h);
-    format!("F{}", base62(h.finish()))
-}
-
-/// Base62 digits of a number, as Zeek's uids use.
-pub fn base62(mut n: u64) -> String {
-    const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut out = Vec::with_capacity(11);
-    while n > 0 || out.is_empty() {
-        out.push(DIGITS[(n % 62) as usize]);
-        n /= 62;
-    }
-    out.reverse();
-    String::from_utf8(out).expect("ascii")
 }
 
 /// Protocols recognized only to name the connection's `service`.

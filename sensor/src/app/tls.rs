@@ -42,6 +42,7 @@ impl TlsConn {
         }
         side.records.extend_from_slice(data);
         if side.records.len() > MAX_BUFFER {
+            ctx.weird("SSL", "SSL_handshake_too_long", Some(format!("over {MAX_BUFFER} bytes unencrypted")));
             side.dead = true;
             side.records = Vec::new();
             return;
@@ -52,6 +53,10 @@ impl TlsConn {
             let h = &side.records[pos..pos + 5];
             let (ctype, major, len) = (h[0], h[1], usize::from(u16::from_be_bytes([h[3], h[4]])));
             if !(20..=24).contains(&ctype) || major != 3 || len > 18_432 {
+                // Not a TLS record where one must start: the rest of this direction is not
+                // read as TLS.
+                let addl = format!("content type {ctype}, version {major}.{}, length {len}", h[2]);
+                ctx.weird("SSL", "SSL_invalid_record", Some(addl));
                 side.dead = true;
                 break;
             }

@@ -18,6 +18,27 @@ pub enum DnsError {
     Truncated(usize),
 }
 
+impl DnsError {
+    /// Zeek's weird for it; `in_answers`: the question section was read, the answers were not.
+    pub fn weird_name(self, in_answers: bool) -> &'static str {
+        match self {
+            Self::ShortHeader => "DNS_truncated_len_lt_hdr_len",
+            Self::BadName(_) => "dns_invalid_name",
+            Self::Truncated(_) if in_answers => "DNS_truncated_ans_too_short",
+            Self::Truncated(_) => "DNS_truncated_quest_too_short",
+        }
+    }
+
+    /// Where in the message it was, for the weird's `addl`.
+    pub fn place(self) -> String {
+        match self {
+            Self::ShortHeader => "fewer than 12 bytes".into(),
+            Self::BadName(at) => format!("name at byte {at}"),
+            Self::Truncated(at) => format!("message ends before byte {at}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Question {
     pub name: String,

@@ -14,6 +14,28 @@ pub enum HttpError {
     BadChunk,
 }
 
+/// What a head says that a correct peer would not. Parsing goes on (as servers differ in
+/// how they read such a head, that is where request smuggling and evasions live); each one
+/// becomes a `weird` record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anomaly {
+    /// `Content-Length` and `Transfer-Encoding: chunked` in one message: RFC 9112 §6.3 says
+    /// chunked wins, and a front end that reads the length instead is smuggled a request.
+    ContentLengthAndChunked,
+    /// A `Content-Length` that is no number, or two that differ.
+    BadContentLength,
+}
+
+impl Anomaly {
+    /// Zeek's name for it.
+    pub fn weird_name(self) -> &'static str {
+        match self {
+            Self::ContentLengthAndChunked => "HTTP_content_length_and_chunked",
+            Self::BadContentLength => "HTTP_bad_content_length",
+        }
+    }
+}
+
 /// Header fields shared by requests and responses that decide framing and content.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Common {
@@ -23,6 +45,8 @@ pub struct Common {
     pub content_type: Option<String>,
     pub filename: Option<String>,
     pub connection_close: bool,
+    /// What was wrong with the head, with the offending value.
+    pub anomalies: Vec<(Anomaly, String)>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -67,7 +91,12 @@ fn version_text(v: Option<u8>) -> String {
 
 fn common_header(c: &mut Common, name: &str, value: &str) -> bool {
     if name.eq_ignore_ascii_case("content-length") {
-        c.content_length = value.trim().parse().ok();
+        let length = value.trim().parse().ok();
+        if length.is_none() || c.content_length.is_some_and(|first| Some(first) != length) {
+            c.anomalies.push((Anomaly::BadContentLength, format!("Content-Length: {value}")));
+        }
+        // The first valid length is the one read (a second, different one is the anomaly).
+        c.content_length = c.content_length.or(length);
     } else if name.eq_ignore_ascii_case("transfer-encoding") {
         c.chunked = value.to_ascii_lowercase().contains("chunked");
     } else if name.eq_ignore_ascii_case("content-encoding") {
@@ -82,6 +111,13 @@ fn common_header(c: &mut Common, name: &str, value: &str) -> bool {
         return false;
     }
     true
+}
+
+/// Checks a head's framing headers together, once all of them are read.
+fn framing_anomalies(c: &mut Common) {
+    if let (true, Some(length)) = (c.chunked, c.content_length) {
+        c.anomalies.push((Anomaly::ContentLengthAndChunked, format!("Content-Length: {length} with chunked")));
+    }
 }
 
 /// `filename="x.docx"` or `filename*=UTF-8''x.docx` from a Content-Disposition value.
@@ -203,6 +239,7 @@ fn request_headers(mut head: RequestHead, headers: &[httparse::Header<'_>]) -> R
             head.auth_scheme = Some(scheme);
         }
     }
+    framing_anomalies(&mut head.common);
     head
 }
 
@@ -233,6 +270,7 @@ pub fn parse_response(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, HttpE
     for h in resp.headers.iter() {
         common_header(&mut head.common, h.name, &text(h.value));
     }
+    framing_anomalies(&mut head.common);
     Ok(Some((head, len)))
 }
 

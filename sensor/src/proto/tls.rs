@@ -408,8 +408,8 @@ mod tests {
 
     #[test]
     fn certificate_fields() {
-        // The test leaf certificate the traffic generator serves (tests/data/leaf.der).
-        let c = certificate(include_bytes!("../../../tests/data/leaf.der")).expect("a certificate");
+        // The test leaf certificate the traffic generator serves (traffic/data/leaf.der).
+        let c = certificate(include_bytes!("../../../traffic/data/leaf.der")).expect("a certificate");
         assert_eq!(c.subject, "CN=dichvucong.tinh.gov.vn,O=Cong Dich vu cong,ST=Ha Noi,C=VN");
         assert_eq!(c.issuer, "CN=Canh Test Root CA,O=Canh Test CA,C=VN");
         assert_eq!(c.serial, "1A2B3C");

@@ -8,10 +8,22 @@
 //! - a CSV of citizens' identity numbers (CCCD) posted to an outside host;
 //! - a web scanner (sqlmap, Nikto) probing the public-service portal with SQLi, XSS and path
 //!   traversal;
+//! - HTTP request smuggling (Content-Length and chunked in one request) against the portal;
 //! - DNS queries to dynamic-DNS domains.
 //!
 //! [`Report::planted`] lists what was planted, so tests can check that replay finds it all.
+//!
+//! ```no_run
+//! use canh_traffic::{generate, GenConfig};
+//! let file = std::fs::File::create("lan.pcap").unwrap();
+//! let report = generate(&GenConfig { seed: 7, target_bytes: 5_000_000, hosts: 40 }, file).unwrap();
+//! assert!(!report.incidents.is_empty());
+//! ```
+//!
+//! The citizens' numbers it plants come from its own tables ([`citizens`]), written apart from
+//! the analyzer's: tests that count them check one against the other.
 
+pub mod citizens;
 mod content;
 pub mod packets;
 
@@ -61,6 +73,9 @@ pub struct Planted {
     /// (portal host, scanner address, uris probed).
     pub scans: Vec<(String, Ipv4Addr, Vec<String>)>,
     pub dyndns_queries: Vec<String>,
+    /// (portal host, attacker address, the uri of the request smuggled in) of HTTP request
+    /// smuggling.
+    pub smuggling: Vec<(String, Ipv4Addr, String)>,
     /// Every DNS query name, every HTTP (host, uri) and every TLS server name in the capture.
     pub dns_queries: BTreeSet<String>,
     pub http_requests: BTreeSet<(String, String)>,
@@ -490,6 +505,33 @@ impl<W: Write> Gen<W> {
         self.report.incidents.push("web scanner (sqlmap, Nikto) against the public-service portal".into());
     }
 
+    /// CL.TE request smuggling against the portal: one POST framed by both Content-Length and
+    /// chunked, whose chunked reading hides a second request to the admin area.
+    fn plant_smuggling(&mut self) {
+        let attacker = Host::new(Ipv4Addr::new(203, 0, 113, 77));
+        let portal = Host::new(PORTAL.1);
+        let hidden = "/quantri/xoa-ho-so?id=1";
+        let smuggled = format!("GET {hidden} HTTP/1.1\r\nHost: {}\r\n\r\n", PORTAL.0);
+        let body = format!("0\r\n\r\n{smuggled}");
+        let req = format!(
+            "POST /tracuu HTTP/1.1\r\nHost: {}\r\nUser-Agent: Mozilla/5.0\r\nContent-Length: {}\r\nTransfer-Encoding: chunked\r\n\r\n{body}",
+            PORTAL.0,
+            body.len()
+        );
+        self.record_request(PORTAL.0, "/tracuu");
+        self.record_request(PORTAL.0, hidden);
+        let ok = self.response("200 OK", "text/html", b"<html><body>OK</body></html>");
+        let denied = self.response("403 Forbidden", "text/html", b"<html><body>403</body></html>");
+        let (t, cport, isn) = (self.start_time(), self.port(), self.isn());
+        let mut s = TcpSession::open(attacker, cport, portal, 80, t, 20_000, isn, &mut self.frames);
+        s.send(true, req.as_bytes());
+        s.send(false, &ok);
+        s.send(false, &denied);
+        s.close();
+        self.report.planted.smuggling.push((PORTAL.0.into(), attacker.ip, hidden.into()));
+        self.report.incidents.push("HTTP request smuggling (CL.TE) against the public-service portal".into());
+    }
+
     fn plant_dyndns(&mut self) {
         let client = self.host();
         let mut t = self.start_time();
@@ -519,14 +561,15 @@ pub fn generate<W: Write>(cfg: &GenConfig, out: W) -> anyhow::Result<Report> {
         next_port: 40_000,
         report: Report::default(),
     };
-    let leaf = include_bytes!("../../data/leaf.der").as_slice();
-    let ca = include_bytes!("../../data/ca.der").as_slice();
+    let leaf = include_bytes!("../data/leaf.der").as_slice();
+    let ca = include_bytes!("../data/ca.der").as_slice();
     let chain = [leaf, ca];
-    let incidents: [Incident<W>; 8] = [
+    let incidents: [Incident<W>; 9] = [
         Gen::plant_dyndns,
         Gen::plant_basic_login,
         Gen::plant_ftp_login,
         Gen::plant_scanner,
+        Gen::plant_smuggling,
         Gen::plant_secret_docx,
         Gen::plant_secret_text,
         Gen::plant_cccd_upload,
@@ -570,7 +613,7 @@ impl<W: Write> Gen<W> {
         let addr = public_addr(sni);
         let t = self.start_time();
         let hello = client_hello(&mut self.rng, sni, 2);
-        let flight = server_flight(&mut self.rng, false, &[include_bytes!("../../data/leaf.der")]);
+        let flight = server_flight(&mut self.rng, false, &[include_bytes!("../data/leaf.der")]);
         let isn = self.isn();
         let cport = self.port();
         let mut s = TcpSession::open(client, cport, Host::new(addr), 443, t, 30_000, isn, &mut self.frames);

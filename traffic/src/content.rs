@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::net::Ipv4Addr;
 
-use canh_analyzer::pii::{MOBILE_PREFIXES, PROVINCES};
+use crate::citizens::{CCCD_PROVINCES, mobile_prefixes};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
@@ -286,12 +286,13 @@ const GIVEN: &[&str] = &[
     "Xuân Phúc",
 ];
 
-/// A CSV of citizens with CCCD (citizen identity) numbers and phone numbers, of the provinces
-/// and mobile prefixes that the analyzer counts.
+/// A CSV of citizens with CCCD (citizen identity) numbers and mobile phone numbers, one of
+/// each per row ([`crate::citizens`]).
 pub fn cccd_csv(rng: &mut ChaCha8Rng, rows: usize) -> String {
+    let prefixes: Vec<&str> = mobile_prefixes().collect();
     let mut s = String::from("ho_ten,so_cccd,ngay_sinh,so_dien_thoai\n");
     for _ in 0..rows {
-        let province = PROVINCES[rng.random_range(0..PROVINCES.len())];
+        let province = CCCD_PROVINCES[rng.random_range(0..CCCD_PROVINCES.len())].0;
         let year: u32 = rng.random_range(1950..2006);
         let century_gender = if year < 2000 { rng.random_range(0..2) } else { 2 + rng.random_range(0..2) };
         s.push_str(&format!(
@@ -305,7 +306,7 @@ pub fn cccd_csv(rng: &mut ChaCha8Rng, rows: usize) -> String {
             rng.random_range(1..29),
             rng.random_range(1..13),
             year,
-            MOBILE_PREFIXES[rng.random_range(0..MOBILE_PREFIXES.len())],
+            prefixes[rng.random_range(0..prefixes.len())],
             rng.random_range(0..10_000_000),
         ));
     }

@@ -1,19 +1,16 @@
 //! The SigmaHQ rules of ../shared/corpus/sigma: each loads or is reported unsupported with a
 //! reason, never dropped silently; the network and web rules are (nearly) all usable.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use canh_rules::sigma::{SigmaOptions, SigmaSet};
 use canh_rules::{Severity, pack::load_pack};
 
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/sigma/rules");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: {} is absent (the shared corpus sits beside the checkout in CI)", dir.display());
-        None
-    }
+/// SigmaHQ's rule folders in the corpus.
+fn corpus() -> PathBuf {
+    common::corpus().join("sigma/rules")
 }
 
 /// Rule documents in the files under `dir` (a file may hold several).
@@ -38,11 +35,12 @@ fn documents(dir: &Path) -> usize {
 }
 
 #[test]
+#[cfg_attr(not(corpus), ignore = "needs ../shared/corpus")]
 fn sigmahq_rules_load_or_say_why() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     // Nothing excluded by status here: every rule must be accounted for.
     let opts = SigmaOptions { exclude_status: vec![] };
-    for (sub, min_usable_percent) in [("network", 95.0), ("web", 95.0), ("linux", 0.0), ("application", 0.0)] {
+    for sub in ["network", "web", "linux", "application"] {
         let dir = root.join(sub);
         let mut problems = Vec::new();
         let pack = load_pack(&dir, &opts, &mut problems);
@@ -59,16 +57,18 @@ fn sigmahq_rules_load_or_say_why() {
             eprintln!("  {e}");
         }
         assert_eq!(usable + unsupported + errors.len(), docs, "{sub}: every rule is loaded or reported");
-        let percent = 100.0 * usable as f64 / docs as f64;
-        assert!(percent >= min_usable_percent, "{sub}: only {percent:.1}% usable");
+        // Measured 2026-12-02: every rule of the four folders loads. A rule that stops loading
+        // is named here with its reason, or fixed.
+        assert_eq!((usable, unsupported, errors.len()), (docs, 0, 0), "{sub}");
     }
 }
 
 /// SigmaHQ's regression events (real Windows event log records) each match their rule,
 /// through the Windows field map and the pre-pass (some use `re` sub-flags sigma-rust lacks).
 #[test]
+#[cfg_attr(not(corpus), ignore = "needs ../shared/corpus")]
 fn sigmahq_regression_events_match_their_rules() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let regression = root.join("../regression");
     let opts = SigmaOptions { exclude_status: vec![] };
     let (mut events_checked, mut rules_checked) = (0, 0);
@@ -108,8 +108,9 @@ fn sigmahq_regression_events_match_their_rules() {
 /// regression rules, each (rule, event) pair that sigma-rust matches is a prefilter candidate.
 /// And it does prune: most network and web rules get a literal need.
 #[test]
+#[cfg_attr(not(corpus), ignore = "needs ../shared/corpus")]
 fn prefilter_keeps_every_match_and_prunes_most_rules() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let opts = SigmaOptions { exclude_status: vec![] };
     let mut problems = Vec::new();
     let mut rules = Vec::new();
