@@ -1,11 +1,14 @@
 # Sourced by the bench scripts: the repository as working directory, the data directory
-# (BENCH_DIR), a release build, the binary, and two helpers.
+# (BENCH_DIR), a release build (or the binary CANH names), and two helpers.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DIR=${BENCH_DIR:-/var/tmp/canh-bench}
 mkdir -p "$DIR"
-cargo build --release --quiet
-CANH="${CARGO_TARGET_DIR:-target}/release/canh"
+# CANH=/path/to/canh measures that binary (an older build, for before/after in one run).
+if [ -z "${CANH:-}" ]; then
+  cargo build --release --quiet
+  CANH="${CARGO_TARGET_DIR:-target}/release/canh"
+fi
 
 # The median of numbers on stdin, one per line.
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

@@ -100,10 +100,11 @@ impl Alert {
             tags: tags.to_vec(),
             sensor: h.origin.sensor.to_string(),
             org: h.origin.org.to_string(),
-            uids: vec![h.uid.to_string()],
+            // A flowless record (a weird of the decoder) has no connection to point at.
+            uids: if h.has_connection() { vec![h.uid.to_string()] } else { Vec::new() },
             community_id: h.community_id.to_string(),
-            src: format!("{}:{}", h.orig_h, h.orig_p),
-            dst: format!("{}:{}", h.resp_h, h.resp_p),
+            src: if h.has_connection() { format!("{}:{}", h.orig_h, h.orig_p) } else { String::new() },
+            dst: if h.has_connection() { format!("{}:{}", h.resp_h, h.resp_p) } else { String::new() },
             evidence: String::new(),
         }
     }

@@ -1,7 +1,7 @@
 //! YARA on artifacts, with YARA-X. All YARA files of the loaded packs compile into one
 //! `yara_x::Rules` (a file YARA-X rejects is reported with YARA-X's error and the rest still
 //! load). Each artifact is scanned once — never per packet: YARA-X's cost per scan grows with
-//! the rule count (LIBRARIES.md §2.3) — with a timeout and a size cap; HTTP connections are
+//! the rule count (ARCHITECTURE.md, "YARA-X") — with a timeout and a size cap; HTTP connections are
 //! scanned as their decoded bodies, not their raw stream heads. Office documents and PDFs are
 //! also scanned as their text, so that a marking inside a DOCX or a PDF is seen.
 //!

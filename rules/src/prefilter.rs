@@ -2,7 +2,7 @@
 //! could match.
 //!
 //! sigma-rust evaluates a rule by walking the record's values character by character, once
-//! per value a rule names (LIBRARIES.md §1.3): tens of microseconds for a rule with long value
+//! per value a rule names (ARCHITECTURE.md, "Detection with sigma-rust"): tens of microseconds for a rule with long value
 //! lists, which is too much per record at line rate. Most rules cannot match most records, and
 //! that is cheap to prove: a rule whose every match needs one of a few strings to appear in
 //! one of the record's values is skipped when none of them does. One Aho-Corasick pass over

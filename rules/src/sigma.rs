@@ -1,8 +1,8 @@
 //! Sigma rules: read, brought within what sigma-rust evaluates, compiled, and indexed by
 //! logsource so that a record meets only the rules written for its kind.
 //!
-//! sigma-rust 0.7 lacks parts of the Sigma specification (see ../shared/LIBRARIES.md §1). A
-//! pre-pass over the YAML closes the gaps that have an exact rewrite:
+//! sigma-rust 0.7 lacks parts of the Sigma specification (ARCHITECTURE.md, "Detection with
+//! sigma-rust"). A pre-pass over the YAML closes the gaps that have an exact rewrite:
 //! - several YAML documents in one file (and `action: global` collections) become rules;
 //! - `re|i`, `re|m`, `re|s` become inline flags `(?i)`, `(?m)`, `(?s)`;
 //! - keywords (field-less values) match anywhere in a value, as the spec means, not the whole
@@ -297,7 +297,7 @@ fn rewrite_fields(m: &mut Mapping) -> Result<(), Unsupported> {
 
 /// A flat record (field → JSON value) as a sigma-rust event. Integers stay integers (sigma-rust
 /// compares types strictly); a list is read as its items joined with commas, since sigma-rust
-/// never matches a list (LIBRARIES.md §1.2) and joining keeps `contains`, `startswith` and
+/// never matches a list (ARCHITECTURE.md) and joining keeps `contains`, `startswith` and
 /// `endswith` meaningful.
 pub fn event_from_fields(fields: &serde_json::Map<String, serde_json::Value>) -> sigma_rust::Event {
     let mut event = sigma_rust::Event::new();

@@ -1,6 +1,7 @@
-//! Artifacts: bytes worth scanning (HTTP bodies, the heads of TCP streams), hashed as they
-//! stream by, MIME-sniffed, and kept up to a configured size for the rule engines and for
-//! `--extract-files`. Each becomes a `files` record whose `fuid` links to its connection's `uid`.
+//! Artifacts: bytes worth scanning (HTTP bodies, the heads of TCP streams), MIME-sniffed and
+//! kept up to a configured size for the rule engines and for `--extract-files`. A file (an
+//! HTTP body) is hashed as it streams by and becomes a `files` record whose `fuid` links to its
+//! connection's `uid`; a stream head is an artifact only ([`StreamHead`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -66,25 +67,52 @@ impl RetainBudget {
     }
 }
 
-/// Builds one artifact as its bytes arrive.
+/// The bytes of one artifact kept while it is built, up to its cap and within the engine's
+/// [`RetainBudget`]; given back to the budget when taken or dropped.
+struct Retained {
+    bytes: Vec<u8>,
+    cap: usize,
+    budget: RetainBudget,
+}
+
+impl Retained {
+    fn new(cap: usize, budget: &RetainBudget) -> Self {
+        Self { bytes: Vec::new(), cap, budget: budget.clone() }
+    }
+
+    fn push(&mut self, data: &[u8]) {
+        let room = self.cap.saturating_sub(self.bytes.len());
+        if room > 0 {
+            let granted = self.budget.reserve(data.len().min(room));
+            self.bytes.extend_from_slice(&data[..granted]);
+        }
+    }
+
+    /// The bytes, which leave the budget: they are handed on (or dropped) with the artifact.
+    fn take(&mut self) -> Vec<u8> {
+        let bytes = std::mem::take(&mut self.bytes);
+        self.budget.release(bytes.len());
+        bytes
+    }
+}
+
+impl Drop for Retained {
+    fn drop(&mut self) {
+        // An artifact abandoned before it is finished gives its bytes back.
+        self.budget.release(self.bytes.len());
+    }
+}
+
+/// Builds one file (an HTTP body) as its bytes arrive: hashed whole, kept up to a cap.
 pub struct FileBuilder {
     md5: Md5,
     sha1: Sha1,
     sha256: Sha256,
     seen: u64,
     missing: u64,
-    keep: Vec<u8>,
-    keep_cap: usize,
+    keep: Retained,
     first_ts: Micros,
     last_ts: Micros,
-    retain: RetainBudget,
-}
-
-impl Drop for FileBuilder {
-    fn drop(&mut self) {
-        // An artifact abandoned before `finish` gives its bytes back.
-        self.retain.release(self.keep.len());
-    }
 }
 
 impl FileBuilder {
@@ -95,17 +123,15 @@ impl FileBuilder {
             sha256: Sha256::new(),
             seen: 0,
             missing: 0,
-            keep: Vec::new(),
-            keep_cap: keep_cap.max(SNIFF_BYTES),
+            keep: Retained::new(keep_cap.max(SNIFF_BYTES), retain),
             first_ts: ts,
             last_ts: ts,
-            retain: retain.clone(),
         }
     }
 
     /// The budget this artifact draws on (for a replacement builder).
     pub fn budget(&self) -> &RetainBudget {
-        &self.retain
+        &self.keep.budget
     }
 
     pub fn update(&mut self, data: &[u8], ts: Micros) {
@@ -114,11 +140,7 @@ impl FileBuilder {
         self.sha256.update(data);
         self.seen += data.len() as u64;
         self.last_ts = ts;
-        let room = self.keep_cap.saturating_sub(self.keep.len());
-        if room > 0 {
-            let granted = self.retain.reserve(data.len().min(room));
-            self.keep.extend_from_slice(&data[..granted]);
-        }
+        self.keep.push(data);
     }
 
     pub fn gap(&mut self, n: u64) {
@@ -140,9 +162,7 @@ impl FileBuilder {
         filename: Option<String>,
         keep_data: bool,
     ) -> (FileRecord, Artifact) {
-        // The bytes leave the budget: they are handed on (or dropped) with the artifact.
-        let keep = std::mem::take(&mut self.keep);
-        self.retain.release(keep.len());
+        let keep = self.keep.take();
         let mime_type = sniff_mime(&keep);
         let record = FileRecord {
             fuid: fuid.clone(),
@@ -174,6 +194,54 @@ impl FileBuilder {
             total_bytes: self.seen,
         };
         (record, artifact)
+    }
+}
+
+/// The head of one TCP stream direction, for YARA: its first bytes kept, not hashed. A stream
+/// head is no file — Zeek's and Suricata's file logs have none — so it becomes an artifact
+/// only, never a `files` record, and is built only when artifacts are handed on.
+pub struct StreamHead {
+    keep: Retained,
+    seen: u64,
+    first_ts: Micros,
+}
+
+impl StreamHead {
+    pub fn new(cap: usize, ts: Micros, retain: &RetainBudget) -> Self {
+        Self { keep: Retained::new(cap, retain), seen: 0, first_ts: ts }
+    }
+
+    /// Bytes of the stream this head has taken (its cap is the caller's).
+    pub fn seen(&self) -> u64 {
+        self.seen
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        self.seen += data.len() as u64;
+        self.keep.push(data);
+    }
+
+    /// A hole in the stream: the head ends before it (bytes after it, joined to those before,
+    /// would make content that never was on the wire).
+    pub fn gap(&mut self) {
+        self.keep.cap = self.keep.bytes.len();
+    }
+
+    pub fn finish(mut self, head: &Head, fuid: String, service: Option<&'static str>, is_orig: bool) -> Artifact {
+        let data = self.keep.take();
+        let mut head = head.clone();
+        head.ts = as_secs_f64(self.first_ts);
+        Artifact {
+            head,
+            fuid,
+            source: "TCP",
+            service,
+            is_orig,
+            mime_type: sniff_mime(&data),
+            filename: None,
+            total_bytes: self.seen,
+            data,
+        }
     }
 }
 
@@ -264,7 +332,7 @@ mod tests {
         f.update(b"world", 20);
         let mut big = FileBuilder::new(0, 0, &budget);
         big.update(&vec![b'a'; 10_000], 0);
-        assert_eq!(big.keep.len(), SNIFF_BYTES);
+        assert_eq!(big.keep.bytes.len(), SNIFF_BYTES);
         drop(big);
         let (rec, art) = f.finish(&crate::record::tests_support::head(), "F1".into(), "HTTP", None, false, None, true);
         assert_eq!(rec.md5, "5eb63bbbe01eeed093cb22bb8f5acdc3");

@@ -13,7 +13,7 @@ use crate::app::tls::TlsConn;
 use crate::app::{AppConfig, Ctx, Output, service_label};
 use crate::community_id::community_id;
 use crate::decode::{Decoded, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, tcp_flags};
-use crate::files::FileBuilder;
+use crate::files::StreamHead;
 use crate::proto;
 use crate::reassembly::{Budget, Chunk, Reassembler, StreamLimits};
 use crate::record::{Body, Conn, Head, Origin, Record};
@@ -336,16 +336,9 @@ impl Flow {
             service_label(&self.streams.first_bytes[ORIG], &self.streams.first_bytes[RESP], self.head.resp_p)
         });
         for dir in [ORIG, RESP] {
-            if let Some(builder) = self.streams.stream_heads[dir].take() {
+            if let Some(stream_head) = self.streams.stream_heads[dir].take() {
                 let fuid = crate::ids::fuid(&self.head.uid, "stream", dir as u64);
-                let (record, artifact) =
-                    builder.finish(&self.head, fuid, "TCP", service, dir == ORIG, None, env.app.keep_artifacts);
-                let mut head = self.head.clone();
-                head.ts = artifact.head.ts;
-                env.out.records.push(Record { head, body: Body::Files(record) });
-                if env.app.keep_artifacts {
-                    env.out.artifacts.push(artifact);
-                }
+                env.out.artifacts.push(stream_head.finish(&self.head, fuid, service, dir == ORIG));
             }
         }
         let conn = self.conn_record(service);
@@ -442,8 +435,8 @@ impl Flow {
 struct Streams {
     app: App,
     first_bytes: [Vec<u8>; 2],
-    /// Boxed: a builder holds three hash states, and most flows never have one open.
-    stream_heads: [Option<Box<FileBuilder>>; 2],
+    /// Kept only when artifacts are handed on (to YARA, to extraction).
+    stream_heads: [Option<StreamHead>; 2],
     delivered: [u64; 2],
 }
 
@@ -468,9 +461,10 @@ impl Streams {
         match chunk {
             Chunk::Gap(n) => {
                 delivered[dir] += n;
-                if let Some(b) = stream_heads[dir].as_mut() {
-                    b.gap(n);
+                if let Some(stream_head) = stream_heads[dir].as_mut() {
+                    stream_head.gap();
                 }
+
                 match app {
                     App::Http(h) => h.gap(dir, n, &mut ctx),
                     App::Http2(h) => h.gap(dir),
@@ -488,13 +482,12 @@ impl Streams {
                 // A TLS stream's head ends where its encrypted records begin: it keeps the
                 // handshake in clear (hellos, certificates) and not ciphertext.
                 let ciphertext = matches!(app, App::Tls(t) if t.encrypted(dir));
-                if cfg.stream_head_bytes > 0 && !ciphertext {
-                    let builder = stream_heads[dir].get_or_insert_with(|| {
-                        Box::new(FileBuilder::new(cfg.kept(cfg.stream_head_bytes), ts, &ctx.out.retain))
-                    });
-                    let room = cfg.stream_head_bytes as u64 - builder.seen().min(cfg.stream_head_bytes as u64);
+                if cfg.keep_artifacts && cfg.stream_head_bytes > 0 && !ciphertext {
+                    let stream_head = stream_heads[dir]
+                        .get_or_insert_with(|| StreamHead::new(cfg.stream_head_bytes, ts, &ctx.out.retain));
+                    let room = cfg.stream_head_bytes as u64 - stream_head.seen().min(cfg.stream_head_bytes as u64);
                     if room > 0 {
-                        builder.update(&data[..data.len().min(room as usize)], ts);
+                        stream_head.update(&data[..data.len().min(room as usize)]);
                     }
                 }
                 if let App::Undecided = app {

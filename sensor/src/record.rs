@@ -363,12 +363,12 @@ record_type! {
 }
 
 record_type! {
-    /// files.log: one artifact seen on the wire (an HTTP body, or the head of a TCP stream).
+    /// files.log: one file seen on the wire (an HTTP body), hashed whole.
     #[derive(Debug, Clone, Default)]
     pub struct FileRecord {
         /// The file's id ([`crate::ids::fuid`]), named in its HTTP record's fuids.
         pub fuid: String => "fuid", Role::Value;
-        /// "HTTP", or "TCP" for a stream head.
+        /// The protocol that carried it: "HTTP".
         pub source: &'static str => "source", Role::Value;
         /// Sent by the connection's originator.
         pub is_orig: bool => "is_orig", Role::Value;

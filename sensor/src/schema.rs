@@ -75,7 +75,7 @@ pub enum Value<'a> {
 
 impl Value<'_> {
     /// The value as one string, lists joined with commas: how rules that compare text read
-    /// it (sigma-rust never matches a list, LIBRARIES.md §1.2; joined, `contains`,
+    /// it (sigma-rust never matches a list, ARCHITECTURE.md "Detection with sigma-rust"; joined, `contains`,
     /// `startswith` and `endswith` keep their meaning). Numbers as Rust writes them, which is
     /// how sigma-rust turns a number into text.
     pub fn write_text(&self, out: &mut String) {
