@@ -509,8 +509,10 @@ fn inner_of(proto: u8, payload: &[u8]) -> Result<Option<(u16, &[u8])>, DecodeErr
             let Some(udp) = UdpPacket::new(payload) else { return Ok(None) };
             let body = &payload[8..];
             let (sport, dport) = (udp.get_source(), udp.get_destination());
-            if (dport == 4789 || sport == 4789) && body.len() >= 8 + 14 && body[0] & 0x08 != 0 {
-                // VXLAN: 8-byte header with the I flag, then an Ethernet frame.
+            if dport == 4789 && body.len() >= 8 + 14 && body[0] & 0x08 != 0 {
+                // VXLAN: 8-byte header with the I flag, then an Ethernet frame. By destination
+                // port only (RFC 7348 §5: the source port is a hash of the inner flow): a DNS
+                // query from client port 4789 is DNS.
                 return ethernet(&body[8..]).map(Some);
             }
             if dport == 6081 && body.len() >= 8 {
@@ -764,5 +766,22 @@ mod tests {
         let p = d.decode(linktype::ETHERNET, &f, 0).unwrap().unwrap();
         assert_eq!((p.proto, p.sport, p.dport, p.payload), (PROTO_UDP, 12345, 53, b"abcd".as_slice()));
         assert_eq!(p.dst.to_string(), "10.0.0.2");
+    }
+
+    #[test]
+    fn vxlan_is_by_destination_port_only() {
+        // A DNS query from client port 4789 whose id's first byte has VXLAN's I flag (0x08):
+        // DNS, not a tunnel. (Found by comparing with Suricata's flows on the anchors' mix.)
+        let mut query = vec![0x08, 0x01, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+        query.extend_from_slice(b"\x07example\x03com\x00\x00\x01\x00\x01");
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x08, 0x00]);
+        let total = 20 + 8 + query.len();
+        f.extend_from_slice(&[0x45, 0, 0, total as u8, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+        f.extend_from_slice(&[0x12, 0xb5, 0, 53, 0, (8 + query.len()) as u8, 0, 0]);
+        f.extend_from_slice(&query);
+        let mut d = Decoder::default();
+        let p = d.decode(linktype::ETHERNET, &f, 0).unwrap().unwrap();
+        assert_eq!((p.proto, p.sport, p.dport, p.payload), (PROTO_UDP, 4789, 53, query.as_slice()));
     }
 }
