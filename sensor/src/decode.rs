@@ -674,7 +674,7 @@ fn transport<'a>(
             d.tcp = Some(TcpHeader {
                 seq: tcp.get_sequence(),
                 ack: tcp.get_acknowledgement(),
-                flags: tcp.get_flags() as u8,
+                flags: tcp.get_flags(),
                 window: tcp.get_window(),
             });
             d.payload = &payload[off..];

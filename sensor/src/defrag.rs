@@ -122,10 +122,10 @@ impl Defragmenter {
         let timeout = self.limits.timeout;
         let before = self.pending.len();
         self.pending.retain(|_, p| now.saturating_sub(p.first_seen) < timeout);
-        if self.pending.len() == before {
-            if let Some(oldest) = self.pending.iter().min_by_key(|(_, p)| p.first_seen).map(|(k, _)| *k) {
-                self.pending.remove(&oldest);
-            }
+        if self.pending.len() == before
+            && let Some(oldest) = self.pending.iter().min_by_key(|(_, p)| p.first_seen).map(|(k, _)| *k)
+        {
+            self.pending.remove(&oldest);
         }
     }
 }

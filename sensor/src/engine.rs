@@ -283,7 +283,7 @@ const WEIRD_SAMPLING_THRESHOLD: u64 = 25;
 const WEIRD_SAMPLING_RATE: u64 = 1000;
 
 fn weird_sampled(nth: u64) -> bool {
-    nth <= WEIRD_SAMPLING_THRESHOLD || nth % WEIRD_SAMPLING_RATE == 0
+    nth <= WEIRD_SAMPLING_THRESHOLD || nth.is_multiple_of(WEIRD_SAMPLING_RATE)
 }
 
 /// A frame the decoder gave up on, as a flowless `weird` record: it never reached a connection.
@@ -309,11 +309,7 @@ fn timeout(cfg: &EngineConfig, flow: &Flow) -> Micros {
 }
 
 /// Ends the flow that is due first, to make room.
-fn evict_one(
-    flows: &mut FlowTable,
-    due: &mut BinaryHeap<Reverse<(Micros, FlowKey, u64)>>,
-    env: &mut FlowEnv<'_>,
-) {
+fn evict_one(flows: &mut FlowTable, due: &mut BinaryHeap<Reverse<(Micros, FlowKey, u64)>>, env: &mut FlowEnv<'_>) {
     while let Some(Reverse((_, key, id))) = due.pop() {
         if flows.get(&key).is_some_and(|f| f.id == id) {
             let flow = flows.remove(&key).expect("flow exists");

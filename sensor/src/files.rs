@@ -152,6 +152,7 @@ impl FileBuilder {
     }
 
     /// Finishes the artifact. `keep_data`: hand the bytes on (false drops them after sniffing).
+    #[allow(clippy::too_many_arguments)]
     pub fn finish(
         mut self,
         head: &Head,

@@ -321,17 +321,18 @@ impl Flow {
                 });
             }
         }
-        let mut ctx = Ctx { head: &self.head, ts, cfg: env.app, out: env.out };
-        match &mut self.streams.app {
-            App::Http(h) => h.finish(&mut ctx),
-            App::Http2(h) => h.finish(&mut ctx),
-            App::Tls(t) => t.finish(&mut ctx),
-            App::DnsTcp(d) => d.state.finish(&mut ctx),
-            App::DnsUdp(d) => d.finish(&mut ctx),
-            App::Quic(q) => q.finish(&mut ctx),
-            App::Undecided | App::Other => {}
+        {
+            let mut ctx = Ctx { head: &self.head, ts, cfg: env.app, out: env.out };
+            match &mut self.streams.app {
+                App::Http(h) => h.finish(&mut ctx),
+                App::Http2(h) => h.finish(&mut ctx),
+                App::Tls(t) => t.finish(&mut ctx),
+                App::DnsTcp(d) => d.state.finish(&mut ctx),
+                App::DnsUdp(d) => d.finish(&mut ctx),
+                App::Quic(q) => q.finish(&mut ctx),
+                App::Undecided | App::Other => {}
+            }
         }
-        drop(ctx);
         let service = self.streams.app.service().or_else(|| {
             service_label(&self.streams.first_bytes[ORIG], &self.streams.first_bytes[RESP], self.head.resp_p)
         });

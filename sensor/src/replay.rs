@@ -175,9 +175,9 @@ fn run_inline(
     while let Some(p) = reader.next_packet() {
         engine.packet(p.ts, p.linktype, &p.data, p.orig_len);
         n += 1;
-        if n % DRAIN_EVERY == 0 {
+        if n.is_multiple_of(DRAIN_EVERY) {
             write_output(engine.drain(), opts, writer)?;
-            if n % (DRAIN_EVERY * 64) == 0 {
+            if n.is_multiple_of(DRAIN_EVERY * 64) {
                 progress(reader.bytes_read());
             }
         }
@@ -270,7 +270,7 @@ fn run_workers(
                 }
             }
             count += 1;
-            if count % (DRAIN_EVERY * 64) == 0 {
+            if count.is_multiple_of(DRAIN_EVERY * 64) {
                 progress(reader.bytes_read());
             }
         }

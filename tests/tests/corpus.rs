@@ -284,10 +284,10 @@ fn connections_match_arkime_sessions() {
                 }
                 continue;
             };
-            if let Some(cid) = cid {
-                if &cid != got_cid {
-                    problems.push(format!("{file}: {k:?} community_id {cid} vs {got_cid}"));
-                }
+            if let Some(cid) = cid
+                && &cid != got_cid
+            {
+                problems.push(format!("{file}: {k:?} community_id {cid} vs {got_cid}"));
             }
             let mut got = got.clone();
             want.sort_unstable();

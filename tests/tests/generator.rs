@@ -23,7 +23,7 @@ fn with_artifacts() -> EngineConfig {
     cfg
 }
 
-fn http<'a>(records: &'a [Record]) -> impl Iterator<Item = (&'a Record, &'a canh_sensor::record::Http)> {
+fn http(records: &[Record]) -> impl Iterator<Item = (&Record, &canh_sensor::record::Http)> {
     records.iter().filter_map(|r| if let Body::Http(h) = &r.body { Some((r, h)) } else { None })
 }
 

@@ -99,7 +99,7 @@ pub fn client_hello(rng: &mut ChaCha8Rng, sni: &str, profile: usize) -> Vec<u8> 
     let sid: [u8; 32] = rng.random();
     body.extend_from_slice(&sid);
     let mut cs = Vec::new();
-    if profile % 3 == 0 {
+    if profile.is_multiple_of(3) {
         cs.extend_from_slice(&grease.to_be_bytes());
     }
     for c in ciphers {
@@ -109,7 +109,7 @@ pub fn client_hello(rng: &mut ChaCha8Rng, sni: &str, profile: usize) -> Vec<u8> 
     body.extend_from_slice(&cs);
     body.extend_from_slice(&[1, 0]);
     let mut e = Vec::new();
-    if profile % 3 == 0 {
+    if profile.is_multiple_of(3) {
         ext(&mut e, grease, &[]);
     }
     let mut sni_body = Vec::new();

@@ -313,10 +313,10 @@ impl HttpConn {
 
     fn request(&mut self, head: RequestHead, ctx: &mut Ctx<'_>) {
         anomalies(&head.common, ctx);
-        if self.txs.len() >= MAX_PENDING {
-            if let Some(tx) = self.txs.pop_front() {
-                emit(tx, ctx);
-            }
+        if self.txs.len() >= MAX_PENDING
+            && let Some(tx) = self.txs.pop_front()
+        {
+            emit(tx, ctx);
         }
         let depth = self.next_depth;
         self.next_depth += 1;

@@ -90,12 +90,11 @@ impl Http2Conn {
                         collected.extend_from_slice(body);
                     }
                 }
-                if flags & FLAG_END_STREAM != 0 {
-                    if let Some(Some(body)) = self.bodies.remove(&(dir, stream)) {
-                        if is_dns_message(dir, &body) {
-                            self.dns.message(&body, ctx);
-                        }
-                    }
+                if flags & FLAG_END_STREAM != 0
+                    && let Some(Some(body)) = self.bodies.remove(&(dir, stream))
+                    && is_dns_message(dir, &body)
+                {
+                    self.dns.message(&body, ctx);
                 }
             }
         }
