@@ -207,29 +207,18 @@ impl AsValue for Arc<str> {
     }
 }
 
-impl AsValue for u8 {
-    fn as_value(&self) -> Option<Value<'_>> {
-        Some(Value::U64(u64::from(*self)))
-    }
+/// Unsigned integers of every width are seen as `u64`.
+macro_rules! unsigned_as_value {
+    ($($t:ty),*) => {$(
+        impl AsValue for $t {
+            fn as_value(&self) -> Option<Value<'_>> {
+                Some(Value::U64(u64::from(*self)))
+            }
+        }
+    )*};
 }
 
-impl AsValue for u16 {
-    fn as_value(&self) -> Option<Value<'_>> {
-        Some(Value::U64(u64::from(*self)))
-    }
-}
-
-impl AsValue for u32 {
-    fn as_value(&self) -> Option<Value<'_>> {
-        Some(Value::U64(u64::from(*self)))
-    }
-}
-
-impl AsValue for u64 {
-    fn as_value(&self) -> Option<Value<'_>> {
-        Some(Value::U64(*self))
-    }
-}
+unsigned_as_value!(u8, u16, u32, u64);
 
 impl AsValue for f64 {
     fn as_value(&self) -> Option<Value<'_>> {
