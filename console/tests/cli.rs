@@ -194,6 +194,69 @@ fn rules_check_prints_file_line_col_and_fails_on_errors() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("sigma 1 usable"));
 }
 
+/// A pack that is missing or has an error stops the run: detection never switches off while
+/// the summary says `alerts 0`. `rules check` compiles YARA as a replay does, and `rules test`
+/// fails on a rule it cannot load.
+#[test]
+fn detection_never_switches_off_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = generate(dir.path());
+    let replay = |pack: &std::path::Path| {
+        let out = canh()
+            .arg("replay")
+            .arg(&pcap)
+            .arg("--out")
+            .arg(dir.path().join("logs"))
+            .arg("--rules")
+            .arg(pack)
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let missing = dir.path().join("no-such-pack");
+    let (code, stderr) = replay(&missing);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("no-such-pack:1:1: error: no such pack") && stderr.contains("not running"), "{stderr}");
+    assert!(!stderr.contains("packets"), "it ran: {stderr}");
+
+    let pack = dir.path().join("pack");
+    std::fs::create_dir_all(&pack).unwrap();
+    std::fs::write(pack.join("pack.toml"), "name = \"test\"\nversion = \"0.1\"\n").unwrap();
+    std::fs::write(pack.join("ok.yar"), "rule fine { strings: $a = \"TOKEN\" condition: $a }\n").unwrap();
+    std::fs::write(pack.join("bad.yar"), "rule broken {\n  strings:\n    $a = \"x\"\n  condition:\n    $b\n}\n")
+        .unwrap();
+    let (code, stderr) = replay(&pack);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("bad.yar:5:5: error: YARA-X: unknown pattern `$b`"), "{stderr}");
+    let out = canh().args(["rules", "check"]).arg(&pack).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("bad.yar:5:5: error: YARA-X: unknown pattern `$b`"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 errors"), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::remove_file(pack.join("bad.yar")).unwrap();
+    // A manifest with an error is an error too.
+    std::fs::write(pack.join("pack.toml"), "name = \"test\"\nversion = 1\n").unwrap();
+    let (code, stderr) = replay(&pack);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("pack.toml:2:"), "{stderr}");
+    // A rule directory without a manifest is loaded, with a warning.
+    std::fs::remove_file(pack.join("pack.toml")).unwrap();
+    let (code, stderr) = replay(&pack);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("warning: no pack.toml"), "{stderr}");
+
+    let events = dir.path().join("events.json");
+    std::fs::write(&events, r#"{"query": "a.ddns.net"}"#).unwrap();
+    let rule = dir.path().join("broken.yml");
+    std::fs::write(
+        &rule,
+        "title: b\nid: b1\nlogsource:\n  product: zeek\ndetection:\n  sel:\n    uri|nosuchmod: x\n  condition: sel\n",
+    )
+    .unwrap();
+    let out = canh().args(["rules", "test"]).arg(&rule).arg(&events).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[test]
 fn replay_with_rules_writes_alerts_beside_the_logs() {
     let dir = tempfile::tempdir().unwrap();

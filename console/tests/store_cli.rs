@@ -163,6 +163,29 @@ fn ingest_skips_bad_lines_with_their_place_and_keeps_the_rest() {
     assert_eq!(search_json(&data, "*", &[])["total"], 10);
 }
 
+/// A record is its content: three copies of one line in a file are kept once, whatever the
+/// batch size, and the count says so.
+#[test]
+fn identical_lines_are_kept_once_whatever_the_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = records(1, 1_793_581_200.0, "so-khcn").remove(0);
+    let mut lines = records(4, 1_793_581_300.0, "so-khcn");
+    lines.splice(1..1, [one.clone(), one.clone(), one]);
+    let file = dir.path().join("in.ndjson");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    for batch in ["1", "2", "3", "1000"] {
+        let data = dir.path().join(format!("data-{batch}"));
+        let (code, _, stderr) =
+            run(canh().arg("ingest").arg(&file).arg("--data").arg(&data).args(["--commit-records", batch]));
+        assert_eq!(code, 0, "{stderr}");
+        assert!(
+            stderr.contains("ingested 7 records") && stderr.contains("5 stored, 2 held already"),
+            "{batch}: {stderr}"
+        );
+        assert_eq!(search_json(&data, "*", &[])["total"], 5, "batch {batch}");
+    }
+}
+
 #[test]
 fn kill_9_during_ingest_loses_no_acknowledged_record() {
     let dir = tempfile::tempdir().unwrap();

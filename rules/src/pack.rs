@@ -131,7 +131,12 @@ fn load_files(
         }
         None => {
             if wants_manifest {
-                problems.push(Problem::error(&manifest_path, 1, 1, "missing pack.toml (name, version, description)"));
+                problems.push(Problem::warning(
+                    &manifest_path,
+                    1,
+                    1,
+                    "no pack.toml (name, version, description): loaded as a loose rule directory",
+                ));
             }
             fallback
         }

@@ -9,6 +9,8 @@ pub enum Severity {
     Error,
     /// The rule is valid Sigma but uses what Canh cannot evaluate yet; it is not loaded.
     Unsupported,
+    /// Worth saying, nothing lost: a rule directory without `pack.toml` is loaded all the same.
+    Warning,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +30,14 @@ impl Problem {
     pub fn unsupported(file: impl Into<PathBuf>, line: usize, col: usize, reason: impl Into<String>) -> Self {
         Self { file: file.into(), line, col, severity: Severity::Unsupported, message: reason.into() }
     }
+
+    pub fn warning(file: impl Into<PathBuf>, line: usize, col: usize, message: impl Into<String>) -> Self {
+        Self { file: file.into(), line, col, severity: Severity::Warning, message: message.into() }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
 }
 
 impl fmt::Display for Problem {
@@ -35,6 +45,7 @@ impl fmt::Display for Problem {
         let kind = match self.severity {
             Severity::Error => "error",
             Severity::Unsupported => "unsupported",
+            Severity::Warning => "warning",
         };
         write!(f, "{}:{}:{}: {kind}: {}", self.file.display(), self.line, self.col, self.message)
     }

@@ -85,6 +85,12 @@ impl LineIngest {
         }
     }
 
+    /// Records taken that the store held already, or that came twice: kept once, not
+    /// written again (counted over the writer's life).
+    pub fn duplicates(&self) -> u64 {
+        self.writer.duplicates()
+    }
+
     /// The writer back, for the next source (its acknowledgement count goes on).
     pub fn into_writer(self) -> StoreWriter {
         self.writer

@@ -1,5 +1,6 @@
 //! Which records a day's index already holds, so that a record sent twice — a capture replayed
-//! again, a batch resent because its acknowledgement was lost — is kept once.
+//! again, a batch resent because its acknowledgement was lost, the same line twice in one file —
+//! is kept once, whichever batches the copies fall in.
 //!
 //! A record's id is 128 bits of its content hash, kept in the `_id` and `_seq` fast columns.
 //! When a day is opened for writing, its ids are read into a sorted list (16 bytes a record,
@@ -9,6 +10,8 @@
 //! do the same job with a term index on `_id`, a lookup per record per segment at every commit
 //! and a queue of deletes in memory until then: measured at a million records, 27 % of
 //! ingest's time and 1.1 GB more memory at its peak.
+
+use std::collections::HashSet;
 
 use fastbloom::BloomFilter;
 use tantivy::Index;
@@ -30,8 +33,8 @@ pub struct Known {
     /// Ids held, sorted: those of the day's segments at opening, and those taken since and
     /// merged in at each commit.
     held: Vec<u128>,
-    /// Ids taken since the last commit.
-    taken: Vec<u128>,
+    /// Ids taken since the last commit: a second copy within one batch is found here.
+    taken: HashSet<u128, foldhash::fast::RandomState>,
 }
 
 impl Known {
@@ -54,12 +57,11 @@ impl Known {
         held.iter().for_each(|id| {
             first.insert_hash(bloom_hash(*id));
         });
-        Ok(Known { filters: vec![first], capacity, in_last: held.len(), held, taken: Vec::new() })
+        Ok(Known { filters: vec![first], capacity, in_last: held.len(), held, taken: HashSet::default() })
     }
 
-    /// Takes the record `id` unless a commit holds it already; returns whether it was taken.
-    /// (One taken since the last commit cannot come again before the next: the writer counts
-    /// repeats of a text within a commit's batch into their ids.)
+    /// Takes the record `id` unless a commit holds it or it was taken since; returns whether
+    /// it was taken.
     pub fn take(&mut self, id: u128) -> bool {
         if self.in_last >= self.capacity {
             self.capacity *= 2;
@@ -76,14 +78,14 @@ impl Known {
         if maybe && self.held.binary_search(&id).is_ok() {
             return false;
         }
-        self.taken.push(id);
-        true
+        self.taken.insert(id)
     }
 
     /// A commit holds the records taken so far.
     pub fn committed(&mut self) {
-        self.taken.sort_unstable();
-        self.held.append(&mut self.taken);
+        let mut taken: Vec<u128> = self.taken.drain().collect();
+        taken.sort_unstable();
+        self.held.append(&mut taken);
         // Two sorted runs: the stable sort finds them and merges them, in linear time.
         self.held.sort();
     }
@@ -95,8 +97,7 @@ fn filter(capacity: usize) -> BloomFilter {
 
 /// The filter's hash of an id: the id is a hash already, uniform in every bit, so its two
 /// halves folded together serve; hashing it again (the `bloomfilter` crate ran SipHash twice,
-/// then a division per probe) was work for nothing. The low half takes in the repeats of a
-/// text within a batch, which share the high one.
+/// then a division per probe) was work for nothing.
 fn bloom_hash(id: u128) -> u64 {
     (id >> 64) as u64 ^ id as u64
 }

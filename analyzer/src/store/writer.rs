@@ -2,11 +2,13 @@
 //! durable, and only then is it acknowledged — what [`StoreWriter::add_line`] took and no commit
 //! has held yet is what a crash loses, and the sender still has it.
 //!
-//! A record's id is a hash of its JSON text and of how many times the same text came before in
-//! the same batch, so that ingesting the same capture again keeps its records once instead of
-//! twice (`store::known`), while two identical records of one batch stay two. (Sensor records
-//! carry their connection's uid and a microsecond time: identical ones are rare, and two in
-//! different batches would count once — the memory for occurrences stays one batch's.)
+//! A record is its content: its id is a hash of its JSON text ([`record_id`]), and the store
+//! keeps each id once. The same record, however often it comes — twice in one file, in two
+//! batches, in a capture replayed again — is stored once and counted as a duplicate, whatever
+//! the batch size. (Canh's records carry their connection's uid and a microsecond time, so two
+//! distinct events are never the same text; a source whose distinct events can be — a syslog
+//! line repeated within its one-second timestamp — must carry what tells them apart, as the
+//! receiver's time.)
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -94,8 +96,6 @@ pub struct StoreWriter {
     since: Option<Instant>,
     /// Records acknowledged (held by a commit) so far.
     acknowledged: u64,
-    /// Per JSON text of this batch (128 bits of its hash), how many times it came.
-    seen: HashMap<u128, u32, foldhash::fast::RandomState>,
     /// Records not taken because the store held them already.
     duplicates: u64,
     /// Days closed, their last merges running on threads of their own.
@@ -116,7 +116,6 @@ impl StoreWriter {
             pending: 0,
             since: None,
             acknowledged: 0,
-            seen: HashMap::default(),
             duplicates: 0,
             closing: Vec::new(),
         }
@@ -136,7 +135,7 @@ impl StoreWriter {
         let (ts, mut doc) = self.store.fields().document(line).map_err(|e| Rejected::NotJson(e.to_string()))?;
         let ts = ts.ok_or(Rejected::NoTime)?;
         let day = ts.into_timestamp_micros().div_euclid(DAY_MICROS);
-        let id = self.id_of(line);
+        let id = record_id(line);
         let day_writer = match self.days.entry(day) {
             Entry::Occupied(w) => w.into_mut(),
             Entry::Vacant(slot) => {
@@ -186,7 +185,6 @@ impl StoreWriter {
         }
         self.acknowledged += self.pending;
         self.pending = 0;
-        self.seen.clear();
         self.since = None;
         Ok(self.acknowledged)
     }
@@ -196,24 +194,14 @@ impl StoreWriter {
         self.pending
     }
 
-    /// Records taken that the store held already (not written twice).
+    /// Records taken that the store held already, or that came twice (not written again).
     pub fn duplicates(&self) -> u64 {
         self.duplicates
-    }
-
-    /// 128 bits of the content hash, the later repeats within the batch counted in. (64 of
-    /// them are the tie-breaker of the order, `_seq`.)
-    fn id_of(&mut self, raw: &str) -> u128 {
-        let hash = record_id(raw);
-        let occurrence = self.seen.entry(hash).or_insert(0);
-        *occurrence += 1;
-        hash.wrapping_add(u128::from(*occurrence) - 1)
     }
 }
 
 /// A record's id in the store: the first 16 bytes of the SHA-256 of its JSON text, read as a
-/// big-endian integer (the n-th identical text of one batch adds n - 1). Specified, so that
-/// the same record gets the same id whatever the build.
+/// big-endian integer. Specified, so that the same record gets the same id whatever the build.
 pub fn record_id(raw: &str) -> u128 {
     let digest: [u8; 32] = Sha256::digest(raw.as_bytes()).into();
     u128::from_be_bytes(digest[..16].try_into().expect("16 bytes"))

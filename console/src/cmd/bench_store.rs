@@ -76,7 +76,7 @@ fn templates() -> Result<Vec<Map<String, Value>>> {
         yara_threads: Some(1),
         ..super::replay::ReplayArgs::of(vec![pcap.display().to_string()], logs.display().to_string())
     };
-    canh_sensor::replay::replay(&args.options_with_rules().0, &|_| {})?;
+    canh_sensor::replay::replay(&args.options_with_rules()?.0, &|_| {})?;
     let mut out = Vec::new();
     for name in ["conn.ndjson", "dns.ndjson", "http.ndjson", "ssl.ndjson", "files.ndjson", "alerts.json"] {
         for line in std::fs::read_to_string(logs.join(name))?.lines() {

@@ -48,7 +48,7 @@ pub fn run(args: DemoArgs) -> Result<i32> {
         index: Some(Some(data.clone())),
         ..ReplayArgs::of(vec![pcap.display().to_string()], logs.display().to_string())
     };
-    let (mut opts, alerts) = replay.options_with_rules();
+    let (mut opts, alerts) = replay.options_with_rules()?;
     let indexing = Indexing::open(data.clone(), &Config::default())?;
     opts.sink = Some(indexing.sink());
     let summary = run_replay(&opts)?;

@@ -80,10 +80,12 @@ pub fn run(args: IngestArgs) -> Result<i32> {
         writer = Some(ingest.into_writer());
     }
     let secs = started.elapsed().as_secs_f64();
+    let duplicates = writer.as_ref().map_or(0, StoreWriter::duplicates);
     eprintln!(
-        "ingested {accepted} records into {} ({:.0} records/s){}",
+        "ingested {accepted} records into {} ({:.0} records/s): {} stored, {duplicates} held already (duplicates){}",
         data.join("events").display(),
         accepted as f64 / secs.max(1e-9),
+        accepted - duplicates,
         if rejected > 0 { format!("; {rejected} lines skipped") } else { String::new() }
     );
     Ok(if rejected > 0 { 2 } else { 0 })

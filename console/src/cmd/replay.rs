@@ -97,14 +97,14 @@ impl ReplayArgs {
 
     /// The replay's options with its rule packs loaded and wired in: the alert log inspects
     /// every record and artifact, and artifacts are kept when its YARA rules need them.
-    pub fn options_with_rules(&self) -> (ReplayOptions, Option<Arc<AlertLog>>) {
+    pub fn options_with_rules(&self) -> Result<(ReplayOptions, Option<Arc<AlertLog>>)> {
         let mut opts = self.options();
-        let alerts = alert_log(&self.rules, self.scan_threads());
+        let alerts = alert_log(&self.rules, self.scan_threads())?;
         if alerts.as_ref().is_some_and(|a| a.needs_artifacts()) {
             opts.engine.app.keep_artifacts = true;
         }
         opts.inspector = alerts.clone().map(|a| a as Arc<dyn canh_sensor::output::Inspector>);
-        (opts, alerts)
+        Ok((opts, alerts))
     }
 
     pub fn scan_threads(&self) -> usize {
@@ -160,7 +160,13 @@ impl Indexing {
     /// What was indexed, for the summary.
     pub fn render(&self) -> String {
         let ingest = self.ingest.lock().expect("the replay is over");
-        let mut out = format!("indexed {} records into {}\n", ingest.acknowledged, self.data.join("events").display());
+        let duplicates = ingest.duplicates();
+        let mut out = format!(
+            "indexed {} records into {}: {} stored, {duplicates} held already (duplicates)\n",
+            ingest.acknowledged,
+            self.data.join("events").display(),
+            ingest.acknowledged.saturating_sub(duplicates)
+        );
         for e in &ingest.errors {
             out.push_str(&format!("not indexed: {e}\n"));
         }
@@ -168,17 +174,26 @@ impl Indexing {
     }
 }
 
-/// Loads the packs into an alert log; their problems are printed, usable rules still run.
-fn alert_log(packs: &[PathBuf], scan_threads: usize) -> Option<Arc<AlertLog>> {
+/// Loads the packs into an alert log; their problems are printed. An error in any pack (one
+/// missing, a rule or file that does not compile) refuses the run: detection must never switch
+/// off quietly. Unsupported rules and warnings are said and the rest runs.
+fn alert_log(packs: &[PathBuf], scan_threads: usize) -> Result<Option<Arc<AlertLog>>> {
     if packs.is_empty() {
-        return None;
+        return Ok(None);
     }
     let (log, problems) = AlertLog::load(packs, SigmaOptions::default(), scan_threads);
     for p in &problems {
         eprintln!("{p}");
     }
+    let errors = problems.iter().filter(|p| p.is_error()).count();
+    if errors > 0 {
+        let plural = if errors == 1 { "" } else { "s" };
+        anyhow::bail!(
+            "{errors} error{plural} in the rule packs (above): not running without the rules they hold; fix them, or leave the pack out"
+        );
+    }
     eprintln!("rules: {}", log.detectors().loaded);
-    Some(Arc::new(log))
+    Ok(Some(Arc::new(log)))
 }
 
 /// Reloads the rules on SIGHUP for as long as the returned guard lives.
@@ -246,7 +261,7 @@ pub fn run_replay(opts: &ReplayOptions) -> Result<Summary> {
 }
 
 pub fn run(args: ReplayArgs) -> Result<i32> {
-    let (mut opts, alerts) = args.options_with_rules();
+    let (mut opts, alerts) = args.options_with_rules()?;
     #[cfg(unix)]
     let _reload = alerts.as_ref().and_then(reload_on_sighup).inspect(|_| {
         eprintln!("rules: `kill -HUP {}` reloads them", std::process::id());

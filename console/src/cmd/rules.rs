@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
+use canh_analyzer::yara::YaraDetector;
 use canh_rules::Severity;
-use canh_rules::pack::load_packs;
+use canh_rules::pack::{PackFile, load_packs};
 use canh_rules::sigma::SigmaOptions;
 use clap::{Args, Subcommand};
 
@@ -17,13 +18,14 @@ pub struct RulesArgs {
 
 #[derive(Debug, Subcommand)]
 enum RulesCommand {
-    /// Validate packs: every problem as `file:line:col: message`; exit 1 if any is an error
-    /// (rules reported `unsupported` are listed but do not fail the check).
+    /// Validate packs: every problem as `file:line:col: message`, YARA compiled as a replay
+    /// compiles it; exit 1 if any is an error (rules reported `unsupported`, and warnings,
+    /// are listed but do not fail the check).
     Check(PackArgs),
     /// Show packs and their rule counts.
     List(PackArgs),
     /// Run the rules of a pack (or one rule file) on JSON events; print each event's matching
-    /// rule ids as a JSON line.
+    /// rule ids as a JSON line. Exit 1 if a rule cannot be loaded or an event cannot be read.
     Test(TestArgs),
 }
 
@@ -53,8 +55,11 @@ pub fn run(args: RulesArgs) -> Result<i32> {
         RulesCommand::Test(t) => return test(t),
     };
     let opts = SigmaOptions { exclude_status: pa.exclude_status };
-    let (packs, problems) = load_packs(&pa.paths, &opts);
-    let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
+    let (packs, mut problems) = load_packs(&pa.paths, &opts);
+    // YARA files are compiled as a replay compiles them, so that what fails there fails here.
+    let yara: Vec<PackFile> = packs.iter().flat_map(|p| p.yara.clone()).collect();
+    YaraDetector::compile(&yara, &mut problems);
+    let errors = problems.iter().filter(|p| p.is_error()).count();
     let unsupported = problems.iter().filter(|p| p.severity == Severity::Unsupported).count();
     if check {
         for p in &problems {
@@ -85,11 +90,12 @@ fn test(args: TestArgs) -> Result<i32> {
     // Nothing is excluded by status: a rule under test runs whatever its status.
     let opts = SigmaOptions { exclude_status: Vec::new() };
     let (packs, problems) = load_packs(std::slice::from_ref(&args.rules), &opts);
-    for p in problems.iter().filter(|p| !p.message.starts_with("missing pack.toml")) {
+    for p in problems.iter().filter(|p| p.severity != Severity::Warning) {
         eprintln!("{p}");
     }
+    // A rule that does not load is not tested: that is a failure, not an empty match list.
+    let mut failed = problems.iter().any(|p| p.is_error());
     let rules = canh_rules::sigma::SigmaSet::new(packs.into_iter().flat_map(|p| p.sigma).collect());
-    let mut failed = false;
     for file in &args.events {
         let text = match std::fs::read_to_string(file) {
             Ok(t) => t,
