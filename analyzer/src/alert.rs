@@ -2,7 +2,9 @@
 //! its severity and tags, and points at the records behind it (`uids`, `community_id`).
 
 use canh_sensor::ids;
-use canh_sensor::record::{Body, Head, Record, names};
+use std::net::IpAddr;
+
+use canh_sensor::record::{Body, CLIENT_PORT, Head, Record, SERVICE_PORT, names};
 use canh_sensor::record_type;
 use canh_sensor::schema::{Fields, Role, serialize_fields};
 use serde::Serialize;
@@ -28,9 +30,12 @@ record_type! {
         /// The connections behind the alert.
         pub uids: Vec<String> => "uids", Role::Value;
         pub community_id: String => names::COMMUNITY_ID, Role::Keyword;
-        /// `address:port` of the originator and the responder.
-        pub src: String => "src", Role::Value;
-        pub dst: String => "dst", Role::Value;
+        /// The connection's endpoints, in the records' own fields (found by the same network
+        /// and port queries); none for a flowless record.
+        pub orig_h: Option<IpAddr> => names::ORIG_H, Role::Address;
+        pub orig_p: Option<u16> => names::ORIG_P, CLIENT_PORT;
+        pub resp_h: Option<IpAddr> => names::RESP_H, Role::Address;
+        pub resp_p: Option<u16> => names::RESP_P, SERVICE_PORT;
         /// A short excerpt of what matched, for the analyst's first look.
         pub evidence: String => "evidence", Role::Text;
     }
@@ -103,8 +108,10 @@ impl Alert {
             // A flowless record (a weird of the decoder) has no connection to point at.
             uids: if h.has_connection() { vec![h.uid.to_string()] } else { Vec::new() },
             community_id: h.community_id.to_string(),
-            src: if h.has_connection() { format!("{}:{}", h.orig_h, h.orig_p) } else { String::new() },
-            dst: if h.has_connection() { format!("{}:{}", h.resp_h, h.resp_p) } else { String::new() },
+            orig_h: h.has_connection().then_some(h.orig_h),
+            orig_p: h.has_connection().then_some(h.orig_p),
+            resp_h: h.has_connection().then_some(h.resp_h),
+            resp_p: h.has_connection().then_some(h.resp_p),
             evidence: String::new(),
         }
     }

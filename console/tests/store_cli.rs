@@ -80,6 +80,24 @@ fn replay_indexes_records_and_alerts_once_and_search_finds_them() {
     let critical = alerts.iter().filter(|a| a.contains("\"severity\":\"critical\"")).count() as u64;
     assert!(critical > 0);
     assert_eq!(search_json(&data, "_type:alert AND severity:critical", &[])["total"], critical);
+    // Alerts are found by address and port as records are: the outside attackers', by their
+    // network (the scanner's and the smuggler's).
+    let outside = alerts.iter().filter(|a| a.contains("\"id.orig_h\":\"203.0.113.")).count() as u64;
+    assert!(outside > 1);
+    assert_eq!(search_json(&data, "_type:alert AND id.orig_h:203.0.113.0/24 AND id.resp_p:80", &[])["total"], outside);
+    // The table shows each alert's rule title and its records' uid; a terms aggregation on
+    // rule_id shows the titles beside the ids.
+    let table = ok(canh().args(["search", "_type:alert AND id.orig_h:203.0.113.66", "--data"]).arg(&data));
+    assert!(
+        table.contains("Web vulnerability scanner against a web application") && table.contains("uid C"),
+        "{table}"
+    );
+    assert!(table.contains("203.0.113.66:"), "{table}");
+    let agg = ok(canh().args(["search", "_type:alert", "--agg", "terms:rule_id", "--data"]).arg(&data));
+    assert!(
+        agg.contains("ce24cdfa-2fa6-5668-974b-5620942dfc20") && agg.contains("SQL injection, cross-site scripting"),
+        "{agg}"
+    );
     // A second replay of the same capture (one worker this time) replaces, adds nothing.
     replay("1");
     assert_eq!(search_json(&data, "*", &[])["total"], total);

@@ -33,7 +33,9 @@ pub mod names {
 }
 
 /// A client port: ranged over, rarely looked up by value, nearly a new value per record.
-const CLIENT_PORT: Role = Role::Integer { term_index: false };
+pub const CLIENT_PORT: Role = Role::Integer { term_index: false };
+/// The service port: looked up by value (`id.resp_p:3389`), few values.
+pub const SERVICE_PORT: Role = Role::Integer { term_index: true };
 /// A byte count analysts range over (`orig_bytes:>10000000`).
 const BYTE_COUNT: Role = Role::Integer { term_index: false };
 
@@ -104,8 +106,7 @@ impl Fields for Head {
         FieldSpec { name: names::ORIG_H, role: Role::Address },
         FieldSpec { name: names::ORIG_P, role: CLIENT_PORT },
         FieldSpec { name: names::RESP_H, role: Role::Address },
-        // The service port: looked up by value (`id.resp_p:3389`), few values.
-        FieldSpec { name: names::RESP_P, role: Role::Integer { term_index: true } },
+        FieldSpec { name: names::RESP_P, role: SERVICE_PORT },
         FieldSpec { name: names::COMMUNITY_ID, role: Role::Keyword },
         FieldSpec { name: names::SENSOR, role: Role::Keyword },
         FieldSpec { name: names::ORG, role: Role::Keyword },

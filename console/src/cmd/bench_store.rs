@@ -181,14 +181,15 @@ pub fn events(args: EventsArgs) -> Result<i32> {
             }
             if r.get("_type").and_then(Value::as_str) == Some("alert") {
                 r.insert("uids".into(), Value::from(vec![uid.clone()]));
-                r.insert("src".into(), Value::from(format!("{host}:{port}")));
                 let id = format!("A{:016x}", rng.random::<u64>());
                 r.insert("id".into(), Value::from(id));
             } else {
                 r.insert("uid".into(), Value::from(uid.clone()));
-                if r.get("id.orig_h").and_then(Value::as_str).is_some_and(|o| o.starts_with("10.")) {
-                    r.insert("id.orig_h".into(), Value::from(host.clone()));
-                }
+            }
+            if r.get("id.orig_h").and_then(Value::as_str).is_some_and(|o| o.starts_with("10.")) {
+                r.insert("id.orig_h".into(), Value::from(host.clone()));
+            }
+            if r.contains_key("id.orig_p") {
                 r.insert("id.orig_p".into(), Value::from(port));
             }
             let line = serde_json::to_string(&r)?;

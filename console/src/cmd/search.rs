@@ -1,6 +1,7 @@
 //! `canh search 'QUERY'`: records from the event store, newest first, as a table, JSON or CSV;
 //! or an aggregation over them (`--agg terms:id.resp_h`).
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 
 use anyhow::{Context, Result, bail};
@@ -109,13 +110,18 @@ pub fn run(args: SearchArgs) -> Result<i32> {
     if let Some(spec) = &args.agg {
         let agg: Agg = spec.parse()?;
         let result = store.aggregate(&search, &agg).map_err(|e| explain(e, &args.query))?;
+        let titles = rule_titles(&store, &agg, &result)?;
         if args.json {
-            serde_json::to_writer_pretty(&mut out, &result)?;
+            let mut doc = serde_json::to_value(&result)?;
+            if !titles.is_empty() {
+                doc["titles"] = json!(titles);
+            }
+            serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
         } else if args.csv {
-            write_agg_csv(&mut out, &result)?;
+            write_agg_csv(&mut out, &result, &titles)?;
         } else {
-            write!(out, "{}", render_agg(&result))?;
+            write!(out, "{}", render_agg(&result, &titles))?;
         }
         return Ok(0);
     }
@@ -183,7 +189,15 @@ fn summary(r: &Value) -> String {
             r.get("resp_bytes").unwrap_or(&Value::Null)
         ),
         "alert" => {
-            format!("[{}] {} ({})", s("severity").unwrap_or(""), s("title").unwrap_or(""), s("rule_id").unwrap_or(""))
+            let uids: Vec<&str> =
+                r.get("uids").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+            format!(
+                "[{}] {} ({}) uid {}",
+                s("severity").unwrap_or(""),
+                s("title").unwrap_or(""),
+                s("rule_id").unwrap_or(""),
+                if uids.is_empty() { "-".to_string() } else { uids.join(",") }
+            )
         }
         _ => s("message").map(str::to_string).unwrap_or_else(|| r.to_string()),
     }
@@ -202,11 +216,7 @@ pub fn render_table(records: &[Value]) -> String {
     let rows: Vec<[String; 5]> = records
         .iter()
         .map(|r| {
-            let (src, dst) = if r["_type"] == "alert" {
-                (r["src"].as_str().unwrap_or("").to_string(), r["dst"].as_str().unwrap_or("").to_string())
-            } else {
-                (endpoint(r, "id.orig_h", "id.orig_p"), endpoint(r, "id.resp_h", "id.resp_p"))
-            };
+            let (src, dst) = (endpoint(r, "id.orig_h", "id.orig_p"), endpoint(r, "id.resp_h", "id.resp_p"));
             [
                 r.get("ts").and_then(Value::as_f64).map(local_time).unwrap_or_default(),
                 r["_type"].as_str().unwrap_or("").to_string(),
@@ -274,13 +284,34 @@ pub fn write_csv(out: &mut impl Write, records: &[Value]) -> Result<()> {
     Ok(())
 }
 
-pub fn render_agg(result: &AggResult) -> String {
+/// The rules' titles beside their ids, for a terms aggregation on `rule_id` (an id alone tells
+/// an analyst little): each read from one of the rule's alerts.
+fn rule_titles(store: &Store, agg: &Agg, result: &AggResult) -> Result<BTreeMap<String, String>> {
+    let mut titles = BTreeMap::new();
+    let (Agg::Terms { field, .. }, AggResult::Terms { buckets, .. }) = (agg, result) else { return Ok(titles) };
+    if field != "rule_id" {
+        return Ok(titles);
+    }
+    for (id, _) in buckets {
+        let query = format!("_type:alert AND rule_id:\"{}\"", id.replace('\\', "\\\\").replace('"', "\\\""));
+        let hit = store.search(&Search { query, limit: 1, ..Search::default() })?;
+        if let Some(title) = hit.records.first().and_then(|r| r.get("title")).and_then(Value::as_str) {
+            titles.insert(id.clone(), title.to_string());
+        }
+    }
+    Ok(titles)
+}
+
+pub fn render_agg(result: &AggResult, titles: &BTreeMap<String, String>) -> String {
     let mut out = String::new();
     match result {
         AggResult::Terms { buckets, other } => {
             let width = buckets.iter().map(|b| b.0.chars().count()).max().unwrap_or(5).max(5);
             for (key, n) in buckets {
-                out.push_str(&format!("{key:<width$}  {n:>10}\n"));
+                match titles.get(key) {
+                    Some(title) => out.push_str(&format!("{key:<width$}  {n:>10}  {title}\n")),
+                    None => out.push_str(&format!("{key:<width$}  {n:>10}\n")),
+                }
             }
             if *other > 0 {
                 out.push_str(&format!("{:<width$}  {other:>10}\n", "(other)"));
@@ -298,9 +329,15 @@ pub fn render_agg(result: &AggResult) -> String {
     out
 }
 
-fn write_agg_csv(out: &mut impl Write, result: &AggResult) -> Result<()> {
+fn write_agg_csv(out: &mut impl Write, result: &AggResult, titles: &BTreeMap<String, String>) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
     match result {
+        AggResult::Terms { buckets, .. } if !titles.is_empty() => {
+            w.write_record(["value", "count", "title"])?;
+            for (k, n) in buckets {
+                w.write_record([k.clone(), n.to_string(), titles.get(k).cloned().unwrap_or_default()])?;
+            }
+        }
         AggResult::Terms { buckets, .. } => {
             w.write_record(["value", "count"])?;
             for (k, n) in buckets {
