@@ -204,6 +204,61 @@ fn identical_lines_are_kept_once_whatever_the_batches() {
     }
 }
 
+/// Exports are complete when asked (`--limit all`), and output cut by a limit says so with the
+/// cursor of the rest.
+#[test]
+fn exports_are_complete_or_say_they_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("in.ndjson");
+    std::fs::write(&file, records(120, 1_793_581_200.0, "so-khcn").join("\n") + "\n").unwrap();
+    let data = dir.path().join("data");
+    ok(canh().arg("ingest").arg(&file).arg("--data").arg(&data));
+    let (code, csv, stderr) = run(canh().args(["search", "*", "--csv", "--data"]).arg(&data));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(csv.lines().count(), 51);
+    assert!(stderr.contains("50 of 120 matching records; the rest (or --limit all): --after "), "{stderr}");
+    let (code, csv, stderr) = run(canh().args(["search", "*", "--csv", "--limit", "all", "--data"]).arg(&data));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(csv.lines().count(), 121, "{csv}");
+    assert!(!stderr.contains("the rest"), "{stderr}");
+    let uids: HashSet<&str> = csv.lines().skip(1).map(|l| l.split(',').nth(2).unwrap()).collect();
+    assert_eq!(uids.len(), 120);
+    let all = search_json(&data, "*", &["--limit", "all"]);
+    assert_eq!((all["total"].as_u64(), all["records"].as_array().unwrap().len()), (Some(120), 120));
+    assert!(all["next"].is_null());
+    let some = search_json(&data, "*", &["--limit", "7"]);
+    assert_eq!(some["records"].as_array().unwrap().len(), 7);
+    assert!(some["next"].is_string());
+    for bad in ["0", "-1", "100001", "lots"] {
+        let (code, _, stderr) = run(canh().args(["search", "*", &format!("--limit={bad}"), "--data"]).arg(&data));
+        assert_eq!(code, 2, "{bad}: {stderr}");
+        assert!(stderr.contains("from 1 to 100000, or `all`"), "{stderr}");
+    }
+}
+
+/// What came from the network cannot act on the terminal or the spreadsheet it is shown in.
+#[test]
+fn hostile_fields_are_escaped_for_the_terminal_and_the_spreadsheet() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = serde_json::json!({
+        "ts": 1_793_581_200.0, "_type": "http", "uid": "=cmd|' /C calc'!A0", "id.orig_h": "10.0.0.1", "id.orig_p": 40000,
+        "id.resp_h": "10.0.0.2", "id.resp_p": 80, "method": "GET",
+        "uri": "/a\u{1b}[2J\u{1b}]0;pwned\u{7}\r\nb\u{202e}gpj.exe", "user_agent": "=HYPERLINK(\"http://x\")",
+    });
+    let file = dir.path().join("in.ndjson");
+    std::fs::write(&file, format!("{record}\n")).unwrap();
+    let data = dir.path().join("data");
+    ok(canh().arg("ingest").arg(&file).arg("--data").arg(&data));
+    let table = ok(canh().args(["search", "*", "--data"]).arg(&data));
+    assert!(!table.contains('\u{1b}') && !table.contains('\u{7}') && !table.contains('\u{202e}'), "{table:?}");
+    assert!(table.contains(r"/a\x1b[2J\x1b]0;pwned\x07\x0d\x0ab\u{202e}gpj.exe"), "{table}");
+    assert_eq!(table.lines().count(), 2, "{table}");
+    let csv = ok(canh().args(["search", "*", "--csv", "--data"]).arg(&data));
+    assert!(csv.contains("\"'=HYPERLINK(\"\"http://x\"\")\""), "{csv}");
+    let agg = ok(canh().args(["search", "*", "--agg", "terms:uid", "--csv", "--data"]).arg(&data));
+    assert!(agg.contains("'=cmd|"), "{agg}");
+}
+
 #[test]
 fn kill_9_during_ingest_loses_no_acknowledged_record() {
     let dir = tempfile::tempdir().unwrap();

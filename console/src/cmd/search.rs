@@ -15,6 +15,7 @@ use time::macros::format_description;
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 use crate::config::DataArgs;
+use crate::escape;
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
@@ -28,9 +29,10 @@ pub struct SearchArgs {
     /// End of the time range (excluded), in the same forms.
     #[arg(long)]
     pub until: Option<String>,
-    /// Records to show.
-    #[arg(long, default_value_t = 50)]
-    pub limit: usize,
+    /// Records to show: a number, or `all` for every match (written as they are read, in
+    /// pages). Output cut by a limit says so and gives the cursor of the rest.
+    #[arg(long, default_value = "50")]
+    pub limit: Limit,
     /// Continue after a previous page (the cursor it printed).
     #[arg(long, value_name = "CURSOR")]
     pub after: Option<String>,
@@ -49,6 +51,35 @@ pub struct SearchArgs {
     pub csv: bool,
     #[command(flatten)]
     pub data: DataArgs,
+}
+
+/// How many records a search writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    Records(usize),
+    All,
+}
+
+impl Limit {
+    /// The most records one search may ask for at once (all of them are held to be sorted
+    /// and written); more are read with `all`, in pages.
+    pub const MAX: usize = 100_000;
+    /// Records per page of `all`.
+    pub const PAGE: usize = 10_000;
+}
+
+impl std::str::FromStr for Limit {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "all" {
+            return Ok(Limit::All);
+        }
+        match s.parse::<usize>() {
+            Ok(n) if (1..=Self::MAX).contains(&n) => Ok(Limit::Records(n)),
+            _ => Err(format!("`{s}`: a number of records from 1 to {}, or `all`", Self::MAX)),
+        }
+    }
 }
 
 /// Vietnam's time (Asia/Ho_Chi_Minh has kept +07:00 without daylight saving since 1975).
@@ -98,11 +129,14 @@ pub fn run(args: SearchArgs) -> Result<i32> {
     }
     let store = Store::open(&data)?;
     let now = OffsetDateTime::now_utc();
-    let search = Search {
+    let mut search = Search {
         query: args.query.clone(),
         since: args.since.as_deref().map(|s| parse_time(s, now)).transpose().context("--since")?,
         until: args.until.as_deref().map(|s| parse_time(s, now)).transpose().context("--until")?,
-        limit: args.limit,
+        limit: match args.limit {
+            Limit::Records(n) => n,
+            Limit::All => Limit::PAGE,
+        },
         after: args.after.as_deref().map(str::parse::<Cursor>).transpose()?,
     };
     let out = std::io::stdout();
@@ -125,28 +159,107 @@ pub fn run(args: SearchArgs) -> Result<i32> {
         }
         return Ok(0);
     }
-    let hits = store.search(&search).map_err(|e| explain(e, &args.query))?;
-    if args.json {
-        let doc = json!({"total": hits.total, "next": hits.next.map(|c| c.to_string()), "records": hits.records});
-        serde_json::to_writer_pretty(&mut out, &doc)?;
-        writeln!(out)?;
+    let format = if args.json {
+        Format::Json
     } else if args.csv {
-        write_csv(&mut out, &hits.records)?;
+        Format::Csv
     } else {
-        write!(out, "{}", render_table(&hits.records))?;
-        let shown = hits.records.len();
-        let mut footer = format!("{shown} of {} matching records", hits.total);
-        if let Some(next) = hits.next {
-            footer.push_str(&format!("; next page: --after {next}"));
+        Format::Table { width: std::io::stdout().is_terminal().then(terminal_width).flatten() }
+    };
+    let mut writer = RecordWriter::new(format, args.limit == Limit::All);
+    let (mut written, mut total) = (0u64, None);
+    let next = loop {
+        let hits = store.search(&search).map_err(|e| explain(e, &args.query))?;
+        // The first page counts every match; the later ones count what is left.
+        let all = *total.get_or_insert(hits.total);
+        writer.page(&mut out, &hits.records, all)?;
+        written += hits.records.len() as u64;
+        match (args.limit, hits.next) {
+            (Limit::All, Some(cursor)) => search.after = Some(cursor),
+            (_, next) => break next,
         }
-        // The footer is for the reader, not for a pipe.
-        if std::io::stdout().is_terminal() {
-            writeln!(out, "{footer}")?;
-        } else {
-            eprintln!("{footer}");
-        }
+    };
+    writer.end(&mut out, next)?;
+    let total = total.unwrap_or(0);
+    // What was left out, for the reader (on the terminal after a table, else on stderr so that
+    // a pipe gets the data alone).
+    let mut footer = format!("{written} of {total} matching records");
+    if let Some(next) = next {
+        footer.push_str(&format!("; the rest (or --limit all): --after {next}"));
+    }
+    if matches!(format, Format::Table { .. }) && std::io::stdout().is_terminal() {
+        writeln!(out, "{footer}")?;
+    } else if next.is_some() || matches!(format, Format::Table { .. }) {
+        eprintln!("{footer}");
     }
     Ok(0)
+}
+
+/// The width of the terminal on standard output, if it is one.
+fn terminal_width() -> Option<usize> {
+    console::Term::stdout().size_checked().map(|(_, cols)| usize::from(cols)).filter(|w| *w > 20)
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Format {
+    /// A table, cut to `width` columns when it goes to a terminal.
+    Table {
+        width: Option<usize>,
+    },
+    Json,
+    Csv,
+}
+
+/// Writes the pages of a search as they come, in one format.
+struct RecordWriter {
+    format: Format,
+    /// More than one page may come (`--limit all`).
+    paged: bool,
+    pages: usize,
+    records: u64,
+    /// The CSV columns, fixed by the first page.
+    columns: Vec<String>,
+}
+
+impl RecordWriter {
+    fn new(format: Format, paged: bool) -> Self {
+        Self { format, paged, pages: 0, records: 0, columns: Vec::new() }
+    }
+
+    fn page(&mut self, out: &mut impl Write, records: &[Value], total: u64) -> Result<()> {
+        match self.format {
+            Format::Table { width } => write!(out, "{}", render_table(records, width, self.pages == 0))?,
+            Format::Csv => {
+                if self.pages == 0 {
+                    self.columns = csv_columns(records, self.paged);
+                }
+                write_csv(out, records, &self.columns, self.pages == 0)?
+            }
+            Format::Json => {
+                // `{"total", "next", "records"}`, the records streamed between.
+                if self.pages == 0 {
+                    write!(out, "{{\n  \"total\": {total},\n  \"records\": [")?;
+                }
+                for r in records {
+                    out.write_all(if self.records == 0 { b"\n    " } else { b",\n    " })?;
+                    serde_json::to_writer(&mut *out, r)?;
+                    self.records += 1;
+                }
+            }
+        }
+        self.pages += 1;
+        Ok(())
+    }
+
+    fn end(&mut self, out: &mut impl Write, next: Option<Cursor>) -> Result<()> {
+        if let Format::Json = self.format {
+            let next = next.map_or_else(|| "null".to_string(), |c| format!("\"{c}\""));
+            let close = if self.records == 0 { "]" } else { "\n  ]" };
+            writeln!(out, "{close},\n  \"next\": {next}\n}}")?;
+        }
+        out.flush()?;
+        Ok(())
+    }
 }
 
 /// A query error with the query underlined at its place.
@@ -212,25 +325,30 @@ fn endpoint(r: &Value, host: &str, port: &str) -> String {
     }
 }
 
-pub fn render_table(records: &[Value]) -> String {
+/// Records as a table: time, type, endpoints, a summary. Every cell is escaped for the
+/// terminal ([`escape::terminal`]); with a `width`, each line is cut to it.
+pub fn render_table(records: &[Value], width: Option<usize>, header: bool) -> String {
     let rows: Vec<[String; 5]> = records
         .iter()
         .map(|r| {
-            let (src, dst) = (endpoint(r, "id.orig_h", "id.orig_p"), endpoint(r, "id.resp_h", "id.resp_p"));
             [
                 r.get("ts").and_then(Value::as_f64).map(local_time).unwrap_or_default(),
                 r["_type"].as_str().unwrap_or("").to_string(),
-                src,
-                dst,
+                endpoint(r, "id.orig_h", "id.orig_p"),
+                endpoint(r, "id.resp_h", "id.resp_p"),
                 summary(r),
             ]
+            .map(|cell| escape::terminal(&cell).into_owned())
         })
         .collect();
-    let header = ["time (+07:00)", "type", "from", "to", "what"];
-    let mut widths: [usize; 5] = header.map(|h| h.chars().count());
+    let titles = ["time (+07:00)", "type", "from", "to", "what"];
+    let mut widths: [usize; 5] = titles.map(|h| h.chars().count());
+    // The time and type columns have fixed widths, so pages of one search line up.
+    widths[0] = widths[0].max(23);
+    widths[1] = widths[1].max(6);
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(console::measure_text_width(cell));
         }
     }
     let line = |cells: [&str; 5]| {
@@ -239,20 +357,27 @@ pub fn render_table(records: &[Value]) -> String {
             if i == 4 {
                 s.push_str(c);
             } else {
-                s.push_str(&format!("{c:<w$}  ", w = widths[i]));
+                s.push_str(c);
+                s.push_str(&" ".repeat(widths[i].saturating_sub(console::measure_text_width(c)) + 2));
             }
         }
-        s.trim_end().to_string() + "\n"
+        let s = s.trim_end();
+        match width {
+            Some(w) => escape::fit(s, w).into_owned() + "\n",
+            None => s.to_string() + "\n",
+        }
     };
-    let mut out = line(header);
+    let mut out = if header { line(titles) } else { String::new() };
     for row in &rows {
         out.push_str(&line([&row[0], &row[1], &row[2], &row[3], &row[4]]));
     }
     out
 }
 
-/// CSV with a column per field the records have: the common ones first, the rest by name.
-pub fn write_csv(out: &mut impl Write, records: &[Value]) -> Result<()> {
+/// The CSV columns of a search: the common fields first, then every other field the first
+/// page's records have, by name; with `other`, a last column `_other` holds (as JSON) the fields
+/// of later pages' records that no column names, so that nothing is dropped.
+fn csv_columns(records: &[Value], other: bool) -> Vec<String> {
     const FIRST: [&str; 8] = ["ts", "_type", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto"];
     let mut rest: Vec<&str> = records
         .iter()
@@ -262,22 +387,46 @@ pub fn write_csv(out: &mut impl Write, records: &[Value]) -> Result<()> {
         .collect();
     rest.sort_unstable();
     rest.dedup();
-    let columns: Vec<&str> =
-        FIRST.iter().copied().filter(|c| records.iter().any(|r| r.get(c).is_some())).chain(rest).collect();
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(&columns)?;
+    let first = FIRST.iter().copied().filter(|c| records.iter().any(|r| r.get(c).is_some()));
+    first.chain(rest).chain(other.then_some(OTHER_COLUMN)).map(str::to_string).collect()
+}
+
+const OTHER_COLUMN: &str = "_other";
+
+/// Records as CSV rows under `columns` (the header first when `header`). Text that a
+/// spreadsheet would run as a formula is neutralised ([`escape::spreadsheet_cell`]).
+fn write_csv(out: &mut impl Write, records: &[Value], columns: &[String], header: bool) -> Result<()> {
+    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(out);
+    if header {
+        w.write_record(columns)?;
+    }
+    let text = |v: &Value| match v {
+        Value::String(s) => escape::spreadsheet_cell(s).into_owned(),
+        Value::Array(items) => {
+            let joined: Vec<String> =
+                items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string)).collect();
+            escape::spreadsheet_cell(&joined.join(",")).into_owned()
+        }
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
     for r in records {
         w.write_record(columns.iter().map(|c| {
-            match r.get(c) {
-                None | Some(Value::Null) => String::new(),
-                Some(Value::String(s)) => s.clone(),
-                Some(Value::Array(items)) => items
-                    .iter()
-                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
-                    .collect::<Vec<_>>()
-                    .join(","),
-                Some(v) => v.to_string(),
+            if c == OTHER_COLUMN {
+                let others: serde_json::Map<String, Value> = r
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(k, _)| !columns.contains(k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                return if others.is_empty() {
+                    String::new()
+                } else {
+                    escape::spreadsheet_cell(&Value::Object(others).to_string()).into_owned()
+                };
             }
+            r.get(c.as_str()).map(text).unwrap_or_default()
         }))?;
     }
     w.flush()?;
@@ -306,11 +455,14 @@ pub fn render_agg(result: &AggResult, titles: &BTreeMap<String, String>) -> Stri
     let mut out = String::new();
     match result {
         AggResult::Terms { buckets, other } => {
-            let width = buckets.iter().map(|b| b.0.chars().count()).max().unwrap_or(5).max(5);
-            for (key, n) in buckets {
+            // Keys are record values: escaped for the terminal, padded by their display width.
+            let keys: Vec<String> = buckets.iter().map(|b| escape::terminal(&b.0).into_owned()).collect();
+            let width = keys.iter().map(|k| console::measure_text_width(k)).max().unwrap_or(5).max(7);
+            for ((key, n), shown) in buckets.iter().zip(&keys) {
+                let pad = " ".repeat(width - console::measure_text_width(shown));
                 match titles.get(key) {
-                    Some(title) => out.push_str(&format!("{key:<width$}  {n:>10}  {title}\n")),
-                    None => out.push_str(&format!("{key:<width$}  {n:>10}\n")),
+                    Some(title) => out.push_str(&format!("{shown}{pad}  {n:>10}  {}\n", escape::terminal(title))),
+                    None => out.push_str(&format!("{shown}{pad}  {n:>10}\n")),
                 }
             }
             if *other > 0 {
@@ -335,13 +487,14 @@ fn write_agg_csv(out: &mut impl Write, result: &AggResult, titles: &BTreeMap<Str
         AggResult::Terms { buckets, .. } if !titles.is_empty() => {
             w.write_record(["value", "count", "title"])?;
             for (k, n) in buckets {
-                w.write_record([k.clone(), n.to_string(), titles.get(k).cloned().unwrap_or_default()])?;
+                let title = titles.get(k).map_or(String::new(), |t| escape::spreadsheet_cell(t).into_owned());
+                w.write_record([escape::spreadsheet_cell(k).into_owned(), n.to_string(), title])?;
             }
         }
         AggResult::Terms { buckets, .. } => {
             w.write_record(["value", "count"])?;
             for (k, n) in buckets {
-                w.write_record([k.clone(), n.to_string()])?;
+                w.write_record([escape::spreadsheet_cell(k).into_owned(), n.to_string()])?;
             }
         }
         AggResult::DateHistogram { buckets } => {
@@ -362,6 +515,15 @@ fn write_agg_csv(out: &mut impl Write, result: &AggResult, titles: &BTreeMap<Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tables_fit_the_terminal() {
+        let r = json!({"ts": 1_793_581_200.0, "_type": "http", "id.orig_h": "10.0.0.1", "id.orig_p": 1,
+            "id.resp_h": "10.0.0.2", "id.resp_p": 80, "method": "GET", "uri": format!("/{}", "a".repeat(500))});
+        let table = render_table(&[r], Some(80), true);
+        assert!(table.lines().all(|l| console::measure_text_width(l) <= 80), "{table}");
+        assert!(table.lines().nth(1).unwrap().ends_with('…'));
+    }
 
     #[test]
     fn times_on_the_command_line() {
