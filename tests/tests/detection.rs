@@ -23,7 +23,8 @@ fn sigmahq_network_and_web_rules_fire_on_planted_incidents() {
     }
     let detector = SigmaDetector::new(SigmaSet::new(rules), FieldMap::bundled());
     let file = tempfile::NamedTempFile::new().unwrap();
-    generate(&GenConfig { seed: 7, target_bytes: 2_000_000, hosts: 20 }, file.as_file()).unwrap();
+    generate(&GenConfig { seed: 7, target_bytes: 2_000_000, hosts: 20, ..GenConfig::default() }, file.as_file())
+        .unwrap();
     let r = common::replay_file(file.path(), EngineConfig::default());
     let mut alerts = Vec::new();
     for rec in &r.records {
@@ -55,7 +56,8 @@ fn alerts_are_the_same_whatever_the_threads() {
     use canh_sensor::replay::{ReplayOptions, replay};
 
     let capture = tempfile::NamedTempFile::new().unwrap();
-    generate(&GenConfig { seed: 11, target_bytes: 3_000_000, hosts: 20 }, capture.as_file()).unwrap();
+    generate(&GenConfig { seed: 11, target_bytes: 3_000_000, hosts: 20, ..GenConfig::default() }, capture.as_file())
+        .unwrap();
     let pack = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules/packs/vn-gov");
     let mut runs = Vec::new();
     for (workers, scanners) in [(1, 1), (2, 3)] {
@@ -123,7 +125,8 @@ fn prefilter_changes_no_alert_on_real_records() {
         }
     }
     let file = tempfile::NamedTempFile::new().unwrap();
-    generate(&GenConfig { seed: 5, target_bytes: 2_000_000, hosts: 20 }, file.as_file()).unwrap();
+    generate(&GenConfig { seed: 5, target_bytes: 2_000_000, hosts: 20, ..GenConfig::default() }, file.as_file())
+        .unwrap();
     records.extend(common::replay_file(file.path(), EngineConfig::default()).records);
     let run = |d: &SigmaDetector| {
         let mut alerts = Vec::new();

@@ -13,7 +13,8 @@ use canh_traffic::{GenConfig, Report, generate};
 
 fn generated(seed: u64, size: u64) -> (Report, tempfile::TempPath) {
     let file = tempfile::NamedTempFile::new().expect("temp file");
-    let report = generate(&GenConfig { seed, target_bytes: size, hosts: 30 }, file.as_file()).expect("generate");
+    let report = generate(&GenConfig { seed, target_bytes: size, hosts: 30, ..GenConfig::default() }, file.as_file())
+        .expect("generate");
     (report, file.into_temp_path())
 }
 
@@ -158,7 +159,8 @@ fn connections_are_well_formed() {
 fn same_seed_same_bytes() {
     let digest = |seed| {
         let mut out = Vec::new();
-        generate(&GenConfig { seed, target_bytes: 500_000, hosts: 10 }, &mut out).expect("generate");
+        generate(&GenConfig { seed, target_bytes: 500_000, hosts: 10, ..GenConfig::default() }, &mut out)
+            .expect("generate");
         out
     };
     assert_eq!(digest(3), digest(3));

@@ -16,7 +16,8 @@ use serde_json::Value;
 
 fn records() -> Vec<Value> {
     let file = tempfile::NamedTempFile::new().unwrap();
-    generate(&GenConfig { seed: 5, target_bytes: 6_000_000, hosts: 20 }, file.as_file()).unwrap();
+    generate(&GenConfig { seed: 5, target_bytes: 6_000_000, hosts: 20, ..GenConfig::default() }, file.as_file())
+        .unwrap();
     let replayed = common::replay_file(file.path(), EngineConfig::default());
     replayed.records.iter().map(|r| serde_json::to_value(r).unwrap()).collect()
 }

@@ -16,7 +16,7 @@
 //! ```no_run
 //! use canh_traffic::{generate, GenConfig};
 //! let file = std::fs::File::create("lan.pcap").unwrap();
-//! let report = generate(&GenConfig { seed: 7, target_bytes: 5_000_000, hosts: 40 }, file).unwrap();
+//! let report = generate(&GenConfig { seed: 7, target_bytes: 5_000_000, hosts: 40, ..GenConfig::default() }, file).unwrap();
 //! assert!(!report.incidents.is_empty());
 //! ```
 //!
@@ -51,11 +51,14 @@ pub struct GenConfig {
     pub target_bytes: u64,
     /// Hosts on the agency LAN.
     pub hosts: u32,
+    /// When the capture begins, microseconds since the epoch ([`START`] unless told: the same
+    /// seed, size and start give the same bytes).
+    pub start: u64,
 }
 
 impl Default for GenConfig {
     fn default() -> Self {
-        Self { seed: 1, target_bytes: 20_000_000, hosts: 60 }
+        Self { seed: 1, target_bytes: 20_000_000, hosts: 60, start: START }
     }
 }
 
@@ -91,7 +94,7 @@ pub struct Report {
 }
 
 /// 2026-11-02 08:00 in Hà Nội (UTC+7): a Monday morning.
-const START: Micros = 1_793_581_200_000_000;
+pub const START: Micros = 1_793_581_200_000_000;
 
 const RESOLVER: Ipv4Addr = Ipv4Addr::new(10, 10, 0, 53);
 
@@ -556,7 +559,7 @@ pub fn generate<W: Write>(cfg: &GenConfig, out: W) -> anyhow::Result<Report> {
         rng: ChaCha8Rng::seed_from_u64(cfg.seed),
         out: writer,
         frames: Vec::new(),
-        base: START,
+        base: cfg.start,
         lan,
         next_port: 40_000,
         report: Report::default(),

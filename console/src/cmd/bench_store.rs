@@ -66,7 +66,7 @@ pub struct SearchBenchArgs {
 fn templates() -> Result<Vec<Map<String, Value>>> {
     let dir = tempfile::tempdir()?;
     let pcap = dir.path().join("lan.pcap");
-    let cfg = GenConfig { seed: 7, target_bytes: 40_000_000, hosts: 60 };
+    let cfg = GenConfig { seed: 7, target_bytes: 40_000_000, hosts: 60, ..GenConfig::default() };
     generate(&cfg, std::io::BufWriter::new(std::fs::File::create(&pcap)?))?;
     let logs = dir.path().join("logs");
     let args = super::replay::ReplayArgs {

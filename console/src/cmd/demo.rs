@@ -4,6 +4,7 @@
 //! (The web console joins this command as its issue lands.)
 
 use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use canh_traffic::{GenConfig, generate};
@@ -33,7 +34,15 @@ pub struct DemoArgs {
 pub fn run(args: DemoArgs) -> Result<i32> {
     std::fs::create_dir_all(&args.dir).with_context(|| format!("creating {}", args.dir.display()))?;
     let pcap = args.dir.join("agency-lan.pcap");
-    let cfg = GenConfig { seed: args.seed, target_bytes: args.size_mb * 1_000_000, ..GenConfig::default() };
+    // Dated an hour ago (a gigabyte of traffic spans about half an hour), so that the searches
+    // an analyst tries first (`--since 24h`) find it.
+    let an_hour_ago = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs().saturating_sub(3600));
+    let cfg = GenConfig {
+        seed: args.seed,
+        target_bytes: args.size_mb * 1_000_000,
+        start: an_hour_ago * 1_000_000,
+        ..GenConfig::default()
+    };
     let file = std::fs::File::create(&pcap).with_context(|| format!("creating {}", pcap.display()))?;
     let report = generate(&cfg, std::io::BufWriter::new(file))?;
     eprintln!("generated {} ({} packets, {} bytes)", pcap.display(), report.packets, report.bytes);
@@ -57,13 +66,28 @@ pub fn run(args: DemoArgs) -> Result<i32> {
         eprint!("{}", render_alerts(log, summary.derived));
     }
     eprint!("{}", indexing.render());
-    eprintln!("logs: {}  (conn, dns, http, ssl, files .ndjson; alerts.json)", logs.display());
+    eprintln!("logs: {}  (conn, dns, http, ssl, files, weird .ndjson; alerts.json)", logs.display());
     eprintln!("extracted files: {}", args.dir.join("files").display());
-    let d = data.display();
-    eprintln!("try:  canh search --data {d} '_type:alert' --limit 20");
-    eprintln!("      canh search --data {d} '_type:alert' --agg terms:rule_id");
-    eprintln!("      canh search --data {d} '_type:http AND method:POST' --csv");
-    eprintln!("      canh search --data {d} 'id.orig_h:10.10.0.0/16 AND id.resp_p:[1 TO 1024]' --agg terms:id.resp_h");
-    eprintln!("      canh store stats --data {d}");
+    // The commands as they run from here: this binary by its path (after `cargo run` it is in
+    // the target directory, not on the PATH), the data directory as given.
+    let canh = std::env::current_exe().map_or_else(|_| "canh".to_string(), |p| shell_word(&p.display().to_string()));
+    let d = shell_word(&data.display().to_string());
+    eprintln!("try:  {canh} search --data {d} '_type:alert' --since 24h --limit 20");
+    eprintln!("      {canh} search --data {d} '_type:alert' --agg terms:rule_id");
+    eprintln!("      {canh} search --data {d} '_type:http AND method:POST' --csv");
+    eprintln!(
+        "      {canh} search --data {d} 'id.orig_h:10.10.0.0/16 AND id.resp_p:[1 TO 1024]' --agg terms:id.resp_h"
+    );
+    eprintln!("      {canh} store stats --data {d}");
     Ok(if summary.capture_errors.is_empty() { 0 } else { 2 })
+}
+
+/// A path as one word of a POSIX shell: as it is when it has nothing a shell reads, else in
+/// single quotes.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+:,@".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
 }

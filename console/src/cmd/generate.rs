@@ -23,7 +23,12 @@ pub struct GenArgs {
 }
 
 pub fn run(args: GenArgs) -> Result<i32> {
-    let cfg = GenConfig { seed: args.seed, target_bytes: args.size_mb * 1_000_000, hosts: args.hosts };
+    let cfg = GenConfig {
+        seed: args.seed,
+        target_bytes: args.size_mb * 1_000_000,
+        hosts: args.hosts,
+        ..GenConfig::default()
+    };
     let file = std::fs::File::create(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let report = generate(&cfg, std::io::BufWriter::new(file))?;
     eprintln!(
