@@ -132,14 +132,40 @@ impl Config {
                 bail!("{}: org `{}`: level {} is not a security level (1 to 5)", path.display(), org.id, org.level);
             }
         }
+        config
+            .check()
+            .map_err(|(key, why)| anyhow::anyhow!("{}:{}: `{key}` {why}", path.display(), line_of(&text, key)))?;
         Ok(config)
     }
 
-    pub fn commit_policy(&self) -> CommitPolicy {
-        CommitPolicy {
-            records: self.store.commit_records.max(1),
-            interval: Duration::from_secs(self.store.commit_seconds.max(1)),
+    /// Values a parser accepts but Canh cannot use: the key and why. (Zero records or seconds
+    /// between commits would commit after every record or spin; a budget of nothing or less
+    /// would delete every day.)
+    fn check(&self) -> Result<(), (&str, &'static str)> {
+        let st = &self.store;
+        if st.commit_records == 0 {
+            return Err(("commit_records", "must be at least 1"));
         }
+        if st.commit_seconds == 0 {
+            return Err(("commit_seconds", "must be at least 1"));
+        }
+        if st.disk_budget_gb.is_some_and(|gb| !(gb.is_finite() && gb > 0.0)) {
+            return Err(("disk_budget_gb", "must be a positive number of gigabytes (leave it out for no budget)"));
+        }
+        if st.default_retention_days == 0 {
+            return Err(("default_retention_days", "must be at least 1"));
+        }
+        if let Some((t, _)) = st.retention_days.iter().find(|(_, d)| **d == 0) {
+            return Err((t.as_str(), "is 0 days: records must be kept at least a day"));
+        }
+        if self.orgs.iter().any(|o| o.retention_days == Some(0)) {
+            return Err(("retention_days", "is 0 days: records must be kept at least a day"));
+        }
+        Ok(())
+    }
+
+    pub fn commit_policy(&self) -> CommitPolicy {
+        CommitPolicy { records: self.store.commit_records, interval: Duration::from_secs(self.store.commit_seconds) }
     }
 
     /// Retention as configured: each org's days from its level unless it names its own.
@@ -182,6 +208,13 @@ impl Config {
     }
 }
 
+/// The line (1-based) where `key` is set in a TOML text, or 1.
+fn line_of(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|l| l.trim_start().strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('=')))
+        .map_or(1, |i| i + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,5 +241,23 @@ mod tests {
         assert_eq!(short.retention().days("dns", "x"), 184);
         assert_eq!(short.retention_warnings().len(), 1, "{:?}", short.retention_warnings());
         assert!(toml::from_str::<Config>("[store]\ncommit_record = 5\n").is_err(), "unknown keys are refused");
+    }
+
+    #[test]
+    fn values_out_of_range_are_refused_with_their_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("canh.toml");
+        for (text, said) in [
+            ("[store]\ncommit_records = 0\n", ":2: `commit_records` must be at least 1"),
+            ("[store]\ncommit_records = 10\ncommit_seconds = 0\n", ":3: `commit_seconds` must be at least 1"),
+            ("data = \"x\"\n[store]\ndisk_budget_gb = -5\n", ":3: `disk_budget_gb` must be a positive number"),
+            ("[store]\ndisk_budget_gb = 0\n", ":2: `disk_budget_gb` must be a positive number"),
+            ("[store.retention_days]\nconn = 0\n", ":2: `conn` is 0 days"),
+            ("[[org]]\nid = \"x\"\nlevel = 3\nretention_days = 0\n", ":4: `retention_days` is 0 days"),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let e = Config::read(&path).unwrap_err().to_string();
+            assert!(e.contains(said), "{text}: {e}");
+        }
     }
 }

@@ -181,6 +181,27 @@ fn ingest_skips_bad_lines_with_their_place_and_keeps_the_rest() {
     assert_eq!(search_json(&data, "*", &[])["total"], 10);
 }
 
+/// Input is bounded: a line past 1 MiB is skipped with its place and the rest is kept; a stream
+/// of NUL bytes (`/dev/zero`) ends with an error at once instead of filling memory.
+#[test]
+fn ingest_input_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = records(2, 1_793_581_200.0, "so-khcn");
+    lines.insert(1, format!("{{\"ts\": 1793581200.5, \"_type\": \"conn\", \"x\": \"{}\"}}", "a".repeat(2 << 20)));
+    let file = dir.path().join("in.ndjson");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let data = dir.path().join("data");
+    let (code, _, stderr) = run(canh().arg("ingest").arg(&file).arg("--data").arg(&data));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(&format!("{}:2: longer than 1048576 bytes: skipped", file.display())), "{stderr}");
+    assert_eq!(search_json(&data, "*", &[])["total"], 2);
+    let (code, _, stderr) = run(canh().args(["ingest", "/dev/zero", "--data"]).arg(&data).stdout(Stdio::null()));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("/dev/zero: a NUL byte at byte offset 0"), "{stderr}");
+    let (code, _, stderr) = run(canh().args(["ingest", "-", "--commit-records", "0", "--data"]).arg(&data));
+    assert_eq!(code, 2, "{stderr}");
+}
+
 /// A record is its content: three copies of one line in a file are kept once, whatever the
 /// batch size, and the count says so.
 #[test]

@@ -81,6 +81,8 @@ pub enum Rejected {
     NoTime,
     #[error("not a JSON object: {0}")]
     NotJson(String),
+    #[error("longer than {0} bytes: skipped")]
+    TooLong(usize),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -18,8 +18,8 @@ pub struct IngestArgs {
     #[arg(required = true)]
     pub files: Vec<String>,
     /// Commit after this many records [default: the config's `store.commit_records`].
-    #[arg(long)]
-    pub commit_records: Option<usize>,
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub commit_records: Option<u64>,
     /// Indexing threads (tantivy builds segments on them while this one parses).
     #[arg(long, default_value_t = StoreWriter::DEFAULT_THREADS)]
     pub threads: usize,
@@ -36,7 +36,7 @@ pub fn run(args: IngestArgs) -> Result<i32> {
     let store = Store::open(&data)?;
     let mut policy = config.commit_policy();
     if let Some(n) = args.commit_records {
-        policy.records = n.max(1);
+        policy.records = usize::try_from(n).unwrap_or(usize::MAX);
     }
     let mut rejected = 0;
     let mut accepted = 0;
