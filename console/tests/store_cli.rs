@@ -257,6 +257,40 @@ fn exports_are_complete_or_say_they_are_not() {
     }
 }
 
+/// The command line's side of queries a server can take: `--agg` refuses paging flags, the
+/// table's own time format is taken by `--since`, and a reader that goes away (`| head`) ends
+/// the search quietly.
+#[test]
+fn search_flags_are_checked_and_a_closed_pipe_is_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("in.ndjson");
+    std::fs::write(&file, records(3000, 1_793_581_200.0, "so-khcn").join("\n") + "\n").unwrap();
+    let data = dir.path().join("data");
+    ok(canh().arg("ingest").arg(&file).arg("--data").arg(&data));
+    for extra in [["--limit", "5"], ["--after", "1793581200000000-0000000000000001"]] {
+        let (code, _, stderr) =
+            run(canh().args(["search", "*", "--agg", "terms:_type", "--data"]).arg(&data).args(extra));
+        assert_eq!(code, 1, "{stderr}");
+        assert!(stderr.contains("--agg counts every match"), "{stderr}");
+    }
+    // 1,000 records of the 3,000 are at 08:00:01 local time or later (one a millisecond).
+    let late = search_json(&data, "*", &["--since", "2026-11-02 08:00:02.000"]);
+    assert_eq!(late["total"], 1000);
+    let mut child = canh()
+        .args(["search", "*", "--limit", "all", "--csv", "--data"])
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("ts,"));
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("error"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 /// What came from the network cannot act on the terminal or the spreadsheet it is shown in.
 #[test]
 fn hostile_fields_are_escaped_for_the_terminal_and_the_spreadsheet() {

@@ -275,7 +275,7 @@ record_type! {
         pub trans_id: u16 => "trans_id", Role::Unindexed(DnsHeader);
         /// Seconds from the query to the answer.
         pub rtt: Option<f64> => "rtt", Role::Unindexed(Fraction);
-        pub query: Option<String> => "query", Role::Text;
+        pub query: Option<String> => "query", Role::Name;
         pub qclass: Option<u16> => "qclass", Role::Unindexed(Code { named: "qclass_name" });
         pub qclass_name: Option<String> => "qclass_name", Role::Value;
         pub qtype: Option<u16> => "qtype", Role::Unindexed(Code { named: "qtype_name" });
@@ -303,7 +303,7 @@ record_type! {
         /// The transaction's place in its connection (1, 2, … with keep-alive).
         pub trans_depth: u32 => "trans_depth", Role::Value;
         pub method: Option<String> => "method", Role::Value;
-        pub host: Option<String> => "host", Role::Text;
+        pub host: Option<String> => "host", Role::Name;
         pub uri: Option<String> => "uri", Role::Text;
         pub referrer: Option<String> => "referrer", Role::Value;
         pub version: Option<String> => "version", Role::Value;
@@ -338,7 +338,7 @@ record_type! {
         pub cipher: Option<String> => "cipher", Role::Value;
         pub curve: Option<String> => "curve", Role::Value;
         /// The Server Name Indication the client sent.
-        pub server_name: Option<String> => "server_name", Role::Text;
+        pub server_name: Option<String> => "server_name", Role::Name;
         pub resumed: bool => "resumed", Role::Value;
         pub established: bool => "established", Role::Value;
         /// The ALPN protocol the server chose.

@@ -112,18 +112,19 @@ const DRAIN_EVERY: u64 = 512;
 pub fn replay(opts: &ReplayOptions, progress: &(dyn Fn(u64) + Sync)) -> Result<Summary, ReplayError> {
     let mut reader = MergedReader::open(&opts.files)?;
     if let Some(dir) = &opts.extract_dir {
-        std::fs::create_dir_all(dir).map_err(|e| ReplayError::Output(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ReplayError::Output(std::io::Error::new(e.kind(), format!("{}: {e}", dir.display()))))?;
     }
     let derived_log = opts.inspector.as_ref().map(|i| i.log_name().to_string());
-    let mut writer = Writer::open(&opts.target, derived_log.as_deref(), opts.sink.clone())
-        .map_err(|e| ReplayError::Output(e.to_string()))?;
+    let mut writer =
+        Writer::open(&opts.target, derived_log.as_deref(), opts.sink.clone()).map_err(ReplayError::Output)?;
     let started = Instant::now();
     let stats = if opts.workers <= 1 {
         run_inline(&mut reader, opts, &mut writer, progress)?
     } else {
         run_workers(&mut reader, opts, &mut writer, progress)?
     };
-    writer.finish().map_err(|e| ReplayError::Output(e.to_string()))?;
+    writer.finish().map_err(ReplayError::Output)?;
     Ok(Summary {
         stats,
         records: writer.counts,
@@ -137,19 +138,27 @@ pub fn replay(opts: &ReplayOptions, progress: &(dyn Fn(u64) + Sync)) -> Result<S
 #[derive(Debug)]
 pub enum ReplayError {
     Capture(CaptureError),
-    Output(String),
+    Output(std::io::Error),
 }
 
 impl std::fmt::Display for ReplayError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Capture(e) => e.fmt(f),
-            Self::Output(e) => write!(f, "cannot write output: {e}"),
+            // The cause follows as the source (so that it is told once).
+            Self::Output(_) => write!(f, "cannot write output"),
         }
     }
 }
 
-impl std::error::Error for ReplayError {}
+impl std::error::Error for ReplayError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Capture(_) => None,
+            Self::Output(e) => Some(e),
+        }
+    }
+}
 
 impl From<CaptureError> for ReplayError {
     fn from(e: CaptureError) -> Self {
@@ -159,9 +168,8 @@ impl From<CaptureError> for ReplayError {
 
 fn write_output(out: Output, opts: &ReplayOptions, writer: &mut Writer) -> Result<(), ReplayError> {
     let mut s = Serialized::default();
-    serialize(out, opts.extract_dir.as_deref(), opts.inspector.as_deref(), &mut s)
-        .map_err(|e| ReplayError::Output(e.to_string()))?;
-    writer.write(&s).map_err(|e| ReplayError::Output(e.to_string()))
+    serialize(out, opts.extract_dir.as_deref(), opts.inspector.as_deref(), &mut s).map_err(ReplayError::Output)?;
+    writer.write(&s).map_err(ReplayError::Output)
 }
 
 fn run_inline(
@@ -184,7 +192,7 @@ fn run_inline(
     }
     engine.finish();
     write_output(engine.drain(), opts, writer)?;
-    writer.write(&collect_rest(opts.inspector.as_deref())).map_err(|e| ReplayError::Output(e.to_string()))?;
+    writer.write(&collect_rest(opts.inspector.as_deref())).map_err(ReplayError::Output)?;
     progress(reader.bytes_read());
     Ok(engine.stats)
 }
@@ -219,7 +227,7 @@ fn run_workers(
             let cfg = opts.engine.clone();
             let extract = opts.extract_dir.clone();
             let inspector = opts.inspector.clone();
-            handles.push(scope.spawn(move || -> Result<EngineStats, String> {
+            handles.push(scope.spawn(move || -> std::io::Result<EngineStats> {
                 let mut engine = Engine::new(cfg);
                 for mut batch in rx {
                     for &(ts, linktype, wire, start, end) in &batch.frames {
@@ -231,15 +239,15 @@ fn run_workers(
                     let out = engine.drain();
                     if !out.records.is_empty() {
                         let mut s = Serialized::default();
-                        serialize(out, extract.as_deref(), inspector.as_deref(), &mut s).map_err(|e| e.to_string())?;
-                        out_tx.send(s).map_err(|e| e.to_string())?;
+                        serialize(out, extract.as_deref(), inspector.as_deref(), &mut s)?;
+                        // The writer stopped (its error is the one told).
+                        out_tx.send(s).map_err(|_| std::io::Error::other("the writer stopped"))?;
                     }
                 }
                 engine.finish();
                 let mut s = Serialized::default();
-                serialize(engine.drain(), extract.as_deref(), inspector.as_deref(), &mut s)
-                    .map_err(|e| e.to_string())?;
-                out_tx.send(s).map_err(|e| e.to_string())?;
+                serialize(engine.drain(), extract.as_deref(), inspector.as_deref(), &mut s)?;
+                out_tx.send(s).map_err(|_| std::io::Error::other("the writer stopped"))?;
                 Ok(engine.stats)
             }));
         }
@@ -289,7 +297,7 @@ fn run_workers(
                 Err(e) => failure = Some(e),
             }
         }
-        writer_handle.join().expect("writer thread panicked").map_err(|e| ReplayError::Output(e.to_string()))?;
+        writer_handle.join().expect("writer thread panicked").map_err(ReplayError::Output)?;
         match failure {
             Some(e) => Err(ReplayError::Output(e)),
             None => Ok(total),

@@ -28,8 +28,11 @@ pub enum Role {
     Integer { term_index: bool },
     /// Seconds with fractions, in a column: ranges only (`duration:>3600`).
     Seconds,
-    /// Words analysts type (a URI, a DNS name, a user agent): lower-cased words, phrases.
+    /// Words analysts type (a URI, a user agent, a title): lower-cased words, phrases.
     Text,
+    /// A name (a DNS name, a host, a TLS server name): found by its words as [`Role::Text`],
+    /// and by a wildcard over the whole value (`query:*.duckdns.org`).
+    Name,
     /// Found by its exact value, case-insensitive, under its own name (`method:POST`).
     Value,
     /// Kept in the record, not indexed; naming it in a query is an error that says why.

@@ -80,17 +80,21 @@ fn records_are_found_by_field_cidr_range_and_text() {
     let motcua = matching(&|r| r["host"].as_str().is_some_and(|h| h.contains("motcua")));
     assert!(motcua > 0);
     assert_eq!(count(&store, "_type:http AND host:motcua"), motcua);
-    // Wildcards: a word of a text field, a whole keyword (case kept), a whole `extra` value
-    // (case ignored), and under NOT.
+    // Wildcards: a word of a text field, a whole name (across its labels), a whole keyword and
+    // a whole `extra` value — case ignored in every one — and under NOT.
     let words = |s: &str| s.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase).collect::<Vec<_>>();
-    let motcua_words =
-        matching(&|r| r["host"].as_str().is_some_and(|h| words(h).iter().any(|w| w.starts_with("motc"))));
-    assert_eq!(count(&store, "host:motc*"), motcua_words);
-    assert_eq!(count(&store, "host:*OTCU?"), motcua_words);
-    let uid_c = matching(&|r| r["uid"].as_str().is_some_and(|u| u.get(2..3) == Some("x")));
-    assert!(uid_c > 0);
-    assert_eq!(count(&store, "uid:C?x*"), uid_c);
-    assert_eq!(count(&store, "uid:c?x*"), 0, "keywords keep their case");
+    let admin_words = matching(&|r| r["uri"].as_str().is_some_and(|u| words(u).iter().any(|w| w.starts_with("admi"))));
+    assert!(admin_words > 0);
+    assert_eq!(count(&store, "uri:ADMI*"), admin_words);
+    let motcua_hosts = matching(&|r| r["host"].as_str().is_some_and(|h| h.to_lowercase().starts_with("motc")));
+    assert!(motcua_hosts > 0);
+    assert_eq!(count(&store, "host:motc*"), motcua_hosts);
+    assert_eq!(count(&store, "host:*OTCUA.tinh.gov.?n"), motcua_hosts);
+    let uid_x =
+        matching(&|r| r["uid"].as_str().is_some_and(|u| u.get(2..3).is_some_and(|c| c.eq_ignore_ascii_case("x"))));
+    assert!(uid_x > 0);
+    assert_eq!(count(&store, "uid:C?x*"), uid_x);
+    assert_eq!(count(&store, "uid:c?X*"), uid_x);
     let app = matching(&|r| r["mime_type"].as_str().is_some_and(|m| m.starts_with("application/")));
     assert!(app > 0);
     assert_eq!(count(&store, "mime_type:APPLICATION/*"), app);
@@ -301,4 +305,46 @@ fn pages_aggregations_and_ipv6() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// The query language as a server must take it: bounded, with errors at their place in
+/// characters, every keyword field matched without regard to case, names matched whole by a
+/// wildcard, times in ranges, and a field no record has reported as such.
+#[test]
+fn queries_a_server_can_take() {
+    let records = records();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    ingest(&store, &records);
+    let search = |q: &str| store.search(&Search { query: q.into(), limit: 10, ..Search::default() });
+    let syntax = |q: &str| match search(q) {
+        Err(QueryError::Syntax { position, message }) => (position, message),
+        other => panic!("{q}: {other:?}"),
+    };
+    // Too long, too deep: refused before any parser recurses.
+    let long = "query:x ".repeat(1000);
+    assert!(syntax(&long).1.contains("at most 4096"));
+    let deep = format!("{}x{}", "(".repeat(100), ")".repeat(100));
+    assert_eq!(syntax(&deep), (32, "parentheses nested deeper than 32".to_string()));
+    // Positions count characters: `ộ` is three bytes.
+    assert_eq!(syntax("query:\"hà nội\" AND (x").0, 21);
+    // Keyword values match whatever their case, as every other value does.
+    let dns = count(&store, "_type:dns");
+    assert!(dns > 0);
+    assert_eq!(count(&store, "_type:DNS"), dns);
+    assert_eq!(count(&store, "_type:Dn?"), dns);
+    let uid = records[0]["uid"].as_str().unwrap();
+    assert_eq!(count(&store, &format!("uid:{}", uid.to_lowercase())), count(&store, &format!("uid:{uid}")));
+    // A wildcard over a whole name, across its labels.
+    let duck = records.iter().filter(|r| r["query"].as_str().is_some_and(|q| q.ends_with(".duckdns.org"))).count();
+    assert!(duck > 0);
+    assert_eq!(count(&store, "query:*.duckdns.org") as usize, duck);
+    assert_eq!(count(&store, "query:*.DUCKDNS.org") as usize, duck);
+    // Ranges on the time take RFC 3339; anything else says what to use.
+    assert_eq!(count(&store, "ts:[2026-11-01T00:00:00Z TO 2026-11-03T00:00:00+07:00]"), records.len() as u64);
+    assert_eq!(count(&store, "ts:[2026-11-03T00:00:00Z TO *]"), 0);
+    let (_, message) = syntax("ts:[yesterday TO *]");
+    assert!(message.contains("RFC 3339") && message.contains("--since"), "{message}");
+    // A field no record has is a typo, said at its place.
+    assert_eq!(syntax("_type:dns AND qeury:x"), (14, "no record has a field `qeury`".to_string()));
 }

@@ -72,12 +72,32 @@ fn leaf_query(leaf: UserInputLeaf, parser: &QueryParser, fields: &Fields) -> Res
         return Ok(Box::new(RangeQuery::new(Bound::Included(term.clone()), Bound::Included(term))));
     }
     let leaf = match wildcard(&leaf) {
-        Some((field, _)) if field.starts_with("extra.") => return json_wildcard(leaf, fields),
+        Some((field, term)) if field.starts_with("extra.") => {
+            return json_wildcard(field.strip_prefix("extra.").expect("an extra field"), term, fields);
+        }
+        // A name is matched whole, on its copy in `extra`: `query:*.duckdns.org` spans labels.
+        Some((field, term)) if roles().is(field, Role::Name) => return json_wildcard(field, term, fields),
         Some((field, term)) => own_wildcard(field, term)?,
         None => leaf,
     };
-    let invalid = |e: tantivy::query::QueryParserError| QueryError::Invalid(e.to_string());
-    parser.build_query_from_user_input_ast(UserInputAst::Leaf(Box::new(leaf))).map_err(invalid)
+    parser.build_query_from_user_input_ast(UserInputAst::Leaf(Box::new(leaf))).map_err(plain)
+}
+
+/// What tantivy's parser says, in the analyst's words (its own texts name its internals).
+fn plain(e: tantivy::query::QueryParserError) -> QueryError {
+    use tantivy::query::QueryParserError as E;
+    QueryError::Invalid(match e {
+        E::ExpectedInt(_) => "a number was expected".to_string(),
+        E::ExpectedFloat(_) => "a number of seconds was expected".to_string(),
+        E::ExpectedBool(_) => "true or false was expected".to_string(),
+        E::DateFormatError(_) => {
+            "a time was expected: RFC 3339 (2026-11-02T08:00:00+07:00), or use --since and --until".to_string()
+        }
+        E::IpFormatError(_) => "an IP address was expected".to_string(),
+        E::FieldDoesNotExist(f) => format!("no record has a field `{f}`"),
+        E::AllButQueryForbidden => "a query of exclusions alone (NOT …) needs something to exclude from".to_string(),
+        other => format!("cannot read the query ({other})"),
+    })
 }
 
 /// The term of a leaf with a wildcard, and its field: `Some` when the leaf is one.
@@ -168,23 +188,21 @@ fn own_wildcard(field: &str, term: &str) -> Result<UserInputLeaf, QueryError> {
             "`{field}` takes no wildcard (use a range, or a network such as 10.20.0.0/16)"
         )));
     }
-    let case_kept = roles().is(field, Role::Keyword);
-    Ok(UserInputLeaf::Regex { field: Some(field.to_string()), pattern: regex(term, !case_kept) })
+    // Every field's terms are lower-cased (schema.rs), so the pattern is too.
+    Ok(UserInputLeaf::Regex { field: Some(field.to_string()), pattern: regex(term) })
 }
 
-/// A wildcard on an `extra` field.
-fn json_wildcard(leaf: UserInputLeaf, fields: &Fields) -> Result<Box<dyn Query>, QueryError> {
-    let (field, term) = wildcard(&leaf).expect("a wildcard leaf");
-    let path = field.strip_prefix("extra.").expect("an extra field");
-    let pattern = format!(r"{}\x00s{}", regex_syntax::escape(path), regex(term, true));
+/// A wildcard over the whole values of the `extra` field `path`.
+fn json_wildcard(path: &str, term: &str, fields: &Fields) -> Result<Box<dyn Query>, QueryError> {
+    let pattern = format!(r"{}\x00s{}", regex_syntax::escape(path), regex(term));
     let query = RegexQuery::from_pattern(&pattern, fields.extra)
         .map_err(|e| QueryError::Invalid(format!("wildcard `{term}`: {e}")))?;
     Ok(Box::new(query))
 }
 
-/// `*` any characters, `?` one, everything else itself.
-fn regex(wildcard: &str, lower: bool) -> String {
-    let wildcard = if lower { wildcard.to_lowercase() } else { wildcard.to_string() };
+/// `*` any characters, `?` one, everything else itself, lower-cased as every term is.
+fn regex(wildcard: &str) -> String {
+    let wildcard = wildcard.to_lowercase();
     let mut out = String::with_capacity(wildcard.len() + 8);
     let mut buf = [0u8; 4];
     for c in wildcard.chars() {
@@ -203,8 +221,8 @@ mod tests {
 
     #[test]
     fn wildcards_become_regexes() {
-        assert_eq!(regex("*Admin*", true), ".*admin.*");
-        assert_eq!(regex("C?x*", false), "C.x.*");
-        assert_eq!(regex("application/x-*.1", true), r"application/x\-.*\.1");
+        assert_eq!(regex("*Admin*"), ".*admin.*");
+        assert_eq!(regex("C?x*"), "c.x.*");
+        assert_eq!(regex("application/x-*.1"), r"application/x\-.*\.1");
     }
 }

@@ -14,6 +14,8 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery};
 use tantivy::schema::Value as _;
 use tantivy::{DateTime, Order, TantivyDocument, Term};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use super::schema::{Fields, Role, Unindexed, roles};
 use super::{Store, StoreError, day_of};
@@ -76,18 +78,77 @@ pub enum QueryError {
     Store(#[from] StoreError),
 }
 
+/// Longest query taken, in characters: longer is no analyst's, and a parser's work grows with it.
+pub const MAX_QUERY_CHARS: usize = 4096;
+/// Deepest nesting of parentheses taken: the parsers recurse once per level, and a few
+/// thousand levels overflow the stack.
+pub const MAX_NESTING: usize = 32;
+
+/// Refuses a query too long or too deeply nested, at its place, before any parser sees it.
+fn check_size(query: &str) -> Result<(), QueryError> {
+    let chars = query.chars().count();
+    if chars > MAX_QUERY_CHARS {
+        return Err(QueryError::Syntax {
+            position: MAX_QUERY_CHARS,
+            message: format!("the query is {chars} characters long; at most {MAX_QUERY_CHARS} are taken"),
+        });
+    }
+    let (mut depth, mut quoted, mut escaped) = (0usize, false, false);
+    for (i, c) in query.chars().enumerate() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => quoted = !quoted,
+            '(' if !quoted => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(QueryError::Syntax {
+                        position: i,
+                        message: format!("parentheses nested deeper than {MAX_NESTING}"),
+                    });
+                }
+            }
+            ')' if !quoted => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The character position of a byte offset of `s` (tantivy's parser counts bytes).
+fn char_position(s: &str, byte: usize) -> usize {
+    s.char_indices().take_while(|(at, _)| *at < byte).count()
+}
+
 /// The query in tantivy's own language: fields outside the schema under `extra.`, CIDR terms
-/// as ranges. Syntax errors are reported at their place in the analyst's text.
+/// as ranges. Syntax errors are reported at their place in the analyst's text (in characters).
 pub fn translate(query: &str, fields: &Fields) -> Result<String, QueryError> {
+    translate_naming(query, fields, &mut Vec::new())
+}
+
+/// [`translate`], also naming the fields it looked up in `extra` that no record type declares,
+/// with their places: names that may be typos.
+fn translate_naming(query: &str, fields: &Fields, unknown: &mut Vec<(String, usize)>) -> Result<String, QueryError> {
+    check_size(query)?;
     let (_, errors) = tantivy::query_grammar::parse_query_lenient(query);
     if let Some(e) = errors.first() {
-        return Err(QueryError::Syntax { position: e.pos, message: e.message.clone() });
+        return Err(QueryError::Syntax { position: char_position(query, e.pos), message: e.message.clone() });
     }
     let mut out = String::with_capacity(query.len() + 16);
     let chars: Vec<char> = query.chars().collect();
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
+        if matches!(c, '[' | '{') {
+            // A range's bounds are values, never field names (`ts:[2026-11-02T00:00:00Z TO *]`).
+            let start = i;
+            while i < chars.len() && !matches!(chars[i], ']' | '}') {
+                i += 1;
+            }
+            i = (i + 1).min(chars.len());
+            out.extend(&chars[start..i]);
+            continue;
+        }
         if c == '"' {
             // A phrase is copied as it is, escapes included.
             let start = i;
@@ -126,6 +187,9 @@ pub fn translate(query: &str, fields: &Fields) -> Result<String, QueryError> {
                             message: format!("`{name}` has no ranges ({})", ranged()),
                         });
                     }
+                    if roles().of(&name).is_none() {
+                        unknown.push((name.clone(), start));
+                    }
                     out.push_str("extra.");
                 }
                 out.push_str(&name);
@@ -143,6 +207,8 @@ pub fn translate(query: &str, fields: &Fields) -> Result<String, QueryError> {
                         _ => value,
                     };
                     out.push_str(&cidr_range(&value).map_err(|m| QueryError::Syntax { position: vstart, message: m })?);
+                } else if name == names::TS {
+                    check_time_range(&chars, i)?;
                 }
             } else {
                 out.push_str(&name);
@@ -153,6 +219,32 @@ pub fn translate(query: &str, fields: &Fields) -> Result<String, QueryError> {
         i += 1;
     }
     Ok(out)
+}
+
+/// A range on `ts` (`ts:[A TO B]`, `ts:>A`) takes RFC 3339 times; anything else is an error at
+/// its place that says so (and what else there is: `--since`, `--until`).
+fn check_time_range(chars: &[char], at: usize) -> Result<(), QueryError> {
+    let rest: String = chars[at..].iter().collect();
+    let body = match rest.chars().next() {
+        Some('[' | '{') => rest[1..].split([']', '}']).next().unwrap_or(""),
+        Some('>' | '<') => rest.trim_start_matches(['>', '<', '=']).split([' ', ')']).next().unwrap_or(""),
+        _ => "",
+    };
+    for bound in body.split(" TO ").map(str::trim) {
+        if bound.is_empty() || bound == "*" {
+            continue;
+        }
+        if OffsetDateTime::parse(bound, &Rfc3339).is_err() {
+            let offset = rest.find(bound).unwrap_or(0);
+            return Err(QueryError::Syntax {
+                position: at + rest[..offset].chars().count(),
+                message: format!(
+                    "`{bound}` is no time: ts ranges take RFC 3339 times (2026-11-02T08:00:00+07:00); or use --since and --until"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The fields ranges work on, for errors that say so.
@@ -223,6 +315,27 @@ impl Store {
         Ok(hits)
     }
 
+    /// Whether a record of these days has the `extra` field `name` with a searchable value (its
+    /// terms start with the name and a NUL, as tantivy writes a JSON path).
+    fn has_extra_field(&self, days: &[super::Day], name: &str) -> Result<bool, QueryError> {
+        let start: Vec<u8> = name.bytes().chain([0]).collect();
+        let end: Vec<u8> = name.bytes().chain([1]).collect();
+        for day in days {
+            let failed = |e: std::io::Error| StoreError::Index { day: day.clone(), source: e.into() };
+            let searcher = self.searcher(day)?;
+            for segment in searcher.segment_readers() {
+                let index = segment
+                    .inverted_index(self.fields().extra)
+                    .map_err(|source| StoreError::Index { day: day.clone(), source })?;
+                let mut terms = index.terms().range().ge(&start).lt(&end).into_stream().map_err(failed)?;
+                if terms.advance() {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
     /// The days a search's time range (and cursor) can reach, oldest first.
     pub(super) fn days_within(&self, s: &Search) -> Vec<super::Day> {
         let first = s.since.map(day_of);
@@ -243,11 +356,23 @@ impl Store {
     /// all days (their indexes share the schema and the default tokenizers).
     pub(super) fn query(&self, s: &Search) -> Result<BooleanQuery, QueryError> {
         let fields = self.fields();
-        let text = translate(&s.query, fields)?;
+        let mut unknown = Vec::new();
+        let text = translate_naming(&s.query, fields, &mut unknown)?;
+        // A field no record type declares and no record of these days has is a typo, not an
+        // empty answer.
+        let days = self.days_within(s);
+        for (name, position) in unknown {
+            if !self.has_extra_field(&days, &name)? {
+                return Err(QueryError::Syntax { position, message: format!("no record has a field `{name}`") });
+            }
+        }
         let parsed: Box<dyn Query> = if text.trim().is_empty() || text.trim() == "*" {
             Box::new(AllQuery)
         } else {
-            let texts = roles().named(|r| r == Role::Text).filter_map(|n| fields.schema.get_field(n).ok()).collect();
+            let texts = roles()
+                .named(|r| matches!(r, Role::Text | Role::Name))
+                .filter_map(|n| fields.schema.get_field(n).ok())
+                .collect();
             let mut parser = QueryParser::new(fields.schema.clone(), texts, super::schema::tokenizers());
             parser.set_conjunction_by_default();
             parser.allow_regexes();

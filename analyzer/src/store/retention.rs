@@ -137,7 +137,8 @@ impl Store {
         for (t, o, _) in expired {
             let term = |name: &str, value: &str| -> Box<dyn Query> {
                 let field = fields.schema.get_field(name).expect("keyword field");
-                Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
+                // Keyword terms are lower-cased (schema.rs); the column's value may not be.
+                Box::new(TermQuery::new(Term::from_field_text(field, &value.to_lowercase()), IndexRecordOption::Basic))
             };
             let both = BooleanQuery::new(vec![(Occur::Must, term(names::TYPE, t)), (Occur::Must, term(names::ORG, o))]);
             writer.delete_query(Box::new(both)).map_err(failed)?;

@@ -6,13 +6,18 @@
 //!
 //! - `ts` ([`Role::Time`]): date, microseconds, fast (time ranges, newest first);
 //! - [`Role::Keyword`] (`_type`, `_sensor`, `_org`, `uid`, `community_id`, `rule_id`,
-//!   `severity`): exact strings, fast (filters, terms aggregations);
+//!   `severity`): whole values, fast (filters, terms aggregations);
 //! - [`Role::Address`] (`id.orig_h`, `id.resp_h`): IP addresses, fast (points, ranges, CIDR);
+//!
+//! Case: every string value is found whatever its case — keywords, words of text, `extra`
+//! values alike (`method:post` finds `POST`, `_type:DNS` finds `dns`); what a search returns
+//! keeps the case it came with.
 //! - [`Role::Integer`] (ports, the byte counts analysts range over): integers, fast (ranges),
 //!   with a term index for those looked up by value (`id.resp_p`);
 //! - [`Role::Seconds`] (`duration`): seconds, fast (ranges);
-//! - [`Role::Text`] (`query`, `host`, `uri`, `user_agent`, …): lower-cased words, with
-//!   positions for phrases;
+//! - [`Role::Text`] (`uri`, `user_agent`, `filename`, …): lower-cased words, with positions for
+//!   phrases; [`Role::Name`] (`query`, `host`, `server_name`) the same, and the whole name in
+//!   `extra` too, where a wildcard reads it (`query:*.duckdns.org`);
 //! - [`Role::Value`], and every field of a record that is not one of Canh's types (a host log
 //!   line), in the JSON field `extra`, where the query language finds it under its own name
 //!   (`method:POST` reads `extra.method`): a string is one case-insensitive keyword
@@ -158,9 +163,11 @@ impl Fields {
                 TextFieldIndexing::default().set_tokenizer("default").set_index_option(record).set_fieldnorms(false),
             )
         };
+        // Keywords are found whatever their case, as every other value is (`_type:DNS` is
+        // `_type:dns`); their columns keep the case, for aggregations and display.
         let exact = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
-                .set_tokenizer("raw")
+                .set_tokenizer(KEYWORD_TOKENIZER)
                 .set_index_option(IndexRecordOption::Basic)
                 .set_fieldnorms(false),
         );
@@ -187,7 +194,7 @@ impl Fields {
                     b.add_u64_field(name, if term_index { options.set_indexed() } else { options })
                 }
                 Role::Seconds => b.add_f64_field(name, FAST),
-                Role::Text => b.add_text_field(name, words(IndexRecordOption::WithFreqsAndPositions)),
+                Role::Text | Role::Name => b.add_text_field(name, words(IndexRecordOption::WithFreqsAndPositions)),
             };
             own.insert(name, (role, field));
         }
@@ -256,6 +263,11 @@ impl Fields {
             (Some((Role::Seconds, f)), Json::F64(s)) => doc.add_f64(*f, s),
             (Some((Role::Seconds, f)), Json::U64(s)) => doc.add_f64(*f, s as f64),
             (Some((Role::Text, f)), Json::Str(s)) => doc.add_text(*f, s),
+            (Some((Role::Name, f)), Json::Str(s)) => {
+                // Its words in its own field, the whole name in `extra` for wildcards.
+                doc.add_text(*f, &s);
+                extra.push((name, Json::Str(s)));
+            }
             (Some((Role::Text, f)), Json::Array(items)) => items.iter().for_each(|item| {
                 if let Json::Str(s) = item {
                     doc.add_text(*f, s)

@@ -29,10 +29,11 @@ pub struct SearchArgs {
     /// End of the time range (excluded), in the same forms.
     #[arg(long)]
     pub until: Option<String>,
-    /// Records to show: a number, or `all` for every match (written as they are read, in
-    /// pages). Output cut by a limit says so and gives the cursor of the rest.
-    #[arg(long, default_value = "50")]
-    pub limit: Limit,
+    /// Records to show: a number (1 to 100000), or `all` for every match (written as they are
+    /// read, in pages). Output cut by a limit says so and gives the cursor of the rest.
+    /// [default: 50]
+    #[arg(long, value_name = "N|all")]
+    pub limit: Option<Limit>,
     /// Continue after a previous page (the cursor it printed).
     #[arg(long, value_name = "CURSOR")]
     pub after: Option<String>,
@@ -61,6 +62,8 @@ pub enum Limit {
 }
 
 impl Limit {
+    /// Records shown when no limit is given: a screenful.
+    pub const DEFAULT: Limit = Limit::Records(50);
     /// The most records one search may ask for at once (all of them are held to be sorted
     /// and written); more are read with `all`, in pages.
     pub const MAX: usize = 100_000;
@@ -93,14 +96,17 @@ pub fn parse_time(s: &str, now: OffsetDateTime) -> Result<i64> {
     let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
     let unit = &s[digits.len()..];
     if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) && !unit.is_empty() {
-        let n: i64 = digits.parse().context("age too large")?;
-        let secs = match unit {
-            "s" => n,
-            "m" => n * 60,
-            "h" => n * 3600,
-            "d" => n * 86_400,
+        let per_unit: i64 = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
             _ => bail!("`{s}`: an age ends in s, m, h or d (`24h`)"),
         };
+        // Ages past a century are refused rather than wrapped around.
+        let secs =
+            digits.parse::<i64>().ok().and_then(|n| n.checked_mul(per_unit)).filter(|s| *s <= 100 * 366 * 86_400);
+        let Some(secs) = secs else { bail!("`{s}`: an age of at most a hundred years") };
         return Ok(micros(now) - secs * 1_000_000);
     }
     if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
@@ -109,7 +115,19 @@ pub fn parse_time(s: &str, now: OffsetDateTime) -> Result<i64> {
     if let Ok(d) = Date::parse(s, format_description!("[year]-[month]-[day]")) {
         return Ok(micros(PrimitiveDateTime::new(d, Time::MIDNIGHT).assume_offset(vietnam())));
     }
-    bail!("`{s}`: expected an age (`24h`, `7d`), a date (`2026-11-02`) or a time (`2026-11-02T08:00:00+07:00`)")
+    // The table's own format, in Vietnam's time: what an analyst copies from a result.
+    for format in [
+        format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond]"),
+        format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
+        format_description!("[year]-[month]-[day] [hour]:[minute]"),
+    ] {
+        if let Ok(t) = PrimitiveDateTime::parse(s, format) {
+            return Ok(micros(t.assume_offset(vietnam())));
+        }
+    }
+    bail!(
+        "`{s}`: expected an age (`24h`, `7d`), a date (`2026-11-02`), a local time as the table shows it (`2026-11-02 08:00:00.500`) or a time with its offset (`2026-11-02T08:00:00+07:00`)"
+    )
 }
 
 /// A record's time as Vietnam's local time, to the millisecond.
@@ -129,11 +147,15 @@ pub fn run(args: SearchArgs) -> Result<i32> {
     }
     let store = Store::open(&data)?;
     let now = OffsetDateTime::now_utc();
+    if args.agg.is_some() && (args.limit.is_some() || args.after.is_some()) {
+        bail!("--agg counts every match; --limit and --after page through records, and do not go with it");
+    }
+    let limit = args.limit.unwrap_or(Limit::DEFAULT);
     let mut search = Search {
         query: args.query.clone(),
         since: args.since.as_deref().map(|s| parse_time(s, now)).transpose().context("--since")?,
         until: args.until.as_deref().map(|s| parse_time(s, now)).transpose().context("--until")?,
-        limit: match args.limit {
+        limit: match limit {
             Limit::Records(n) => n,
             Limit::All => Limit::PAGE,
         },
@@ -166,7 +188,7 @@ pub fn run(args: SearchArgs) -> Result<i32> {
     } else {
         Format::Table { width: std::io::stdout().is_terminal().then(terminal_width).flatten() }
     };
-    let mut writer = RecordWriter::new(format, args.limit == Limit::All);
+    let mut writer = RecordWriter::new(format, limit == Limit::All);
     let (mut written, mut total) = (0u64, None);
     let next = loop {
         let hits = store.search(&search).map_err(|e| explain(e, &args.query))?;
@@ -174,7 +196,7 @@ pub fn run(args: SearchArgs) -> Result<i32> {
         let all = *total.get_or_insert(hits.total);
         writer.page(&mut out, &hits.records, all)?;
         written += hits.records.len() as u64;
-        match (args.limit, hits.next) {
+        match (limit, hits.next) {
             (Limit::All, Some(cursor)) => search.after = Some(cursor),
             (_, next) => break next,
         }
@@ -536,5 +558,12 @@ mod tests {
         assert_eq!(at("2026-11-02"), at("2026-11-01T17:00:00Z"));
         assert!(parse_time("yesterday", now).is_err() && parse_time("3w", now).is_err());
         assert_eq!(local_time(1_793_581_200.5), "2026-11-02 08:00:00.500");
+        // What the table prints is taken back.
+        assert_eq!(at(&local_time(1_793_581_200.5)), 1_793_581_200_500_000);
+        assert_eq!(at("2026-11-02 08:00"), 1_793_581_200 * 1_000_000);
+        // Ages that would overflow are refused, not wrapped.
+        for huge in ["99999999999999999d", "9223372036854775807s", "40000d"] {
+            assert!(parse_time(huge, now).unwrap_err().to_string().contains("at most a hundred years"), "{huge}");
+        }
     }
 }
