@@ -409,4 +409,57 @@ fn prune_drops_expired_days_and_records_by_org_level_and_keeps_the_budget() {
     let out = ok(canh().args(["store", "prune", "--config"]).arg(&config));
     assert_eq!(out.matches("over the disk budget").count(), 2, "{out}");
     assert_eq!(count("*"), 10, "today's records stay");
+
+    // Prune and ingest coordinate: a day a writer holds open is left for the next prune.
+    let old = ((now - 200.0 * day) / day).floor() * day + 3600.0;
+    let mut ingest = canh()
+        .args(["ingest", "-", "--acks", "--commit-records", "1", "--data"])
+        .arg(&data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = ingest.stdin.take().unwrap();
+    writeln!(stdin, "{}", records(1, old, "so-khcn")[0]).unwrap();
+    stdin.flush().unwrap();
+    let mut acks = BufReader::new(ingest.stdout.take().unwrap()).lines();
+    assert_eq!(acks.next().unwrap().unwrap(), "acknowledged 1");
+    let out = ok(canh().args(["store", "prune", "--config"]).arg(&config));
+    assert!(out.contains("a writer (an ingest or a replay) holds it open"), "{out}");
+    assert_eq!(count("*"), 11, "the open day is kept");
+    drop(stdin);
+    assert!(ingest.wait().unwrap().success());
+    let out = ok(canh().args(["store", "prune", "--config"]).arg(&config));
+    assert!(out.contains("past its retention"), "{out}");
+    assert_eq!(count("*"), 10);
+}
+
+/// An auditor who may only read the store searches it and sees its stats: no lock file is
+/// written to read. The store is mounted read-only (a bind mount in a user and mount namespace of
+/// the test's own), which refuses every write, whoever asks.
+#[test]
+fn a_read_only_store_can_be_searched() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("in.ndjson");
+    std::fs::write(&file, records(20, 1_793_581_200.0, "so-khcn").join("\n") + "\n").unwrap();
+    ok(canh().arg("ingest").arg(&file).arg("--data").arg(&data));
+    let read_only = |args: &str| {
+        let d = data.display();
+        let script = format!(
+            "mount --bind '{d}' '{d}' && mount -o remount,bind,ro '{d}' && ! touch '{d}/events/x' 2>/dev/null && '{}' {args} --data '{d}'",
+            env!("CARGO_BIN_EXE_canh")
+        );
+        let unshare = ["--user", "--map-root-user", "--mount", "--propagation", "private", "sh", "-c", &script];
+        let out = Command::new("unshare").args(unshare).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{args}: {stderr}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let found: Value = serde_json::from_str(&read_only("search '_type:dns' --json")).unwrap();
+    assert_eq!(found["total"], 7);
+    assert!(read_only("store stats").contains("20"));
+    let agg = read_only("search '*' --agg terms:_type");
+    assert!(agg.contains("conn") && agg.contains("13"), "{agg}");
 }

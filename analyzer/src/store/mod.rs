@@ -19,6 +19,7 @@ mod json;
 mod known;
 mod leaves;
 pub mod query;
+pub mod read_only;
 pub mod retention;
 pub mod schema;
 pub mod writer;
@@ -53,7 +54,8 @@ pub struct DayStats {
 pub enum StoreError {
     #[error("{path}: {message}")]
     Io { path: PathBuf, message: String },
-    #[error("{day}: index: {source}")]
+    // The cause is the source, told after this (once).
+    #[error("{day}: index")]
     Index {
         day: Day,
         #[source]
@@ -125,17 +127,31 @@ impl Store {
 
     /// A searcher over a day's committed records.
     pub fn searcher(&self, day: &str) -> Result<tantivy::Searcher, StoreError> {
+        Ok(self.day_reader(day)?.searcher())
+    }
+
+    /// A reader of a day; where its lock file cannot be written (a read-only store), the day is
+    /// read without one ([`read_only`]).
+    fn day_reader(&self, day: &str) -> Result<tantivy::IndexReader, StoreError> {
         let failed = |source| StoreError::Index { day: day.to_string(), source };
-        Ok(reader(&self.index(day)?).map_err(failed)?.searcher())
+        match reader(&self.index(day)?) {
+            Err(tantivy::TantivyError::LockFailure(..)) => {
+                let path = self.events.join(day);
+                let dir = MmapDirectory::open(&path)
+                    .map_err(|e| StoreError::Io { path: path.clone(), message: e.to_string() })?;
+                let mut index = Index::open(read_only::ReadOnly(dir)).map_err(failed)?;
+                index.set_tokenizers(schema::tokenizers());
+                reader(&index).map_err(failed)
+            }
+            other => other.map_err(failed),
+        }
     }
 
     /// Days, records and bytes on disk.
     pub fn stats(&self) -> Result<Vec<DayStats>, StoreError> {
         let mut out = Vec::new();
         for day in self.days() {
-            let index = self.index(&day)?;
-            let reader = reader(&index).map_err(|source| StoreError::Index { day: day.clone(), source })?;
-            let records = reader.searcher().num_docs();
+            let records = self.day_reader(&day)?.searcher().num_docs();
             let bytes = dir_bytes(&self.events.join(&day));
             out.push(DayStats { day, records, bytes });
         }

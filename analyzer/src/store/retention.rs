@@ -49,6 +49,8 @@ pub struct Pruned {
     pub expired_records: Vec<(Day, String, String, u64)>,
     /// Days dropped to stay under the disk budget, though not past their age.
     pub budget_days: Vec<Day>,
+    /// Days left alone because a writer (an ingest, a replay) holds them open: pruned next time.
+    pub busy_days: Vec<Day>,
     pub bytes_freed: u64,
 }
 
@@ -70,20 +72,29 @@ impl Store {
             let expired: Vec<&(String, String, u64)> =
                 held.iter().filter(|(t, o, _)| age >= i64::from(retention.days(t, o))).collect();
             let bytes = super::dir_bytes(&self.events_dir().join(&day));
+            if expired.is_empty() {
+                kept.push((day, bytes));
+                continue;
+            }
+            // Nothing is pruned from a day a writer holds open: its lock is taken first, and a
+            // day whose lock is held is left for the next prune.
+            let Some(writer) = self.writer_unless_busy(&day)? else {
+                out.busy_days.push(day.clone());
+                kept.push((day, bytes));
+                continue;
+            };
             if !held.is_empty() && expired.len() == held.len() {
                 out.bytes_freed += bytes;
                 if !dry_run {
-                    self.drop_day(&day)?;
+                    self.drop_day(&day, writer)?;
                 }
                 out.expired_days.push(day);
                 continue;
             }
-            if !expired.is_empty() {
-                if !dry_run {
-                    self.delete_records(&day, &expired)?;
-                }
-                out.expired_records.extend(expired.iter().map(|(t, o, n)| (day.clone(), t.clone(), o.clone(), *n)));
+            if !dry_run {
+                self.delete_records(&day, writer, &expired)?;
             }
+            out.expired_records.extend(expired.iter().map(|(t, o, n)| (day.clone(), t.clone(), o.clone(), *n)));
             kept.push((day, bytes));
         }
         if let Some(budget) = retention.disk_budget {
@@ -93,8 +104,14 @@ impl Store {
                 if total <= budget {
                     break;
                 }
+                let Some(writer) = self.writer_unless_busy(day)? else {
+                    if !out.busy_days.contains(day) {
+                        out.busy_days.push(day.clone());
+                    }
+                    continue;
+                };
                 if !dry_run {
-                    self.drop_day(day)?;
+                    self.drop_day(day, writer)?;
                 }
                 total -= bytes;
                 out.bytes_freed += bytes;
@@ -102,6 +119,15 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// The day's writer, or `None` when another holds its lock (a replay or ingest writing it).
+    fn writer_unless_busy(&self, day: &str) -> Result<Option<IndexWriter>, StoreError> {
+        match self.index(day)?.writer_with_num_threads(1, 15 << 20) {
+            Ok(w) => Ok(Some(w)),
+            Err(tantivy::TantivyError::LockFailure(tantivy::directory::error::LockError::LockBusy, _)) => Ok(None),
+            Err(source) => Err(StoreError::Index { day: day.to_string(), source }),
+        }
     }
 
     /// The (type, org) pairs a day holds, with their record counts.
@@ -130,10 +156,14 @@ impl Store {
         Ok(out)
     }
 
-    fn delete_records(&self, day: &str, expired: &[&(String, String, u64)]) -> Result<(), StoreError> {
+    fn delete_records(
+        &self,
+        day: &str,
+        mut writer: IndexWriter,
+        expired: &[&(String, String, u64)],
+    ) -> Result<(), StoreError> {
         let failed = |source| StoreError::Index { day: day.to_string(), source };
         let fields = self.fields();
-        let mut writer: IndexWriter = self.index(day)?.writer_with_num_threads(1, 15 << 20).map_err(failed)?;
         for (t, o, _) in expired {
             let term = |name: &str, value: &str| -> Box<dyn Query> {
                 let field = fields.schema.get_field(name).expect("keyword field");
@@ -147,12 +177,15 @@ impl Store {
         super::writer::close(writer).map_err(failed)
     }
 
-    fn drop_day(&self, day: &str) -> Result<(), StoreError> {
+    /// Drops a day whose writer (and so its lock) the caller holds: no other writer can be
+    /// adding to it meanwhile.
+    fn drop_day(&self, day: &str, writer: IndexWriter) -> Result<(), StoreError> {
         let path = self.events_dir().join(day);
         // Renamed first, so that a crash half-way leaves no half-deleted index under a day's name.
         let doomed = self.events_dir().join(format!(".drop-{day}"));
         let io = |e: std::io::Error| StoreError::Io { path: path.clone(), message: e.to_string() };
         std::fs::rename(&path, &doomed).map_err(io)?;
+        drop(writer);
         std::fs::remove_dir_all(&doomed).map_err(io)
     }
 }

@@ -132,6 +132,9 @@ pub fn render_pruned(p: &Pruned, dry_run: bool) -> String {
     for d in &p.budget_days {
         out.push_str(&format!("{verb} {d}: over the disk budget (before its retention ended)\n"));
     }
+    for d in &p.busy_days {
+        out.push_str(&format!("kept {d} for now: a writer (an ingest or a replay) holds it open\n"));
+    }
     if out.is_empty() {
         out.push_str("nothing past its retention\n");
     } else {
