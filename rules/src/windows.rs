@@ -2,7 +2,8 @@
 //! `Event.EventData`, as SigmaHQ's regression data and evtx converters write it) flattened into
 //! the field names Sigma's Windows rules use: every `EventData` field at the top, plus
 //! `EventID`, `Channel`, `Provider_Name`, `Computer`, `Level`, `Task`, `Opcode`, `Keywords`,
-//! `EventRecordID` and `Version` from `System`.
+//! `EventRecordID` and `Version` from `System`. A data field whose name has spaces (Windows
+//! Defender's `Threat Name`) is also given without them (`ThreatName`), as Sigma's rules name it.
 
 use serde_json::{Map, Value};
 
@@ -21,12 +22,10 @@ pub fn flatten(v: &Value) -> Option<Map<String, Value>> {
                 match (section, v) {
                     ("UserData", Value::Object(inner)) => {
                         for (k2, v2) in inner.iter().filter(|(k2, _)| *k2 != "#attributes") {
-                            out.insert(k2.clone(), v2.clone());
+                            insert(&mut out, k2, v2);
                         }
                     }
-                    _ => {
-                        out.insert(k.clone(), v.clone());
-                    }
+                    _ => insert(&mut out, k, v),
                 }
             }
         }
@@ -44,6 +43,15 @@ pub fn flatten(v: &Value) -> Option<Map<String, Value>> {
     Some(out)
 }
 
+/// Adds a data field under its name, and under its name without spaces when it has some:
+/// Windows Defender writes `Threat Name` where Sigma's rules read `ThreatName`.
+fn insert(out: &mut Map<String, Value>, name: &str, value: &Value) {
+    if name.contains(' ') {
+        out.insert(name.replace(' ', ""), value.clone());
+    }
+    out.insert(name.to_string(), value.clone());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +67,17 @@ mod tests {
         assert_eq!(m["Provider_Name"], "Microsoft-Windows-Sysmon");
         assert_eq!(m["Image"], "C:\\Windows\\System32\\reg.exe");
         assert!(flatten(&serde_json::json!({"query": "x"})).is_none());
+    }
+
+    #[test]
+    fn names_with_spaces_are_also_read_without_them() {
+        let v: Value = serde_json::from_str(
+            r##"{"Event":{"System":{"EventID":1116,"Channel":"Microsoft-Windows-Windows Defender/Operational"},"EventData":{"Threat Name":"HackTool:Win32/Mimikatz","Severity Name":"High"}}}"##,
+        )
+        .unwrap();
+        let m = flatten(&v).unwrap();
+        assert_eq!(m["ThreatName"], "HackTool:Win32/Mimikatz");
+        assert_eq!(m["Threat Name"], "HackTool:Win32/Mimikatz");
+        assert_eq!(m["SeverityName"], "High");
     }
 }

@@ -535,7 +535,9 @@ fn inner_of(proto: u8, payload: &[u8]) -> Result<Option<(u16, &[u8])>, DecodeErr
                     _ => Ok(None),
                 };
             }
-            if (dport == 2152 || sport == 2152) && body.len() >= 8 && body[0] >> 5 == 1 && body[1] == 0xff {
+            // GTP-U by destination port (both directions send to 2152), a version-1 header and
+            // a G-PDU message type, as Suricata recognises it.
+            if dport == 2152 && body.len() >= 8 && body[0] >> 5 == 1 && body[1] == 0xff {
                 // GTP-U (mobile core): a G-PDU's payload is the subscriber's IP packet.
                 let mut pos = 8;
                 if body[0] & 0x07 != 0 {
@@ -553,6 +555,8 @@ fn inner_of(proto: u8, payload: &[u8]) -> Result<Option<(u16, &[u8])>, DecodeErr
                 }
                 return Ok(raw_ip(body.get(pos..).ok_or(DecodeError::TruncatedTunnel)?));
             }
+            // Teredo by either port (a relay answers from 3544 to the client's port), and only
+            // when what follows is a whole IPv6 packet (checked below).
             if (dport == 3544 || sport == 3544) && body.len() >= 40 {
                 // Teredo: IPv6 in UDP, optionally after origin (0x0000) or auth (0x0001) headers.
                 let mut b = body;

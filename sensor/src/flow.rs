@@ -64,17 +64,28 @@ fn is_service_port(p: u16) -> bool {
         )
 }
 
+/// UDP request/response services whose server side is known (Zeek's `likely_server_ports`
+/// for them): a datagram from one of these ports to a port that is not one is the server's
+/// answer, whatever came first in the capture. 68 is DHCP's client port, so it is not here.
+fn is_udp_server_port(p: u16) -> bool {
+    matches!(
+        p,
+        53 | 67 | 69 | 123 | 137 | 138 | 161 | 389 | 500 | 514 | 1812 | 1813 | 1900 | 3478 | 4500 | 5060 | 5353 | 5355
+    )
+}
+
 /// Zeek's connection history: one letter per event kind and direction, in the order first
 /// seen; upper case for the originator.
 #[derive(Debug, Default)]
 struct History {
     text: String,
-    seen: u32,
+    /// One bit per letter and direction: each is recorded once.
+    seen: u64,
 }
 
 impl History {
     fn add(&mut self, letter: u8, dir: usize) {
-        let bit = (u32::from(letter - b'a') % 16) + 16 * dir as u32;
+        let bit = u32::from(letter - b'a') + 26 * dir as u32;
         if self.seen & (1 << bit) == 0 {
             self.seen |= 1 << bit;
             self.text.push(if dir == ORIG { letter.to_ascii_uppercase() } else { letter } as char);
@@ -147,7 +158,8 @@ impl Flow {
             let syn = tcp.flags & tcp_flags::SYN != 0;
             flip = synack || (!syn && is_service_port(d.sport) && !is_service_port(d.dport));
         } else if d.proto == PROTO_UDP {
-            flip = is_service_port(d.sport) && !is_service_port(d.dport);
+            flip = (is_udp_server_port(d.sport) && !is_udp_server_port(d.dport))
+                || (is_service_port(d.sport) && !is_service_port(d.dport));
         } else if d.proto == PROTO_ICMP || d.proto == PROTO_ICMPV6 {
             // Replies (echo reply 0/129, errors) mean the other side started.
             flip = matches!((d.proto, d.sport), (PROTO_ICMP, 0) | (PROTO_ICMPV6, 129));
@@ -279,6 +291,7 @@ impl Flow {
     ) {
         use tcp_flags::*;
         let f = tcp.flags;
+        let closed_both_ways = self.flags[ORIG] & FIN != 0 && self.flags[RESP] & FIN != 0;
         self.flags[dir] |= f;
         if f & SYN != 0 {
             self.history.add(if f & ACK != 0 { b'h' } else { b's' }, dir);
@@ -288,24 +301,46 @@ impl Flow {
         }
         if f & RST != 0 {
             self.history.add(b'r', dir);
-            self.first_rst.get_or_insert(dir);
+            // A reset after both sides closed is a straggler: the connection ended normally
+            // (Zeek's `SF`).
+            if !closed_both_ways {
+                self.first_rst.get_or_insert(dir);
+            }
         }
         if f & ACK != 0 && payload.is_empty() && f & (SYN | FIN | RST) == 0 {
             self.history.add(b'a', dir);
         }
+        // Zeek's other letters: a zero window advertised, FIN and RST at once, SYN with FIN or RST.
+        if tcp.window == 0 && f & RST == 0 {
+            self.history.add(b'w', dir);
+        }
+        if f & FIN != 0 && f & RST != 0 {
+            self.history.add(b'i', dir);
+        }
+        if f & SYN != 0 && f & (FIN | RST) != 0 {
+            self.history.add(b'q', dir);
+        }
         let Some(reasm) = self.reasm.as_mut() else { return };
         let retransmits_before = reasm[dir].retransmits;
+        let mut gaps = [false; 2];
         let Self { head, streams, .. } = self;
         reasm[dir].segment(tcp.seq, f & SYN != 0, f & FIN != 0, payload, env.stream, env.budget, &mut |chunk| {
+            gaps[dir] |= matches!(chunk, Chunk::Gap(_));
             streams.deliver(dir, chunk, ts, head, env.app, env.stream, env.out)
         });
         if f & ACK != 0 {
             reasm[1 - dir].ack(tcp.ack, env.budget, &mut |chunk| {
+                gaps[1 - dir] |= matches!(chunk, Chunk::Gap(_));
                 streams.deliver(1 - dir, chunk, ts, head, env.app, env.stream, env.out)
             });
         }
         if !payload.is_empty() {
             self.history.add(if reasm[dir].retransmits > retransmits_before { b't' } else { b'd' }, dir);
+        }
+        for d in [ORIG, RESP] {
+            if gaps[d] {
+                self.history.add(b'g', d);
+            }
         }
     }
 
@@ -313,12 +348,22 @@ impl Flow {
     /// heads and the connection.
     pub fn finish(mut self, env: &mut FlowEnv<'_>) {
         let ts = self.last;
-        let Self { head, streams, reasm, .. } = &mut self;
+        let Self { head, streams, reasm, history, .. } = &mut self;
         if let Some(reasm) = reasm.as_mut() {
             for dir in [ORIG, RESP] {
+                let mut gap = false;
                 reasm[dir].close(env.budget, &mut |chunk| {
+                    gap |= matches!(chunk, Chunk::Gap(_));
                     streams.deliver(dir, chunk, ts, head, env.app, env.stream, env.out)
                 });
+                if gap {
+                    history.add(b'g', dir);
+                }
+                // Zeek's `X` (one letter for the connection): a limit cut the analysis short,
+                // a cap that forced a hole or the depth past which bytes are only counted.
+                if reasm[dir].forced_skip || reasm[dir].max_end > env.stream.depth {
+                    history.add(b'x', ORIG);
+                }
             }
         }
         {

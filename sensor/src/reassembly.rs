@@ -68,6 +68,9 @@ pub struct Reassembler {
     pub missed: u64,
     /// Segments that were entirely old data (retransmissions).
     pub retransmits: u64,
+    /// A cap (this stream's buffer or the engine's budget) made it skip a hole it could still
+    /// have filled: analysis of this direction is partial (Zeek's `X`).
+    pub forced_skip: bool,
     fin_offset: Option<u64>,
 }
 
@@ -117,7 +120,9 @@ impl Reassembler {
         if fin {
             self.fin_offset.get_or_insert(end);
         }
-        self.max_end = self.max_end.max(end);
+        // The FIN took the last sequence number of the stream: a segment after it (a RST at
+        // FIN + 1) carries no byte, as Zeek counts.
+        self.max_end = self.max_end.max(self.fin_offset.map_or(end, |f| end.min(f)));
         if payload.is_empty() {
             return;
         }
@@ -146,6 +151,7 @@ impl Reassembler {
                 break;
             }
             budget.forced_gaps += 1;
+            self.forced_skip = true;
             self.skip_to_first(budget, deliver);
         }
     }

@@ -194,6 +194,50 @@ fn out_of_order_and_lost_segments() {
     let c = conns(&records);
     assert_eq!(c[0].1.missed_bytes, 10);
     assert_eq!(c[0].1.orig_bytes, 30);
+    // The hole is Zeek's `g` in the originator's direction.
+    assert!(c[0].1.history.contains('G'), "{}", c[0].1.history);
+}
+
+/// Zeek's definitions where they are clear: byte counts are payload only (SYN and FIN take a
+/// sequence number each but carry no byte), a reset after both sides closed leaves `SF`, and
+/// the history letters for a zero window (`w`), FIN with RST (`i`) and SYN with FIN (`q`).
+#[test]
+fn zeek_byte_counts_states_and_history_letters() {
+    let mut f = handshake();
+    f.push((3, tcp(true, 101, 501, PA, b"hello")));
+    f.push((4, tcp(false, 501, 106, PA, b"hi")));
+    f.push((5, tcp(true, 106, 503, FIN | ACK, b"")));
+    f.push((6, tcp(false, 503, 107, FIN | ACK, b"")));
+    f.push((7, tcp(true, 107, 504, RST, b"")));
+    let records = run(EngineConfig::default(), &f);
+    let (_, c) = conns(&records)[0];
+    assert_eq!((c.orig_bytes, c.resp_bytes), (5, 2));
+    assert_eq!((c.conn_state, c.history.as_str()), ("SF", "ShADdFfR"));
+    // A zero window from the server, then a FIN with RST from the client.
+    let mut f = handshake();
+    let mut zero = tcp(false, 501, 101, ACK, b"");
+    zero[14 + 20 + 14..14 + 20 + 16].copy_from_slice(&[0, 0]);
+    f.push((3, zero));
+    f.push((4, tcp(true, 101, 501, FIN | RST | ACK, b"")));
+    let (_, history) = state_and_history(&f);
+    assert!(history.contains('w') && history.contains('I'), "{history}");
+    // SYN and FIN at once.
+    let (_, history) = state_and_history(&[(0, tcp(true, 100, 0, SYN | FIN, b""))]);
+    assert!(history.contains('Q'), "{history}");
+}
+
+/// The client of a UDP request/response service is the originator even when the server's
+/// datagram comes first in the capture (DHCP: server 67, client 68).
+#[test]
+fn udp_services_are_originated_by_their_client() {
+    let server_first = [
+        (0, udp_frame(&server(), 67, &client(), 68, 1, b"offer")),
+        (1, udp_frame(&client(), 68, &server(), 67, 2, b"request")),
+    ];
+    let records = run(EngineConfig::default(), &server_first);
+    let (rec, c) = conns(&records)[0];
+    assert_eq!((rec.head.orig_h, rec.head.orig_p, rec.head.resp_p), (std::net::IpAddr::V4(client().ip), 68, 67));
+    assert!(c.history.starts_with('^'), "{}", c.history);
 }
 
 #[test]
@@ -206,6 +250,9 @@ fn depth_limit_stops_parsing_but_not_counting() {
     // The request head ends past byte 20, so it is never parsed; the bytes are still counted.
     assert!(!records.iter().any(|r| matches!(r.body, Body::Http(_))));
     assert_eq!(conns(&records)[0].1.orig_bytes, 34);
+    // The analysis was cut short by a limit: Zeek's `X`.
+    assert!(conns(&records)[0].1.history.contains('X'), "{}", conns(&records)[0].1.history);
     let records = run(EngineConfig::default(), &f);
+    assert!(!conns(&records)[0].1.history.contains('X'));
     assert!(records.iter().any(|r| matches!(r.body, Body::Http(_))));
 }
