@@ -6,25 +6,7 @@ use std::net::IpAddr;
 use base64::Engine as _;
 use sha1::{Digest, Sha1};
 
-use crate::decode::{PROTO_ICMP, PROTO_ICMPV6};
-
-/// The ICMP types that come in request/reply pairs; others are one-way (spec §"ICMP").
-fn icmp_counterpart(proto: u8, icmp_type: u16) -> Option<u16> {
-    let pairs: &[(u16, u16)] = if proto == PROTO_ICMP {
-        &[(8, 0), (13, 14), (15, 16), (10, 9), (17, 18)]
-    } else {
-        &[(128, 129), (133, 134), (135, 136), (130, 131), (144, 145)]
-    };
-    pairs.iter().find_map(|&(a, b)| {
-        if a == icmp_type {
-            Some(b)
-        } else if b == icmp_type {
-            Some(a)
-        } else {
-            None
-        }
-    })
-}
+use crate::decode::{PROTO_ICMP, PROTO_ICMPV6, icmp_counterpart};
 
 /// Community ID v1 with seed 0. For ICMP, `sport` is the type and `dport` the code.
 pub fn community_id(src: IpAddr, dst: IpAddr, proto: u8, sport: u16, dport: u16) -> String {

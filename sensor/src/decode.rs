@@ -692,15 +692,38 @@ fn transport<'a>(
             d.payload = &payload[8..end];
         }
         PROTO_ICMP | PROTO_ICMPV6 => {
-            // Zeek keys ICMP "connections" by type (as orig port) and code (as resp port).
-            let h = payload.get(..4).ok_or(DecodeError::TruncatedIcmp)?;
+            // Zeek keys ICMP "connections" by type (as the originator's port) and, as the
+            // responder's, the counterpart type of a request/reply pair or else the code. Its
+            // byte counts leave out the 8-byte header, as `payload` does here.
+            let h = payload.get(..8).ok_or(DecodeError::TruncatedIcmp)?;
             d.sport = u16::from(h[0]);
-            d.dport = u16::from(h[1]);
-            d.payload = &payload[4..];
+            d.dport = icmp_counterpart(proto, d.sport).unwrap_or(u16::from(h[1]));
+            d.payload = &payload[8..];
         }
         _ => d.payload = payload,
     }
     Ok(d)
+}
+
+/// The ICMP types that come in request/reply pairs, as Zeek (`ICMP4_counterpart`,
+/// `ICMP6_counterpart`) and the Community ID spec pair them; other messages are one-way.
+pub fn icmp_counterpart(proto: u8, icmp_type: u16) -> Option<u16> {
+    let pairs: &[(u16, u16)] = if proto == PROTO_ICMP {
+        // Echo, timestamp, information, router solicitation/advertisement, address mask.
+        &[(8, 0), (13, 14), (15, 16), (10, 9), (17, 18)]
+    } else {
+        // Echo, router and neighbor discovery, MLD, node information, home agent discovery.
+        &[(128, 129), (133, 134), (135, 136), (130, 131), (139, 140), (144, 145)]
+    };
+    pairs.iter().find_map(|&(a, b)| {
+        if a == icmp_type {
+            Some(b)
+        } else if b == icmp_type {
+            Some(a)
+        } else {
+            None
+        }
+    })
 }
 
 /// The IP addresses of a frame, for hashing frames to workers without a full decode. Fragments

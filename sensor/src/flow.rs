@@ -12,7 +12,7 @@ use crate::app::quic::QuicConn;
 use crate::app::tls::TlsConn;
 use crate::app::{AppConfig, Ctx, Output, service_label};
 use crate::community_id::community_id;
-use crate::decode::{Decoded, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, tcp_flags};
+use crate::decode::{Decoded, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, icmp_counterpart, tcp_flags};
 use crate::files::StreamHead;
 use crate::proto;
 use crate::reassembly::{Budget, Chunk, Reassembler, StreamLimits};
@@ -32,11 +32,13 @@ pub struct FlowKey {
 
 impl FlowKey {
     pub fn of(d: &Decoded<'_>) -> Self {
-        // ICMP messages between two hosts are one flow; their type and code are not its key.
+        let (a, b) = ((d.src, d.sport), (d.dst, d.dport));
+        // An ICMP message with no counterpart type (an unreachable, a time exceeded) is a
+        // one-way flow of its own, as Zeek keys it: never merged with an exchange between the
+        // same hosts, nor with the same message sent the other way.
         let icmp = d.proto == PROTO_ICMP || d.proto == PROTO_ICMPV6;
-        let (sp, dp) = if icmp { (0, 0) } else { (d.sport, d.dport) };
-        let (a, b) = ((d.src, sp), (d.dst, dp));
-        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        let one_way = icmp && icmp_counterpart(d.proto, d.sport).is_none();
+        let (lo, hi) = if a <= b || one_way { (a, b) } else { (b, a) };
         Self { lo, hi, proto: d.proto }
     }
 }
@@ -160,10 +162,9 @@ impl Flow {
         } else if d.proto == PROTO_UDP {
             flip = (is_udp_server_port(d.sport) && !is_udp_server_port(d.dport))
                 || (is_service_port(d.sport) && !is_service_port(d.dport));
-        } else if d.proto == PROTO_ICMP || d.proto == PROTO_ICMPV6 {
-            // Replies (echo reply 0/129, errors) mean the other side started.
-            flip = matches!((d.proto, d.sport), (PROTO_ICMP, 0) | (PROTO_ICMPV6, 129));
         }
+        // ICMP is never flipped: as in Zeek, the sender of the first message seen is the
+        // originator (an echo reply seen alone is logged from 0 to 8).
         if flip {
             history.text.push('^');
         }
@@ -213,12 +214,7 @@ impl Flow {
     }
 
     fn direction(&self, d: &Decoded<'_>) -> usize {
-        if (d.src, d.sport) == (self.head.orig_h, self.head.orig_p) || self.proto_is_icmp() && d.src == self.head.orig_h
-        {
-            ORIG
-        } else {
-            RESP
-        }
+        if (d.src, d.sport) == (self.head.orig_h, self.head.orig_p) { ORIG } else { RESP }
     }
 
     /// True when this packet opens a new connection on the same ports: a SYN after the
@@ -242,7 +238,8 @@ impl Flow {
             self.tcp_packet(dir, tcp, d.payload, ts, env);
         } else {
             self.payload_bytes[dir] += d.payload.len() as u64;
-            if !d.payload.is_empty() {
+            // Zeek keeps no history for ICMP.
+            if !d.payload.is_empty() && !self.proto_is_icmp() {
                 self.history.add(b'd', dir);
                 if self.proto == PROTO_UDP {
                     self.udp_payload(dir, d.payload, ts, env);
@@ -422,6 +419,9 @@ impl Flow {
     /// Zeek's `conn_state` (see Zeek's base/protocols/conn/main.zeek for the definitions).
     fn conn_state(&self) -> &'static str {
         use tcp_flags::*;
+        if self.proto_is_icmp() {
+            return "OTH";
+        }
         if self.reasm.is_none() {
             return match (self.pkts[ORIG] > 0, self.pkts[RESP] > 0) {
                 (true, true) => "SF",

@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 
 use canh_sensor::engine::{Engine, EngineConfig};
 use canh_sensor::record::{Body, Conn, Record};
-use canh_traffic::packets::{Host, tcp_frame, udp_frame};
+use canh_traffic::packets::{Host, icmp_frame, tcp_frame, udp_frame};
 
 const SYN: u8 = 0x02;
 const ACK: u8 = 0x10;
@@ -238,6 +238,51 @@ fn udp_services_are_originated_by_their_client() {
     let (rec, c) = conns(&records)[0];
     assert_eq!((rec.head.orig_h, rec.head.orig_p, rec.head.resp_p), (std::net::IpAddr::V4(client().ip), 68, 67));
     assert!(c.history.starts_with('^'), "{}", c.history);
+}
+
+/// ICMP as Zeek logs it: the type as the originator's port and the counterpart type (or the
+/// code) as the responder's; an error is a one-way flow of its own, never merged into the
+/// echo exchange between the same hosts; `OTH`, no history, bytes without the 8-byte header.
+#[test]
+fn icmp_flows_follow_zeek() {
+    let (a, b) = (client(), server());
+    let data = [0x61u8; 56];
+    let frames = [
+        (0, icmp_frame(&a, &b, 8, 0, [0, 1, 0, 1], &data)),
+        (1, icmp_frame(&b, &a, 0, 0, [0, 1, 0, 1], &data)),
+        (2, icmp_frame(&a, &b, 8, 0, [0, 1, 0, 2], &data)),
+        (3, icmp_frame(&b, &a, 0, 0, [0, 1, 0, 2], &data)),
+        // Port unreachable from b about a datagram a sent: its IP header and first 8 bytes.
+        (4, icmp_frame(&b, &a, 3, 3, [0; 4], &[0x45; 28])),
+    ];
+    let records = run(EngineConfig::default(), &frames);
+    let c = conns(&records);
+    assert_eq!(c.len(), 2, "{records:?}");
+    let (echo, e) = c.iter().find(|(r, _)| r.head.orig_p == 8).expect("echo flow");
+    assert_eq!((echo.head.orig_h, echo.head.resp_p), (std::net::IpAddr::V4(a.ip), 0));
+    assert_eq!((e.proto, e.conn_state, e.history.as_str()), ("icmp", "OTH", ""));
+    assert_eq!((e.orig_pkts, e.resp_pkts, e.orig_bytes, e.resp_bytes), (2, 2, 112, 112));
+    assert_eq!((e.orig_ip_bytes, e.resp_ip_bytes), (168, 168));
+    let (unreach, u) = c.iter().find(|(r, _)| r.head.orig_p == 3).expect("unreachable flow");
+    assert_eq!((unreach.head.orig_h, unreach.head.resp_p), (std::net::IpAddr::V4(b.ip), 3));
+    assert_eq!((u.orig_pkts, u.resp_pkts, u.orig_bytes, u.conn_state), (1, 0, 28, "OTH"));
+    // Community ID pairs the echo's two directions and keeps the error one-way (spec values).
+    assert_eq!(
+        echo.head.community_id.as_ref(),
+        canh_sensor::community_id::community_id(std::net::IpAddr::V4(b.ip), std::net::IpAddr::V4(a.ip), 1, 0, 8)
+            .as_str()
+    );
+    assert_ne!(echo.head.uid, unreach.head.uid);
+    // An echo reply seen alone is not flipped: Zeek logs it from the replier, 0 → 8.
+    let records = run(EngineConfig::default(), &frames[1..2]);
+    let (r, _) = conns(&records)[0];
+    assert_eq!((r.head.orig_h, r.head.orig_p, r.head.resp_p), (std::net::IpAddr::V4(b.ip), 0, 8));
+    // A message too short for the 8-byte header is a truncated-header weird, not a flow.
+    let mut short = icmp_frame(&a, &b, 8, 0, [0; 4], b"");
+    short.truncate(14 + 20 + 6);
+    short[14 + 3] = 26;
+    let records = run(EngineConfig::default(), &[(0, short)]);
+    assert!(conns(&records).is_empty(), "{records:?}");
 }
 
 #[test]

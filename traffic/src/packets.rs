@@ -76,6 +76,17 @@ pub fn udp_frame(from: &Host, sport: u16, to: &Host, dport: u16, id: u16, payloa
     ip_frame(from, to, IpNextHeaderProtocols::Udp, id, &l4)
 }
 
+/// An ICMP message: `rest` is the header's last four bytes (identifier and sequence for an
+/// echo, unused for an error), `data` what follows the 8-byte header.
+pub fn icmp_frame(from: &Host, to: &Host, icmp_type: u8, code: u8, rest: [u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut l4 = vec![icmp_type, code, 0, 0];
+    l4.extend_from_slice(&rest);
+    l4.extend_from_slice(data);
+    let sum = pnet_packet::util::checksum(&l4, 1);
+    l4[2..4].copy_from_slice(&sum.to_be_bytes());
+    ip_frame(from, to, IpNextHeaderProtocols::Icmp, 1, &l4)
+}
+
 #[allow(clippy::too_many_arguments)]
 pub fn tcp_frame(
     from: &Host,
