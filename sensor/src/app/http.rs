@@ -296,6 +296,14 @@ impl HttpConn {
                 }
             }
         } else {
+            let answering_09 = self.txs.iter().find(|t| t.resp.is_none()).and_then(|t| t.req.as_ref());
+            if answering_09.is_some_and(|r| r.version == "0.9") && !http::looks_like_response(buf) {
+                // An HTTP/0.9 reply has no head: all the server sends until it closes is the
+                // body (Zeek logs its version as 0.9 and no status).
+                let head = ResponseHead { version: "0.9".into(), ..Default::default() };
+                self.response(head, ctx);
+                return Some(0);
+            }
             match http::parse_response(buf) {
                 Ok(Some((head, n))) => {
                     self.response(head, ctx);
@@ -313,6 +321,9 @@ impl HttpConn {
 
     fn request(&mut self, head: RequestHead, ctx: &mut Ctx<'_>) {
         anomalies(&head.common, ctx);
+        if head.version == "0.9" && head.method != "GET" {
+            ctx.weird("HTTP", "invalid_http_09_request_method", Some(head.method.clone()));
+        }
         if self.txs.len() >= MAX_PENDING
             && let Some(tx) = self.txs.pop_front()
         {
@@ -470,8 +481,11 @@ fn emit(tx: Tx, ctx: &mut Ctx<'_>) {
         rec.auth_scheme = req.auth_scheme;
     }
     if let Some(resp) = tx.resp {
-        rec.status_code = Some(resp.status);
-        rec.status_msg = Some(resp.reason);
+        // An HTTP/0.9 reply has no status line.
+        if resp.status != 0 {
+            rec.status_code = Some(resp.status);
+            rec.status_msg = Some(resp.reason);
+        }
         if rec.version.is_none() {
             rec.version = Some(resp.version);
         }
@@ -538,6 +552,69 @@ mod tests {
         // A clean exchange has none.
         let out = run(&[b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"], &[b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx"]);
         assert!(weirds(&out).is_empty());
+    }
+
+    /// Requests as leniently as Zeek and libhtp read them, each one logged.
+    #[test]
+    fn lenient_requests_are_logged() {
+        // HTTP/0.9: a bare request line, and a reply that is all body until the close.
+        let out = run(&[b"GET /index.html\r\n"], &[b"<html>cu</html>"]);
+        let recs = http_records(&out);
+        assert_eq!(
+            (recs[0].method.as_deref(), recs[0].uri.as_deref(), recs[0].version.as_deref(), recs[0].status_code),
+            (Some("GET"), Some("/index.html"), Some("0.9"), None)
+        );
+        assert_eq!(recs[0].response_body_len, 15);
+        assert!(weirds(&out).is_empty());
+        let out = run(&[b"POST /x\r\n"], &[]);
+        assert_eq!(weirds(&out), [("invalid_http_09_request_method", Some("POST"))]);
+        // More than blanks after it: header fields, read as libhtp reads them (a line with no
+        // colon passed over), and the reply still without a head.
+        let out = run(&[b"GET /\nFakeHeader\nHost: localhost\nUser-Agent: myscript\n\n"], &[b"<html>"]);
+        let recs = http_records(&out);
+        assert_eq!(
+            (recs[0].host.as_deref(), recs[0].user_agent.as_deref(), recs[0].version.as_deref()),
+            (Some("localhost"), Some("myscript"), Some("0.9"))
+        );
+        assert_eq!(recs[0].response_body_len, 6);
+        assert_eq!(
+            weirds(&out),
+            [("HTTP_request_missing_protocol", Some("GET /")), ("HTTP_header_without_colon", Some("FakeHeader"))]
+        );
+        // Any token is a method (WebDAV, Cisco CCM, the QUERY draft), lower case included.
+        for method in ["PROPFIND", "CCM_POST", "QUERY", "get", "M-SEARCH"] {
+            let req = format!("{method} /a HTTP/1.1\r\nHost: x\r\n\r\n");
+            let out = run(&[req.as_bytes()], &[b"HTTP/1.1 207 Multi-Status\r\nContent-Length: 0\r\n\r\n"]);
+            let recs = http_records(&out);
+            assert_eq!((recs[0].method.as_deref(), recs[0].status_code), (Some(method), Some(207)), "{method}");
+        }
+        // A target with spaces is kept whole, even with a method httparse would take.
+        let out = run(&[b"CCM_POST /a b HTTP/1.1\r\nHost: x\r\n\r\n"], &[]);
+        assert_eq!(http_records(&out)[0].uri.as_deref(), Some("/a b"));
+        // Obsolete line folding: the value joined with a space, and reported.
+        let out = run(&[b"GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: curl\r\n\t(folded)\r\n\r\n"], &[]);
+        assert_eq!(http_records(&out)[0].user_agent.as_deref(), Some("curl (folded)"));
+        assert_eq!(weirds(&out), [("HTTP_obsolete_line_folding", Some("User-Agent"))]);
+        // CONNECT logs its authority-form target, and the tunnel after a 200 is not HTTP.
+        let out = run(
+            &[b"CONNECT portal.gov.vn:443 HTTP/1.1\r\nHost: portal.gov.vn:443\r\n\r\n", b"\x16\x03\x01\x02\x00"],
+            &[b"HTTP/1.1 200 Connection established\r\n\r\n", b"\x16\x03\x03\x00\x10"],
+        );
+        let recs = http_records(&out);
+        assert_eq!(recs.len(), 1);
+        assert_eq!(
+            (recs[0].method.as_deref(), recs[0].uri.as_deref(), recs[0].status_code),
+            (Some("CONNECT"), Some("portal.gov.vn:443"), Some(200))
+        );
+        assert!(weirds(&out).is_empty(), "{:?}", weirds(&out));
+        // An oversize Content-Length is no length (Zeek reads it as 0): the request hidden
+        // behind it is logged too.
+        let out = run(
+            &[b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\nGET /admin HTTP/1.1\r\nHost: x\r\n\r\n"],
+            &[],
+        );
+        assert_eq!(http_records(&out).iter().filter_map(|h| h.uri.as_deref()).collect::<Vec<_>>(), ["/a", "/admin"]);
+        assert_eq!(weirds(&out), [("HTTP_bad_content_length", Some("Content-Length: 99999999999999999999999"))]);
     }
 
     #[test]

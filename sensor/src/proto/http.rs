@@ -24,6 +24,14 @@ pub enum Anomaly {
     ContentLengthAndChunked,
     /// A `Content-Length` that is no number, or two that differ.
     BadContentLength,
+    /// A header continued on the next line (RFC 9112 §5.2 obsolete line folding), which
+    /// servers join differently: the value is the field's name.
+    ObsoleteLineFolding,
+    /// A header line with no colon, passed over: the value is the line.
+    HeaderWithoutColon,
+    /// A request line with no version followed by header fields (libhtp's "missing
+    /// protocol"): neither a simple HTTP/0.9 request nor a full one.
+    MissingProtocol,
 }
 
 impl Anomaly {
@@ -32,6 +40,9 @@ impl Anomaly {
         match self {
             Self::ContentLengthAndChunked => "HTTP_content_length_and_chunked",
             Self::BadContentLength => "HTTP_bad_content_length",
+            Self::ObsoleteLineFolding => "HTTP_obsolete_line_folding",
+            Self::HeaderWithoutColon => "HTTP_header_without_colon",
+            Self::MissingProtocol => "HTTP_request_missing_protocol",
         }
     }
 }
@@ -180,58 +191,126 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HttpErr
         version: version_text(req.version),
         ..Default::default()
     };
-    Ok(Some((request_headers(head, req.headers), len)))
+    let fields = req.headers.iter().map(|h| (h.name, h.value));
+    Ok(Some((request_headers(head, fields), len)))
 }
 
-/// A request line that `httparse` refuses but servers accept, such as a target with spaces
-/// (`GET /a b HTTP/1.1`): the target is everything between the method and the version, as
-/// Zeek and libhtp log it — cutting at the space would hide what an attacker put after it.
+/// Zeek's HTTP token characters (RFC 2616 `token`): what a method may be made of.
+fn is_token_char(b: u8) -> bool {
+    b > 31 && b < 127 && !b" \t()<>@,;:\\\"/[]?={}".contains(&b)
+}
+
+/// A request `httparse` refuses but servers (and Zeek, and libhtp) accept: a target with
+/// spaces (`GET /a b HTTP/1.1`, logged whole — cutting at the space would hide what an
+/// attacker put after it), an HTTP/0.9 simple request (`GET /path`, no version and no
+/// headers), and headers continued on the next line (obsolete line folding, joined with a
+/// space and reported).
 fn parse_request_lenient(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HttpError> {
-    let Some(line_end) = buf.iter().position(|&b| b == b'\n') else {
-        return if buf.len() > MAX_HEAD { Err(HttpError::HeadTooLong) } else { Ok(None) };
-    };
+    let incomplete = || if buf.len() > MAX_HEAD { Err(HttpError::HeadTooLong) } else { Ok(None) };
+    let Some(line_end) = buf.iter().position(|&b| b == b'\n') else { return incomplete() };
     let line = std::str::from_utf8(&buf[..line_end]).map_err(|_| HttpError::BadHead)?.trim_end_matches('\r');
-    let (method, rest) = line.split_once(' ').ok_or(HttpError::BadHead)?;
-    let (uri, version) = rest.rsplit_once(' ').ok_or(HttpError::BadHead)?;
-    let version = version.strip_prefix("HTTP/1.").ok_or(HttpError::BadHead)?;
-    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) || uri.trim().is_empty() {
+    let method_len = line.bytes().take_while(|&b| is_token_char(b)).count();
+    let (method, rest) = line.split_at(method_len);
+    if method.is_empty() || !rest.starts_with([' ', '\t']) {
         return Err(HttpError::BadHead);
     }
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let len = match httparse::parse_headers(&buf[line_end + 1..], &mut headers) {
-        Ok(httparse::Status::Complete((n, _))) => line_end + 1 + n,
-        Ok(httparse::Status::Partial) => {
-            return if buf.len() > MAX_HEAD { Err(HttpError::HeadTooLong) } else { Ok(None) };
+    let rest = rest.trim();
+    let versioned = rest.rsplit_once([' ', '\t']).and_then(|(uri, v)| Some((uri.trim(), v.strip_prefix("HTTP/")?)));
+    let Some((uri, version)) = versioned else {
+        // HTTP/0.9 (no version): as Zeek requires, a method of three letters or more and a
+        // target. A simple request is this one line; when more than blanks follows it,
+        // libhtp reads header fields after it ("missing protocol"), and so does Canh, so a
+        // scanner's Host and User-Agent are not lost. The reply is read as 0.9 either way
+        // (no head unless it starts with one), as servers answer such a request.
+        if method.len() < 3 || rest.is_empty() || rest.contains(' ') {
+            return Err(HttpError::BadHead);
         }
-        Err(_) => return Err(HttpError::BadHead),
+        let head = RequestHead { method: method.into(), uri: rest.into(), version: "0.9".into(), ..Default::default() };
+        let after = &buf[line_end + 1..];
+        if after.iter().all(|b| b.is_ascii_whitespace()) {
+            return Ok(Some((request_headers(head, std::iter::empty::<(&str, &[u8])>()), line_end + 1)));
+        }
+        let Some((fields, odd, len)) = lenient_fields(buf, line_end + 1)? else { return incomplete() };
+        let mut head = request_headers(head, fields.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
+        head.common.anomalies.insert(0, (Anomaly::MissingProtocol, line.to_string()));
+        head.common.anomalies.extend(odd);
+        return Ok(Some((head, len)));
     };
-    let head = RequestHead {
-        method: method.to_string(),
-        uri: uri.trim().to_string(),
-        version: if version == "0" { "1.0".into() } else { "1.1".into() },
-        ..Default::default()
-    };
-    Ok(Some((request_headers(head, &headers), len)))
+    let version_ok =
+        version.len() == 3 && version.as_bytes()[1] == b'.' && version.bytes().all(|b| b == b'.' || b.is_ascii_digit());
+    if uri.is_empty() || !version_ok {
+        return Err(HttpError::BadHead);
+    }
+    let Some((fields, odd, len)) = lenient_fields(buf, line_end + 1)? else { return incomplete() };
+    let head = RequestHead { method: method.into(), uri: uri.into(), version: version.into(), ..Default::default() };
+    let mut head = request_headers(head, fields.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
+    head.common.anomalies.extend(odd);
+    Ok(Some((head, len)))
 }
 
-fn request_headers(mut head: RequestHead, headers: &[httparse::Header<'_>]) -> RequestHead {
-    for h in headers.iter().take_while(|h| !h.name.is_empty()) {
-        if common_header(&mut head.common, h.name, &text(h.value)) {
+/// Header fields from `start` to the empty line, joining continuation lines (a line that
+/// starts with a space or tab) to the field before and passing over lines with no colon, as
+/// libhtp does. Returns the fields, what was odd about them, and where the head ends; `None`
+/// when the empty line has not come yet. A name that is no token (`Ho st:`) is an error:
+/// servers split such a head differently, which is how requests are smuggled.
+#[allow(clippy::type_complexity)]
+fn lenient_fields(
+    buf: &[u8],
+    start: usize,
+) -> Result<Option<(Vec<(String, Vec<u8>)>, Vec<(Anomaly, String)>, usize)>, HttpError> {
+    let mut fields: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut odd: Vec<(Anomaly, String)> = Vec::new();
+    let mut pos = start;
+    loop {
+        let Some(n) = buf[pos..].iter().position(|&b| b == b'\n') else { return Ok(None) };
+        let line = &buf[pos..pos + n];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        pos += n + 1;
+        if line.is_empty() {
+            return Ok(Some((fields, odd, pos)));
+        }
+        if fields.len() >= MAX_HEADERS {
+            return Err(HttpError::BadHead);
+        }
+        if line[0] == b' ' || line[0] == b'\t' {
+            let (name, value) = fields.last_mut().ok_or(HttpError::BadHead)?;
+            value.push(b' ');
+            value.extend_from_slice(line.trim_ascii());
+            if !odd.iter().any(|(a, n)| *a == Anomaly::ObsoleteLineFolding && n == name) {
+                odd.push((Anomaly::ObsoleteLineFolding, name.clone()));
+            }
             continue;
         }
-        let n = h.name;
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            odd.push((Anomaly::HeaderWithoutColon, String::from_utf8_lossy(line).into_owned()));
+            continue;
+        };
+        let name = &line[..colon];
+        if name.is_empty() || !name.iter().all(|&b| is_token_char(b)) {
+            return Err(HttpError::BadHead);
+        }
+        let name = String::from_utf8_lossy(name).into_owned();
+        fields.push((name, line[colon + 1..].trim_ascii().to_vec()));
+    }
+}
+
+fn request_headers<'a>(mut head: RequestHead, headers: impl Iterator<Item = (&'a str, &'a [u8])>) -> RequestHead {
+    for (n, value) in headers.take_while(|(n, _)| !n.is_empty()) {
+        if common_header(&mut head.common, n, &text(value)) {
+            continue;
+        }
         if n.eq_ignore_ascii_case("host") {
-            head.host = Some(text(h.value));
+            head.host = Some(text(value));
         } else if n.eq_ignore_ascii_case("user-agent") {
-            head.user_agent = Some(text(h.value));
+            head.user_agent = Some(text(value));
         } else if n.eq_ignore_ascii_case("referer") {
-            head.referrer = Some(text(h.value));
+            head.referrer = Some(text(value));
         } else if n.eq_ignore_ascii_case("origin") {
-            head.origin = Some(text(h.value));
+            head.origin = Some(text(value));
         } else if n.eq_ignore_ascii_case("expect") {
-            head.expect_continue = text(h.value).eq_ignore_ascii_case("100-continue");
+            head.expect_continue = text(value).eq_ignore_ascii_case("100-continue");
         } else if n.eq_ignore_ascii_case("authorization") {
-            let value = text(h.value);
+            let value = text(value);
             let mut parts = value.splitn(2, ' ');
             let scheme = parts.next().unwrap_or("").to_string();
             if scheme.eq_ignore_ascii_case("basic") {
@@ -392,6 +471,23 @@ pub fn looks_like_request(b: &[u8]) -> bool {
         b"MOVE ",
     ];
     METHODS.iter().any(|m| b.starts_with(m) || (b.len() < m.len() && m.starts_with(b) && !b.is_empty()))
+        || is_request_line(b)
+}
+
+/// A whole first line of the shape `TOKEN target HTTP/d.d`: a request with any method
+/// (QUERY, CCM_POST, M-SEARCH, a lower-case `get`), as servers accept them.
+fn is_request_line(b: &[u8]) -> bool {
+    let Some(end) = b.iter().take(MAX_HEAD).position(|&c| c == b'\n') else { return false };
+    let line = b[..end].strip_suffix(b"\r").unwrap_or(&b[..end]);
+    let method = line.iter().take_while(|&&c| is_token_char(c)).count();
+    let Some(version) = line.len().checked_sub(9).map(|i| &line[i..]) else { return false };
+    method > 0
+        && line.get(method) == Some(&b' ')
+        && line.len() > method + 1 + 9
+        && version.starts_with(b" HTTP/")
+        && version[6].is_ascii_digit()
+        && version[7] == b'.'
+        && version[8].is_ascii_digit()
 }
 
 pub fn looks_like_response(b: &[u8]) -> bool {
@@ -401,6 +497,23 @@ pub fn looks_like_response(b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_method_in_a_whole_request_line_is_http() {
+        for yes in [
+            &b"CCM_POST /x HTTP/1.1\r\n"[..],
+            b"QUERY /q HTTP/1.1\r\nHost: a",
+            b"get / HTTP/1.0\n",
+            b"GE",
+            b"GET /a\r\n",
+        ] {
+            assert!(looks_like_request(yes), "{}", String::from_utf8_lossy(yes));
+        }
+        for no in [&b"EHLO mail.gov.vn\r\n"[..], b"SSH-2.0-OpenSSH_9.6\r\n", b"CCM_POST /x HTTP/1.1", b"X HTTP/1.1\r\n"]
+        {
+            assert!(!looks_like_request(no), "{}", String::from_utf8_lossy(no));
+        }
+    }
 
     #[test]
     fn request_head_fields() {
