@@ -34,6 +34,18 @@ const KNOWN_EXTRA: &[(&str, &str, &str)] = &[
     // `GET /` with no version and header fields after it: libhtp reads it as a request with
     // a missing protocol and its headers, Zeek as HTTP/0.9; Wireshark does not dissect it.
     ("http-not09_input.pcap", "http", "localhost /"),
+    // mDNS announcements with no question: named by their first answer, as Zeek names
+    // them; Wireshark lists the names of questions only.
+    (
+        "ipv6-evasion_ipv6-malformed-fragments-28_frag-28.pcap",
+        "dns_queries",
+        "John\\xe2\\x80\\x99s iMac._device-info._tcp.local",
+    ),
+    (
+        "ipv6-evasion_ipv6-malformed-fragments-9_frag-9.pcap",
+        "dns_queries",
+        "John\\xe2\\x80\\x99s iMac._device-info._tcp.local",
+    ),
     // TCP Fast Open: the request rides in the SYN, which Wireshark does not hand to HTTP.
     ("tcp-fastopen-06_tfo-s1.pcap", "http", " //index.php?page=../../../etc/passwd"),
     ("tcp-fastopen-07_tcp_fastopen_segmentation.pcap", "http", " /index.php"),

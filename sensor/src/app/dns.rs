@@ -42,12 +42,14 @@ impl DnsState {
             self.pending.push((ctx.ts, msg));
             return;
         }
-        let question = msg.questions.first().map(|q| &q.name);
-        let matched = self
-            .pending
-            .iter()
-            .position(|(_, q)| q.id == msg.id && q.questions.first().map(|q| &q.name) == question)
-            .or_else(|| self.pending.iter().position(|(_, q)| q.id == msg.id));
+        // A reply answers the query with its transaction id and its question. One with no
+        // question (an mDNS announcement, id 0) or another question answers nothing pending:
+        // attaching it by id alone would pin its answers to an unrelated name.
+        let matched = msg.questions.first().and_then(|asked| {
+            self.pending.iter().position(|(_, q)| {
+                q.id == msg.id && q.questions.first().is_some_and(|p| p.name.eq_ignore_ascii_case(&asked.name))
+            })
+        });
         match matched {
             Some(i) => {
                 let (ts, q) = self.pending.remove(i);
@@ -91,8 +93,16 @@ impl DnsState {
             rec.ra = r.ra();
             rec.rejected = r.rcode() == 5;
             for a in &r.answers {
-                rec.answers.push(a.data.clone());
-                rec.ttls.push(f64::from(a.ttl));
+                // Zeek logs no answer for the types it parses but does not render.
+                if let Some(data) = &a.data {
+                    rec.answers.push(data.clone());
+                    rec.ttls.push(f64::from(a.ttl));
+                }
+            }
+            // A reply with no question (mDNS) is named by its first answer, as Zeek does;
+            // its qtype and qclass stay unknown.
+            if rec.query.is_none() {
+                rec.query = r.answers.first().map(|a| a.name.clone());
             }
         }
         ctx.emit(ts, Body::Dns(rec));
@@ -148,4 +158,63 @@ impl DnsTcp {
 fn framed_len(b: &[u8]) -> Option<usize> {
     let len = usize::from(u16::from_be_bytes([*b.first()?, *b.get(1)?]));
     (b.len() >= 2 + len).then_some(len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{AppConfig, Output};
+    use crate::record::tests_support::head;
+
+    fn message(id: u16, response: bool, question: Option<&[u8]>, answer_owner: Option<&[u8]>) -> Vec<u8> {
+        let flags: u16 = if response { 0x8400 } else { 0 };
+        let mut m = id.to_be_bytes().to_vec();
+        m.extend_from_slice(&flags.to_be_bytes());
+        m.extend_from_slice(&[0, u8::from(question.is_some()), 0, u8::from(answer_owner.is_some()), 0, 0, 0, 0]);
+        if let Some(q) = question {
+            m.extend_from_slice(q);
+            m.extend_from_slice(&[0, 1, 0, 1]);
+        }
+        if let Some(owner) = answer_owner {
+            m.extend_from_slice(owner);
+            m.extend_from_slice(&[0, 1, 0, 1, 0, 0, 0, 120, 0, 4, 192, 168, 1, 9]);
+        }
+        m
+    }
+
+    fn logged(messages: &[Vec<u8>]) -> Vec<Dns> {
+        let h = head();
+        let cfg = AppConfig::default();
+        let mut out = Output::new(crate::files::RetainBudget::new(usize::MAX));
+        let mut ctx = Ctx { head: &h, ts: 1_000_000, cfg: &cfg, out: &mut out };
+        let mut state = DnsState::new("udp");
+        for m in messages {
+            state.message(m, &mut ctx);
+        }
+        state.finish(&mut ctx);
+        out.records.into_iter().filter_map(|r| if let Body::Dns(d) = r.body { Some(d) } else { None }).collect()
+    }
+
+    /// mDNS: a query for one name, then an announcement with id 0 and no question for
+    /// another. The announcement is logged on its own, named by its answer; the query stays
+    /// unanswered. A reply with the query's id but another question is not its answer either.
+    #[test]
+    fn replies_attach_only_to_their_own_query() {
+        let printer = b"\x07printer\x05local\x00";
+        let nas = b"\x03nas\x05local\x00";
+        let recs = logged(&[message(0, false, Some(printer), None), message(0, true, None, Some(nas))]);
+        assert_eq!(recs.len(), 2);
+        let announce = recs.iter().find(|d| d.rcode.is_some()).expect("the announcement");
+        assert_eq!((announce.query.as_deref(), announce.qtype, announce.rtt), (Some("nas.local"), None, None));
+        assert_eq!(announce.answers, ["192.168.1.9"]);
+        let query = recs.iter().find(|d| d.rcode.is_none()).expect("the query");
+        assert_eq!((query.query.as_deref(), query.answers.len()), (Some("printer.local"), 0));
+        let recs = logged(&[message(9, false, Some(printer), None), message(9, true, Some(nas), Some(nas))]);
+        assert_eq!(recs.len(), 2);
+        // The same name in another case (DNS 0x20) is the same question.
+        let upper = b"\x07PRINTER\x05local\x00";
+        let recs = logged(&[message(9, false, Some(printer), None), message(9, true, Some(upper), Some(upper))]);
+        assert_eq!(recs.len(), 1);
+        assert!(recs[0].rtt.is_some());
+    }
 }

@@ -52,8 +52,9 @@ pub struct Answer {
     pub rtype: u16,
     pub class: u16,
     pub ttl: u32,
-    /// The record's data as text, as Zeek writes it in `answers`.
-    pub data: String,
+    /// The record's data as text, as Zeek writes it in `answers`; `None` for the types Zeek
+    /// parses but logs nothing for (HINFO, CAA, SVCB, HTTPS).
+    pub data: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -141,13 +142,34 @@ fn read_rr(msg: &[u8], pos: usize) -> Result<(Answer, usize), DnsError> {
     let rdlen = usize::from(u16::from_be_bytes([fixed[8], fixed[9]]));
     let start = next + 10;
     let rdata = msg.get(start..start + rdlen).ok_or(DnsError::Truncated(start))?;
-    let data = rdata_text(msg, rtype, start, rdata)?;
+    let data = rdata_text(msg, rtype, start, rdata, &name)?;
     Ok((Answer { name, rtype, class, ttl, data }, start + rdlen))
 }
 
-/// The text Zeek logs for a record's data.
-fn rdata_text(msg: &[u8], rtype: u16, start: usize, rdata: &[u8]) -> Result<String, DnsError> {
-    Ok(match rtype {
+/// The character-strings of TXT and SPF data, each as Zeek writes it: `TXT 5 hello`.
+fn character_strings(label: &str, start: usize, rdata: &[u8]) -> Result<String, DnsError> {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < rdata.len() {
+        let len = usize::from(rdata[i]);
+        let s = rdata.get(i + 1..i + 1 + len).ok_or(DnsError::Truncated(start + i))?;
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        let _ = write!(out, "{label} {len} ");
+        escape_into(&mut out, s);
+        i += 1 + len;
+    }
+    Ok(out)
+}
+
+/// The text Zeek logs for a record's data (its `base/protocols/dns/main.zeek` handlers);
+/// `None` for a type Zeek parses but logs nothing for.
+fn rdata_text(msg: &[u8], rtype: u16, start: usize, rdata: &[u8], owner: &str) -> Result<Option<String>, DnsError> {
+    let short = || DnsError::Truncated(start + rdata.len());
+    let byte = |i: usize| rdata.get(i).copied().ok_or_else(short);
+    let u16_at = |i: usize| Ok::<u16, DnsError>(u16::from_be_bytes([byte(i)?, byte(i + 1)?]));
+    Ok(Some(match rtype {
         1 if rdata.len() == 4 => Ipv4Addr::new(rdata[0], rdata[1], rdata[2], rdata[3]).to_string(),
         28 if rdata.len() == 16 => {
             let mut o = [0u8; 16];
@@ -160,23 +182,53 @@ fn rdata_text(msg: &[u8], rtype: u16, start: usize, rdata: &[u8]) -> Result<Stri
         15 if rdata.len() > 2 => read_name(msg, start + 2)?.0,
         // SRV: priority, weight, port, then the target.
         33 if rdata.len() > 6 => read_name(msg, start + 6)?.0,
-        16 => {
-            // TXT: one or more character-strings.
-            let mut out = String::new();
-            let mut i = 0;
-            while i < rdata.len() {
-                let len = usize::from(rdata[i]);
-                let s = rdata.get(i + 1..i + 1 + len).ok_or(DnsError::Truncated(start + i))?;
-                if !out.is_empty() {
-                    out.push(' ');
-                }
-                escape_into(&mut out, s);
-                i += 1 + len;
+        16 => character_strings("TXT", start, rdata)?,
+        99 => character_strings("SPF", start, rdata)?,
+        11 => String::new(),
+        13 | 64 | 65 | 257 => return Ok(None),
+        29 => format!("LOC:  {} {} {}", byte(1)?, byte(2)?, byte(3)?),
+        35 => {
+            // NAPTR: order, preference, then flags, services and regexp as character-strings,
+            // then the replacement name.
+            let (order, preference) = (u16_at(0)?, u16_at(2)?);
+            let mut pos = 4;
+            let mut texts = Vec::new();
+            for _ in 0..3 {
+                let len = usize::from(byte(pos)?);
+                let s = rdata.get(pos + 1..pos + 1 + len).ok_or_else(short)?;
+                let mut t = String::new();
+                escape_into(&mut t, s);
+                texts.push(t);
+                pos += 1 + len;
             }
-            format!("TXT {} {}", rdata.len(), out)
+            let replacement = read_name(msg, start + pos)?.0;
+            let tail = [texts[2].as_str(), replacement.as_str()]
+                .into_iter()
+                .filter(|t| !t.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            format!("NAPTR {order} {preference} {} {} {tail}", texts[0], texts[1])
         }
+        // DNSSEC: what Zeek logs of each (the signature, key and digest bytes are left out).
+        43 => format!("DS {} {}", byte(2)?, byte(3)?),
+        44 => {
+            let mut s = String::from("SSHFP: ");
+            for b in rdata.get(2..).ok_or_else(short)? {
+                let _ = write!(s, "{b:02x}");
+            }
+            s
+        }
+        46 => {
+            let signer = read_name(msg, start + 18)?.0;
+            format!("RRSIG {} {}", u16_at(0)?, if signer.is_empty() { "<Root>" } else { &signer })
+        }
+        47 => format!("NSEC {owner} {}", read_name(msg, start)?.0),
+        48 => format!("DNSKEY {}", byte(3)?),
+        50 => "NSEC3".to_string(),
+        51 => "NSEC3PARAM".to_string(),
+        65534 => "BIND9 signing signal".to_string(),
         _ => format!("<unknown type={rtype}>"),
-    })
+    }))
 }
 
 /// Reads a possibly compressed name at `pos`; returns it and the offset after it (after the
@@ -339,9 +391,9 @@ mod tests {
         assert!(m.is_response() && m.rd() && m.ra());
         assert_eq!(m.questions[0].name, "www.example.com");
         assert_eq!(m.answers.len(), 2);
-        assert_eq!(m.answers[0].data, "example.com");
+        assert_eq!(m.answers[0].data.as_deref(), Some("example.com"));
         assert_eq!(m.answers[0].ttl, 3600);
-        assert_eq!(m.answers[1].data, "93.184.216.34");
+        assert_eq!(m.answers[1].data.as_deref(), Some("93.184.216.34"));
         assert_eq!(m.error, None);
     }
 
@@ -373,8 +425,66 @@ mod tests {
         m.extend_from_slice(b"\x00\x00\x0f\x00\x01\x00\x00\x00\x05\x00\x05\x00\x0a\x01m\x00");
         m.extend_from_slice(b"\x00\x00\x21\x00\x01\x00\x00\x00\x05\x00\x09\x00\x01\x00\x02\x01\xbb\x01s\x00");
         let parsed = parse(&m).unwrap();
-        let data: Vec<_> = parsed.answers.iter().map(|a| a.data.as_str()).collect();
-        assert_eq!(data, ["TXT 6 hi \\xffx", "m", "s"]);
+        let data: Vec<_> = parsed.answers.iter().map(|a| a.data.as_deref().unwrap()).collect();
+        // Each character-string of a TXT record on its own, as Zeek writes them.
+        assert_eq!(data, ["TXT 2 hi TXT 2 \\xffx", "m", "s"]);
+    }
+
+    /// One answer record with an uncompressed owner name.
+    fn rr(owner: &[u8], rtype: u16, rdata: &[u8]) -> Vec<u8> {
+        let mut r = owner.to_vec();
+        r.extend_from_slice(&rtype.to_be_bytes());
+        r.extend_from_slice(&[0, 1, 0, 0, 0x0e, 0x10]);
+        r.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+        r.extend_from_slice(rdata);
+        r
+    }
+
+    /// DNSSEC and the other named types as Zeek's DNS script writes them.
+    #[test]
+    fn named_types_render_as_zeek_writes_them() {
+        let owner = b"\x01a\x07example\x00";
+        let mut rrsig = vec![0, 1, 8, 2, 0, 0, 0x0e, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x34];
+        rrsig.extend_from_slice(b"\x07example\x00\xde\xad");
+        let mut root_rrsig = rrsig[..18].to_vec();
+        root_rrsig.extend_from_slice(b"\x00\xbe\xef");
+        root_rrsig[1] = 48;
+        let records: Vec<(u16, Vec<u8>)> = vec![
+            (46, rrsig),
+            (46, root_rrsig),
+            (48, vec![1, 1, 3, 8, 0xaa, 0xbb]),
+            (43, vec![0x12, 0x34, 8, 2, 0xcc]),
+            (47, b"\x01b\x07example\x00\x00\x01\x40".to_vec()),
+            (99, b"\x0bv=spf1 -all\x04test".to_vec()),
+            (44, vec![1, 2, 0xab, 0xcd]),
+            (30, vec![1, 2, 3]),
+            (13, b"\x03x86\x05Linux".to_vec()),
+            (50, vec![1, 0, 0, 0]),
+        ];
+        let mut m = vec![0, 7, 0x81, 0x80, 0, 0, 0, records.len() as u8, 0, 0, 0, 0];
+        for (t, data) in &records {
+            m.extend_from_slice(&rr(owner, *t, data));
+        }
+        let parsed = parse(&m).unwrap();
+        assert_eq!(parsed.error, None);
+        let data: Vec<Option<&str>> = parsed.answers.iter().map(|a| a.data.as_deref()).collect();
+        assert_eq!(
+            data,
+            [
+                Some("RRSIG 1 example"),
+                Some("RRSIG 48 <Root>"),
+                Some("DNSKEY 8"),
+                Some("DS 8 2"),
+                Some("NSEC a.example b.example"),
+                Some("SPF 11 v=spf1 -all SPF 4 test"),
+                Some("SSHFP: abcd"),
+                // NXT (obsolete): Zeek has no parser for it.
+                Some("<unknown type=30>"),
+                // HINFO: parsed by Zeek, logged by none of its scripts.
+                None,
+                Some("NSEC3"),
+            ]
+        );
     }
 
     #[test]
