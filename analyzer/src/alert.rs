@@ -170,6 +170,7 @@ fn evidence(rec: &Record) -> String {
             x.sha256
         ),
         Body::Weird(x) => format!("{} ({}) {}", x.name, x.source, x.addl.as_deref().unwrap_or("")),
+        Body::Tunnel(x) => format!("{} {}", x.tunnel_type, x.action),
     }
 }
 

@@ -57,7 +57,7 @@ impl IocDetector {
             }
             Body::Ssl(s) => domains.extend(s.server_name.as_deref()),
             Body::Files(f) => hashes.extend([f.md5.as_str(), f.sha1.as_str(), f.sha256.as_str()]),
-            Body::Conn(_) | Body::Weird(_) => {}
+            Body::Conn(_) | Body::Weird(_) | Body::Tunnel(_) => {}
         }
         let mut hits: BTreeSet<(String, &'static str, String)> = BTreeSet::new();
         for (pack, set) in &self.sets {

@@ -158,6 +158,58 @@ pub struct Decoded<'a> {
     pub ip_len: u32,
     pub tcp: Option<TcpHeader>,
     pub payload: &'a [u8],
+    /// The outermost tunnel this packet came through, if any.
+    pub tunnel: Option<Tunnel<'a>>,
+}
+
+/// A tunnel a packet was carried in: the outer packet's addresses and, for a UDP tunnel, its
+/// ports and payload, so the outer flow is logged too (as Zeek logs it, with a `tunnel`
+/// record).
+#[derive(Debug, Clone, Copy)]
+pub struct Tunnel<'a> {
+    /// Zeek's name of the tunnel type (`Tunnel::VXLAN`, `Tunnel::GRE`, `Tunnel::IP`).
+    pub kind: &'static str,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// The outer transport: UDP, GRE (47), or IP-in-IP (4, 41).
+    pub proto: u8,
+    pub sport: u16,
+    pub dport: u16,
+    /// Length of the outer IP datagram.
+    pub ip_len: u32,
+    /// The outer UDP payload (tunnel header and the packet inside).
+    pub payload: &'a [u8],
+}
+
+impl Tunnel<'_> {
+    /// The outer packet as a packet of its own flow (UDP tunnels).
+    pub fn outer(&self) -> Decoded<'_> {
+        Decoded {
+            src: self.src,
+            dst: self.dst,
+            proto: self.proto,
+            sport: self.sport,
+            dport: self.dport,
+            ip_len: self.ip_len,
+            tcp: None,
+            payload: self.payload,
+            tunnel: None,
+        }
+    }
+
+    /// The service label of the outer flow: `vxlan`, `geneve`, `gtpv1`, `teredo`, `ayiya`.
+    pub fn service(&self) -> &'static str {
+        match self.kind {
+            "Tunnel::VXLAN" => "vxlan",
+            "Tunnel::VXLAN_GPE" => "vxlan-gpe",
+            "Tunnel::GENEVE" => "geneve",
+            "Tunnel::GTPv1" => "gtpv1",
+            "Tunnel::TEREDO" => "teredo",
+            "Tunnel::AYIYA" => "ayiya",
+            "Tunnel::GRE" => "gre",
+            _ => "ip",
+        }
+    }
 }
 
 /// One step of the layer walk: a finished transport view, or a fragment to hand to the
@@ -237,7 +289,22 @@ fn after_ip(
     depth: usize,
 ) -> Result<Step<'_>, DecodeError> {
     match inner_of(proto, payload)? {
-        Some((ethertype, inner)) => walk(ethertype, inner, depth - 1),
+        Some((kind, ethertype, inner)) => match walk(ethertype, inner, depth - 1)? {
+            Step::Done(mut d) => {
+                // Unwinding outwards: the outermost tunnel is the one kept.
+                let (sport, dport, payload) = match proto {
+                    PROTO_UDP => (
+                        u16::from_be_bytes([payload[0], payload[1]]),
+                        u16::from_be_bytes([payload[2], payload[3]]),
+                        &payload[8..],
+                    ),
+                    _ => (0, 0, &payload[..0]),
+                };
+                d.tunnel = Some(Tunnel { kind, src, dst, proto, sport, dport, ip_len, payload });
+                Ok(Step::Done(d))
+            }
+            other => Ok(other),
+        },
         None => transport(src, dst, proto, ip_len, payload).map(Step::Done),
     }
 }
@@ -439,14 +506,25 @@ fn raw_ip(frame: &[u8]) -> Option<(u16, &[u8])> {
     }
 }
 
-fn ethernet(frame: &[u8]) -> Result<(u16, &[u8]), DecodeError> {
+fn ethernet(mut frame: &[u8]) -> Result<(u16, &[u8]), DecodeError> {
+    if frame.get(12..14) == Some(&[0x89, 0x03]) {
+        // Cisco FabricPath: a 16-byte outer header (addresses, ethertype, FTag and TTL)
+        // before the original frame, which Zeek skips the same way.
+        frame = frame.get(16..).ok_or(DecodeError::TruncatedLink)?;
+    }
     let eth = EthernetPacket::new(frame).ok_or(DecodeError::TruncatedLink)?;
     let ethertype = eth.get_ethertype().0;
+    let rest = &frame[14..];
     if ethertype <= 1500 {
-        // An 802.3 length field: LLC/SNAP frames (STP, CDP). Nothing to analyze; keep as is.
-        return Ok((ethertype, &frame[14..]));
+        // An 802.3 length field, then 802.2 LLC. With SNAP (AA AA 03, an OUI) an ethertype
+        // follows, which may be IP; plain LLC (STP) and Novell raw frames carry no IP.
+        let llc = &rest[..rest.len().min(usize::from(ethertype))];
+        if llc.len() >= 8 && llc[..3] == [0xaa, 0xaa, 0x03] {
+            return Ok((u16::from_be_bytes([llc[6], llc[7]]), &llc[8..]));
+        }
+        return Ok((ethertype, rest));
     }
-    Ok((ethertype, &frame[14..]))
+    Ok((ethertype, rest))
 }
 
 /// Opens VLAN tags, PPPoE and MPLS until an IP header. `Ok(None)`: not IP (ARP, LLC, …).
@@ -460,6 +538,17 @@ fn ethertype_payload(mut ethertype: u16, mut bytes: &[u8]) -> Result<Option<(boo
                 let vlan = VlanPacket::new(bytes).ok_or(DecodeError::TruncatedVlan)?;
                 ethertype = vlan.get_ethertype().0;
                 bytes = &bytes[4..];
+            }
+            // PBB (802.1ah, MAC-in-MAC): a 4-byte I-TAG, then the customer's Ethernet frame.
+            0x88e7 => {
+                let customer = bytes.get(4..).ok_or(DecodeError::TruncatedVlan)?;
+                (ethertype, bytes) = ethernet(customer)?;
+            }
+            // Cisco VN-Tag: a 4-byte tag, then the ethertype.
+            0x8926 => {
+                let h = bytes.get(..6).ok_or(DecodeError::TruncatedVlan)?;
+                ethertype = u16::from_be_bytes([h[4], h[5]]);
+                bytes = &bytes[6..];
             }
             // PPPoE session: 6-byte header, then a PPP protocol number.
             0x8864 => {
@@ -499,13 +588,28 @@ fn ethertype_payload(mut ethertype: u16, mut bytes: &[u8]) -> Result<Option<(boo
     Err(DecodeError::TooManyLayers)
 }
 
-/// If the IP payload is itself a tunnel, returns the encapsulated frame's ethertype and bytes.
-fn inner_of(proto: u8, payload: &[u8]) -> Result<Option<(u16, &[u8])>, DecodeError> {
+/// A tunnel's kind with what it carries.
+fn tagged<'a>(kind: &'static str, inner: Option<(u16, &'a [u8])>) -> Option<(&'static str, u16, &'a [u8])> {
+    inner.map(|(t, b)| (kind, t, b))
+}
+
+/// If the IP payload is itself a tunnel, returns its kind (Zeek's name), and the encapsulated
+/// frame's ethertype and bytes.
+fn inner_of(proto: u8, payload: &[u8]) -> Result<Option<(&'static str, u16, &[u8])>, DecodeError> {
     match proto {
-        4 => Ok(Some((EtherTypes::Ipv4.0, payload))),
-        41 => Ok(Some((EtherTypes::Ipv6.0, payload))),
-        47 => gre(payload),
-        PROTO_UDP => {
+        4 => Ok(Some(("Tunnel::IP", EtherTypes::Ipv4.0, payload))),
+        41 => Ok(Some(("Tunnel::IP", EtherTypes::Ipv6.0, payload))),
+        47 => Ok(tagged("Tunnel::GRE", gre(payload)?)),
+        PROTO_UDP => udp_tunnel(payload),
+        _ => Ok(None),
+    }
+}
+
+/// UDP tunnels, each recognised by its destination port (or either port where the protocol
+/// answers from it) and a valid header, as Suricata and Zeek do.
+fn udp_tunnel(payload: &[u8]) -> Result<Option<(&'static str, u16, &[u8])>, DecodeError> {
+    {
+        {
             let Some(udp) = UdpPacket::new(payload) else { return Ok(None) };
             let body = &payload[8..];
             let (sport, dport) = (udp.get_source(), udp.get_destination());
@@ -513,27 +617,34 @@ fn inner_of(proto: u8, payload: &[u8]) -> Result<Option<(u16, &[u8])>, DecodeErr
                 // VXLAN: 8-byte header with the I flag, then an Ethernet frame. By destination
                 // port only (RFC 7348 §5: the source port is a hash of the inner flow): a DNS
                 // query from client port 4789 is DNS.
-                return ethernet(&body[8..]).map(Some);
+                let (ethertype, inner) = ethernet(&body[8..])?;
+                return Ok(Some(("Tunnel::VXLAN", ethertype, inner)));
             }
-            if dport == 6081 && body.len() >= 8 {
+            if dport == 6081 && body.len() >= 8 && body[0] >> 6 == 0 {
                 // Geneve: 8 bytes plus options (length in 4-byte words), then the protocol.
                 let start = 8 + usize::from(body[0] & 0x3f) * 4;
                 let inner = body.get(start..).ok_or(DecodeError::TruncatedTunnel)?;
-                return match u16::from_be_bytes([body[2], body[3]]) {
-                    0x6558 => ethernet(inner).map(Some),
-                    t @ (0x0800 | 0x86dd) => Ok(Some((t, inner))),
-                    _ => Ok(None),
-                };
+                return Ok(tagged(
+                    "Tunnel::GENEVE",
+                    match u16::from_be_bytes([body[2], body[3]]) {
+                        0x6558 => Some(ethernet(inner)?),
+                        t @ (0x0800 | 0x86dd) => Some((t, inner)),
+                        _ => None,
+                    },
+                ));
             }
             if dport == 4790 && body.len() >= 8 && body[0] & 0x04 != 0 {
                 // VXLAN-GPE: the next-protocol byte says what follows the 8-byte header.
                 let inner = &body[8..];
-                return match body[3] {
-                    1 => Ok(Some((EtherTypes::Ipv4.0, inner))),
-                    2 => Ok(Some((EtherTypes::Ipv6.0, inner))),
-                    3 => ethernet(inner).map(Some),
-                    _ => Ok(None),
-                };
+                return Ok(tagged(
+                    "Tunnel::VXLAN_GPE",
+                    match body[3] {
+                        1 => Some((EtherTypes::Ipv4.0, inner)),
+                        2 => Some((EtherTypes::Ipv6.0, inner)),
+                        3 => Some(ethernet(inner)?),
+                        _ => None,
+                    },
+                ));
             }
             // GTP-U by destination port (both directions send to 2152), a version-1 header and
             // a G-PDU message type, as Suricata recognises it.
@@ -553,7 +664,7 @@ fn inner_of(proto: u8, payload: &[u8]) -> Result<Option<(u16, &[u8])>, DecodeErr
                         pos += len;
                     }
                 }
-                return Ok(raw_ip(body.get(pos..).ok_or(DecodeError::TruncatedTunnel)?));
+                return Ok(tagged("Tunnel::GTPv1", raw_ip(body.get(pos..).ok_or(DecodeError::TruncatedTunnel)?)));
             }
             // Teredo by either port (a relay answers from 3544 to the client's port), and only
             // when what follows is a whole IPv6 packet (checked below).
@@ -568,12 +679,29 @@ fn inner_of(proto: u8, payload: &[u8]) -> Result<Option<(u16, &[u8])>, DecodeErr
                     b = b.get(8..).unwrap_or(&[]);
                 }
                 if b.len() >= 40 && b[0] >> 4 == 6 && 40 + usize::from(u16::from_be_bytes([b[4], b[5]])) == b.len() {
-                    return Ok(Some((EtherTypes::Ipv6.0, b)));
+                    return Ok(Some(("Tunnel::TEREDO", EtherTypes::Ipv6.0, b)));
                 }
+            }
+            if dport == 5072 && body.len() >= 8 && body[1] == 0x52 && body[2] & 0x0f == 1 {
+                // AYIYA (anything in anything): 8 bytes, then an identity and a signature
+                // whose sizes the header gives; a forward (opcode 1) carries an IP packet.
+                let start = 8 + (1usize << (body[0] >> 4)) + usize::from(body[1] >> 4) * 4;
+                let inner = body.get(start..).ok_or(DecodeError::TruncatedTunnel)?;
+                return Ok(tagged(
+                    "Tunnel::AYIYA",
+                    match body[3] {
+                        4 => Some((EtherTypes::Ipv4.0, inner)),
+                        41 => Some((EtherTypes::Ipv6.0, inner)),
+                        _ => None,
+                    },
+                ));
+            }
+            if dport == 4754 {
+                // GRE in UDP (RFC 8086): a GRE header, then what GRE carries.
+                return Ok(tagged("Tunnel::GRE", gre(body)?));
             }
             Ok(None)
         }
-        _ => Ok(None),
     }
 }
 
@@ -651,6 +779,17 @@ fn gre(b: &[u8]) -> Result<Option<(u16, &[u8])>, DecodeError> {
             let ppp = rest.get(..2).ok_or(DecodeError::TruncatedTunnel)?;
             Ok(ppp_protocol(u16::from_be_bytes([ppp[0], ppp[1]])).map(|t| (t, &rest[2..])))
         }
+        // Aruba access points tunnel their clients' 802.11 frames to the controller in GRE
+        // with these protocol types (Zeek's test of them).
+        p if (p & 0x8200 == 0x8200 && p & 0x0f == 0)
+            || (p & 0x8300 == 0x8300 && p & 0x0f == 0 && p <= 0x8370)
+            || p == 0x9000 =>
+        {
+            if rest.is_empty() {
+                return Err(DecodeError::TruncatedTunnel);
+            }
+            wifi(rest)
+        }
         _ => Ok(None),
     }
 }
@@ -662,7 +801,7 @@ fn transport<'a>(
     ip_len: u32,
     payload: &'a [u8],
 ) -> Result<Decoded<'a>, DecodeError> {
-    let mut d = Decoded { src, dst, proto, sport: 0, dport: 0, ip_len, tcp: None, payload: &[] };
+    let mut d = Decoded { src, dst, proto, sport: 0, dport: 0, ip_len, tcp: None, payload: &[], tunnel: None };
     match proto {
         PROTO_TCP => {
             let tcp = TcpPacket::new(payload).ok_or(DecodeError::TruncatedTcp)?;
@@ -810,5 +949,101 @@ mod tests {
         let mut d = Decoder::default();
         let p = d.decode(linktype::ETHERNET, &f, 0).unwrap().unwrap();
         assert_eq!((p.proto, p.sport, p.dport, p.payload), (PROTO_UDP, 4789, 53, query.as_slice()));
+    }
+
+    /// An IPv4 header (checksum left zero; the decoder does not check it) for `payload`.
+    fn ipv4(proto: u8, src: [u8; 4], dst: [u8; 4], payload: &[u8]) -> Vec<u8> {
+        let total = (20 + payload.len()) as u16;
+        let mut p = vec![0x45, 0, (total >> 8) as u8, total as u8, 0, 1, 0, 0, 64, proto, 0, 0];
+        p.extend_from_slice(&src);
+        p.extend_from_slice(&dst);
+        p.extend_from_slice(payload);
+        p
+    }
+
+    fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+        let mut u = sport.to_be_bytes().to_vec();
+        u.extend_from_slice(&dport.to_be_bytes());
+        u.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+        u.extend_from_slice(&[0, 0]);
+        u.extend_from_slice(payload);
+        u
+    }
+
+    /// The packet every tunnel below carries: DNS-like UDP from 10.0.0.1:1000 to 10.0.0.2:53.
+    fn inner() -> Vec<u8> {
+        ipv4(17, [10, 0, 0, 1], [10, 0, 0, 2], &udp(1000, 53, b"abcd"))
+    }
+
+    fn ether(ethertype: u16, payload: &[u8]) -> Vec<u8> {
+        let mut f = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2];
+        f.extend_from_slice(&ethertype.to_be_bytes());
+        f.extend_from_slice(payload);
+        f
+    }
+
+    fn decoded_inner(frame: &[u8]) -> (u16, u16, Option<&'static str>) {
+        let mut d = Decoder::default();
+        let p = d.decode(linktype::ETHERNET, frame, 0).expect("decodes").expect("an IP packet");
+        assert_eq!((p.src.to_string(), p.payload), ("10.0.0.1".to_string(), b"abcd".as_slice()));
+        (p.sport, p.dport, p.tunnel.map(|t| t.kind))
+    }
+
+    /// The link layers and tunnels Zeek decodes, each from a byte fixture to the packet inside.
+    #[test]
+    fn link_layers_and_tunnels_zeek_decodes() {
+        // 802.2 LLC/SNAP: an 802.3 length, then AA AA 03, an OUI and the ethertype.
+        let mut llc = vec![0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00];
+        llc.extend_from_slice(&inner());
+        let mut frame = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2];
+        frame.extend_from_slice(&(llc.len() as u16).to_be_bytes());
+        frame.extend_from_slice(&llc);
+        assert_eq!(decoded_inner(&frame), (1000, 53, None));
+        // Cisco FabricPath: a 16-byte outer header before the original frame.
+        let mut fp = vec![2, 0, 0, 0, 0, 9, 2, 0, 0, 0, 0, 8, 0x89, 0x03, 0x00, 0x3f];
+        fp.extend_from_slice(&ether(0x0800, &inner()));
+        assert_eq!(decoded_inner(&fp), (1000, 53, None));
+        // PBB (802.1ah): the I-TAG, then the customer's frame.
+        let mut pbb = vec![0, 0, 0, 7];
+        pbb.extend_from_slice(&ether(0x0800, &inner()));
+        assert_eq!(decoded_inner(&ether(0x88e7, &pbb)), (1000, 53, None));
+        // VN-Tag: four bytes, then the ethertype.
+        let mut vntag = vec![0x80, 0x01, 0x00, 0x02, 0x08, 0x00];
+        vntag.extend_from_slice(&inner());
+        assert_eq!(decoded_inner(&ether(0x8926, &vntag)), (1000, 53, None));
+        // AYIYA: 16-byte identity, 20-byte signature, forward opcode, next header IPv4.
+        let mut ayiya = vec![0x41, 0x52, 0x11, 4, 0, 0, 0, 0];
+        ayiya.extend_from_slice(&[0u8; 36]);
+        ayiya.extend_from_slice(&inner());
+        let outer = ipv4(17, [192, 0, 2, 1], [192, 0, 2, 2], &udp(40000, 5072, &ayiya));
+        assert_eq!(decoded_inner(&ether(0x0800, &outer)), (1000, 53, Some("Tunnel::AYIYA")));
+        // GRE in UDP (RFC 8086).
+        let mut gre = vec![0, 0, 0x08, 0x00];
+        gre.extend_from_slice(&inner());
+        let outer = ipv4(17, [192, 0, 2, 1], [192, 0, 2, 2], &udp(40000, 4754, &gre));
+        assert_eq!(decoded_inner(&ether(0x0800, &outer)), (1000, 53, Some("Tunnel::GRE")));
+        // Aruba GRE: an access point's 802.11 data frame, with LLC/SNAP, to its controller.
+        let mut aruba = vec![0, 0, 0x82, 0x00];
+        aruba.extend_from_slice(&[0x08, 0x01]);
+        aruba.extend_from_slice(&[0u8; 22]);
+        aruba.extend_from_slice(&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00]);
+        aruba.extend_from_slice(&inner());
+        let outer = ipv4(47, [192, 0, 2, 1], [192, 0, 2, 2], &aruba);
+        assert_eq!(decoded_inner(&ether(0x0800, &outer)), (1000, 53, Some("Tunnel::GRE")));
+        // IP in IP; and the outermost tunnel is the one named when tunnels nest.
+        let outer = ipv4(4, [192, 0, 2, 1], [192, 0, 2, 2], &inner());
+        assert_eq!(decoded_inner(&ether(0x0800, &outer)), (1000, 53, Some("Tunnel::IP")));
+        let mut vxlan = vec![0x08, 0, 0, 0, 0, 0, 1, 0];
+        vxlan.extend_from_slice(&ether(0x0800, &outer));
+        let outermost = ipv4(17, [198, 51, 100, 1], [198, 51, 100, 2], &udp(50000, 4789, &vxlan));
+        let mut d = Decoder::default();
+        let frame = ether(0x0800, &outermost);
+        let p = d.decode(linktype::ETHERNET, &frame, 0).unwrap().unwrap();
+        let t = p.tunnel.expect("tunnelled");
+        assert_eq!(
+            (t.kind, t.src.to_string(), t.sport, t.dport),
+            ("Tunnel::VXLAN", "198.51.100.1".to_string(), 50000, 4789)
+        );
+        assert_eq!(t.payload, vxlan.as_slice());
     }
 }

@@ -4,13 +4,15 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::net::IpAddr;
+use std::sync::Arc;
 
 use crate::app::{AppConfig, Output};
-use crate::decode::{DecodeError, Decoder};
+use crate::decode::{DecodeError, Decoded, Decoder, PROTO_UDP, Tunnel};
 use crate::defrag::{DefragLimits, Defragmenter};
 use crate::flow::{Flow, FlowEnv, FlowKey};
 use crate::reassembly::{Budget, StreamLimits};
-use crate::record::{Body, Head, Origin, Record, Weird};
+use crate::record::{Body, Head, Origin, Record, TunnelRecord, Weird};
 use crate::time::{Micros, SECOND, as_secs_f64};
 
 /// Everything that bounds or shapes the engine. Defaults follow Zeek's timeouts.
@@ -137,6 +139,92 @@ pub struct Engine {
     next_sweep: Micros,
     pub stats: EngineStats,
     pub out: Output,
+    /// IP and GRE tunnels seen, by outer addresses and kind, with their uids.
+    ip_tunnels: HashMap<(IpAddr, IpAddr, &'static str), Arc<str>>,
+}
+
+/// IP and GRE tunnels remembered (to log each once, and name it in its inner flows); past
+/// this the memory starts over, and a tunnel still in use is logged again.
+const MAX_IP_TUNNELS: usize = 4096;
+
+/// A `tunnel` record for a tunnel first seen.
+fn tunnel_discovered(head: Head, kind: &'static str) -> Record {
+    Record { head, body: Body::Tunnel(TunnelRecord { tunnel_type: kind, action: "Tunnel::DISCOVER" }) }
+}
+
+/// The flow table's state, borrowed apart from the decoder whose buffers a decoded packet
+/// points into.
+struct Tables<'e> {
+    cfg: &'e EngineConfig,
+    flows: &'e mut FlowTable,
+    due: &'e mut BinaryHeap<Reverse<(Micros, FlowKey, u64)>>,
+    budget: &'e mut Budget,
+    next_id: &'e mut u64,
+    stats: &'e mut EngineStats,
+    out: &'e mut Output,
+}
+
+impl Tables<'_> {
+    /// Hands a packet to its flow, creating the flow if needed; returns the flow's uid.
+    /// `tunnel`: the packet is a UDP tunnel's outer packet. `parent`: the uid of the tunnel
+    /// that carried it.
+    fn packet(
+        &mut self,
+        decoded: &Decoded<'_>,
+        ts: Micros,
+        tunnel: Option<&Tunnel<'_>>,
+        parent: Option<&str>,
+    ) -> Arc<str> {
+        let key = FlowKey::of(decoded);
+        let cfg = self.cfg;
+        let mut env = FlowEnv { app: &cfg.app, stream: &cfg.stream, budget: self.budget, out: self.out };
+        // One lookup per packet. A new SYN on a connection that already closed is the port
+        // being reused: the old connection is logged and a new one begins (as Zeek and Arkime do).
+        let known = match self.flows.get_mut(&key) {
+            Some(flow) if !flow.reused_by(decoded) => {
+                let was_closed = flow.closed();
+                if let Some(uid) = parent {
+                    flow.add_tunnel_parent(uid);
+                }
+                flow.packet(decoded, ts, &mut env);
+                if !was_closed && flow.closed() {
+                    // Closing shortens the flow's time: look at it again after the linger.
+                    self.due.push(Reverse((ts + cfg.closed_linger, key, flow.id)));
+                }
+                Some(flow.head().uid.clone())
+            }
+            Some(_) => {
+                let old = self.flows.remove(&key).expect("flow exists");
+                old.finish(&mut env);
+                None
+            }
+            None => None,
+        };
+        if let Some(uid) = known {
+            return uid;
+        }
+        if self.flows.len() >= cfg.max_flows {
+            evict_one(self.flows, self.due, &mut env);
+            self.stats.flows_evicted += 1;
+        }
+        *self.next_id += 1;
+        let mut flow = Box::new(Flow::new(*self.next_id, decoded, ts, &cfg.origin));
+        if let Some(t) = tunnel {
+            flow.carries_tunnel(t.service());
+            env.out.records.push(tunnel_discovered(flow.head().clone(), t.kind));
+        }
+        if let Some(uid) = parent {
+            flow.add_tunnel_parent(uid);
+        }
+        flow.packet(decoded, ts, &mut env);
+        let uid = flow.head().uid.clone();
+        let deadline = ts + timeout(cfg, &flow).min(cfg.active_timeout);
+        self.due.push(Reverse((deadline, key, flow.id)));
+        self.flows.insert(key, flow);
+        self.stats.flows += 1;
+        self.stats.peak_flows = self.stats.peak_flows.max(self.flows.len() as u64);
+        uid
+    }
 }
 
 impl Engine {
@@ -153,6 +241,7 @@ impl Engine {
             next_sweep: 0,
             stats: EngineStats::default(),
             out: Output::new(crate::files::RetainBudget::new(cfg_artifact_memcap)),
+            ip_tunnels: HashMap::new(),
         }
     }
 
@@ -173,57 +262,55 @@ impl Engine {
             self.expire(self.now);
             self.next_sweep = self.now + SECOND;
         }
-        let decoded = match self.decoder.decode(linktype, frame, ts) {
+        let Self { decoder, cfg, flows, due, budget, next_id, stats, out, ip_tunnels, .. } = self;
+        let decoded = match decoder.decode(linktype, frame, ts) {
             Ok(Some(d)) => d,
             Ok(None) => {
-                self.stats.not_ip += 1;
+                stats.not_ip += 1;
                 return;
             }
             Err(e) => {
-                let seen = &mut self.stats.decode_errors[e as usize];
+                let seen = &mut stats.decode_errors[e as usize];
                 *seen += 1;
                 if weird_sampled(*seen) {
-                    self.out.records.push(decoder_weird(e, ts, &self.cfg.origin));
+                    out.records.push(decoder_weird(e, ts, &cfg.origin));
                 }
                 return;
             }
         };
-        let key = FlowKey::of(&decoded);
-        let mut env =
-            FlowEnv { app: &self.cfg.app, stream: &self.cfg.stream, budget: &mut self.budget, out: &mut self.out };
-        // One lookup per packet. A new SYN on a connection that already closed is the port
-        // being reused: the old connection is logged and a new one begins (as Zeek and Arkime do).
-        let known = match self.flows.get_mut(&key) {
-            Some(flow) if !flow.reused_by(&decoded) => {
-                let was_closed = flow.closed();
-                flow.packet(&decoded, ts, &mut env);
-                if !was_closed && flow.closed() {
-                    // Closing shortens the flow's time: look at it again after the linger.
-                    self.due.push(Reverse((ts + self.cfg.closed_linger, key, flow.id)));
+        let mut tables = Tables { cfg, flows, due, budget, next_id, stats, out };
+        // A tunnelled packet belongs to two flows, as in Zeek: the outer one (for a UDP
+        // tunnel, a connection of its own) and the one inside, which names the tunnel's uid
+        // among its `tunnel_parents`. A tunnel is logged when first seen.
+        let parent = decoded.tunnel.map(|t| {
+            if t.proto == PROTO_UDP {
+                tables.packet(&t.outer(), ts, Some(&t), None)
+            } else {
+                let key = (t.src, t.dst, t.kind);
+                if let Some(uid) = ip_tunnels.get(&key) {
+                    return uid.clone();
                 }
-                true
+                if ip_tunnels.len() >= MAX_IP_TUNNELS {
+                    ip_tunnels.clear();
+                }
+                let outer = t.outer();
+                let uid: Arc<str> = Arc::from(crate::ids::uid((t.src, 0), (t.dst, 0), t.proto, ts));
+                let head = Head {
+                    ts: as_secs_f64(ts),
+                    uid: uid.clone(),
+                    orig_h: outer.src,
+                    orig_p: 0,
+                    resp_h: outer.dst,
+                    resp_p: 0,
+                    community_id: Arc::from(crate::community_id::community_id(outer.src, outer.dst, t.proto, 0, 0)),
+                    origin: tables.cfg.origin.clone(),
+                };
+                tables.out.records.push(tunnel_discovered(head, t.kind));
+                ip_tunnels.insert(key, uid.clone());
+                uid
             }
-            Some(_) => {
-                let old = self.flows.remove(&key).expect("flow exists");
-                old.finish(&mut env);
-                false
-            }
-            None => false,
-        };
-        if !known {
-            if self.flows.len() >= self.cfg.max_flows {
-                evict_one(&mut self.flows, &mut self.due, &mut env);
-                self.stats.flows_evicted += 1;
-            }
-            self.next_id += 1;
-            let mut flow = Box::new(Flow::new(self.next_id, &decoded, ts, &self.cfg.origin));
-            flow.packet(&decoded, ts, &mut env);
-            let deadline = ts + timeout(&self.cfg, &flow).min(self.cfg.active_timeout);
-            self.due.push(Reverse((deadline, key, flow.id)));
-            self.flows.insert(key, flow);
-            self.stats.flows += 1;
-            self.stats.peak_flows = self.stats.peak_flows.max(self.flows.len() as u64);
-        }
+        });
+        tables.packet(&decoded, ts, None, parent.as_deref());
         self.stats.peak_reassembly_bytes = self.stats.peak_reassembly_bytes.max(self.budget.used as u64);
         self.stats.peak_artifact_bytes = self.stats.peak_artifact_bytes.max(self.out.retain.used() as u64);
     }

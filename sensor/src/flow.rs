@@ -145,6 +145,11 @@ pub struct Flow {
     first_rst: Option<usize>,
     reasm: Option<Box<[Reassembler; 2]>>,
     streams: Streams,
+    /// Set when this flow is a UDP tunnel's outer flow: its service label. Its payload is
+    /// the tunnel, not an application.
+    tunnel_service: Option<&'static str>,
+    /// The uids of the tunnels that carried this flow.
+    tunnel_parents: Vec<String>,
 }
 
 const FIRST_BYTES: usize = 16;
@@ -196,6 +201,8 @@ impl Flow {
             first_rst: None,
             reasm: (d.proto == PROTO_TCP).then(Default::default),
             streams: Streams::default(),
+            tunnel_service: None,
+            tunnel_parents: Vec::new(),
         }
     }
 
@@ -250,6 +257,23 @@ impl Flow {
 
     fn proto_is_icmp(&self) -> bool {
         self.proto == PROTO_ICMP || self.proto == PROTO_ICMPV6
+    }
+
+    /// Marks this flow as a UDP tunnel's outer flow.
+    pub fn carries_tunnel(&mut self, service: &'static str) {
+        self.tunnel_service = Some(service);
+        self.streams.app = App::Other;
+    }
+
+    /// Notes a tunnel that carried this flow.
+    pub fn add_tunnel_parent(&mut self, uid: &str) {
+        if !self.tunnel_parents.iter().any(|p| p == uid) {
+            self.tunnel_parents.push(uid.to_string());
+        }
+    }
+
+    pub fn head(&self) -> &Head {
+        &self.head
     }
 
     fn udp_payload(&mut self, dir: usize, payload: &[u8], ts: Micros, env: &mut FlowEnv<'_>) {
@@ -375,7 +399,7 @@ impl Flow {
                 App::Undecided | App::Other => {}
             }
         }
-        let service = self.streams.app.service().or_else(|| {
+        let service = self.tunnel_service.or_else(|| self.streams.app.service()).or_else(|| {
             service_label(&self.streams.first_bytes[ORIG], &self.streams.first_bytes[RESP], self.head.resp_p)
         });
         for dir in [ORIG, RESP] {
@@ -413,6 +437,7 @@ impl Flow {
             orig_ip_bytes: self.ip_bytes[ORIG],
             resp_pkts: self.pkts[RESP],
             resp_ip_bytes: self.ip_bytes[RESP],
+            tunnel_parents: self.tunnel_parents.clone(),
         }
     }
 

@@ -194,6 +194,7 @@ log_types! {
     Ssl(Ssl) = "ssl",
     Files(FileRecord) = "files",
     Weird(Weird) = "weird",
+    Tunnel(TunnelRecord) = "tunnel",
 }
 
 /// One record: the shared head, and the fields of its log type.
@@ -263,6 +264,23 @@ record_type! {
         pub orig_ip_bytes: u64 => "orig_ip_bytes", Role::Unindexed(Measurement);
         pub resp_pkts: u64 => "resp_pkts", Role::Unindexed(Measurement);
         pub resp_ip_bytes: u64 => "resp_ip_bytes", Role::Unindexed(Measurement);
+        /// The uids of the tunnels this connection was carried in (the outer flow of a UDP
+        /// tunnel, or an IP/GRE tunnel's own uid), as in Zeek's conn.log.
+        pub tunnel_parents: Vec<String> => "tunnel_parents", Role::Keyword;
+    }
+}
+
+record_type! {
+    /// tunnel.log: a tunnel seen carrying traffic (VXLAN, Geneve, GTP-U, Teredo, AYIYA, GRE,
+    /// IP in IP). The head is the outer flow's; inner connections name its `uid` in their
+    /// `tunnel_parents`.
+    #[derive(Debug, Clone, Default)]
+    pub struct TunnelRecord {
+        /// Zeek's name of the type: `Tunnel::VXLAN`, `Tunnel::GENEVE`, `Tunnel::GTPv1`,
+        /// `Tunnel::TEREDO`, `Tunnel::AYIYA`, `Tunnel::GRE`, `Tunnel::IP`.
+        pub tunnel_type: &'static str => "tunnel_type", Role::Value;
+        /// `Tunnel::DISCOVER` when first seen.
+        pub action: &'static str => "action", Role::Value;
     }
 }
 
@@ -441,7 +459,7 @@ mod tests {
         let s = || Some("x".to_string());
         let v = || vec!["a".to_string(), "b".to_string()];
         let body = match t {
-            LogType::Conn => Body::Conn(Conn { service: Some("http"), ..Default::default() }),
+            LogType::Conn => Body::Conn(Conn { service: Some("http"), tunnel_parents: v(), ..Default::default() }),
             LogType::Dns => Body::Dns(Dns {
                 rtt: Some(0.5),
                 query: s(),
@@ -505,6 +523,7 @@ mod tests {
                 ..Default::default()
             }),
             LogType::Weird => Body::Weird(Weird { name: "x", addl: s(), ..Default::default() }),
+            LogType::Tunnel => Body::Tunnel(TunnelRecord { tunnel_type: "Tunnel::VXLAN", action: "Tunnel::DISCOVER" }),
         };
         Record { head: tests_support::head(), body }
     }

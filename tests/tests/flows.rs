@@ -285,6 +285,55 @@ fn icmp_flows_follow_zeek() {
     assert!(conns(&records).is_empty(), "{records:?}");
 }
 
+/// A tunnel as Zeek logs it: the outer UDP flow is a connection of its own (service
+/// `vxlan`), a `tunnel` record names it when first seen, and the connection inside lists its
+/// uid in `tunnel_parents`.
+#[test]
+fn udp_tunnels_log_their_outer_flow_and_parent() {
+    let (vtep_a, vtep_b) = (Host::new(Ipv4Addr::new(10, 9, 0, 1)), Host::new(Ipv4Addr::new(10, 9, 0, 2)));
+    let vxlan = |from: &Host, to: &Host, inner: Vec<u8>| {
+        let mut payload = vec![0x08, 0, 0, 0, 0, 0x10, 0x01, 0];
+        payload.extend_from_slice(&inner);
+        udp_frame(from, 49152, to, 4789, 7, &payload)
+    };
+    let query = udp_frame(
+        &client(),
+        53000,
+        &server(),
+        53,
+        1,
+        b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03www\x03gov\x02vn\x00\x00\x01\x00\x01",
+    );
+    let answer = udp_frame(
+        &server(),
+        53,
+        &client(),
+        53000,
+        2,
+        b"\x12\x34\x81\x80\x00\x01\x00\x00\x00\x00\x00\x00\x03www\x03gov\x02vn\x00\x00\x01\x00\x01",
+    );
+    let frames = [(0, vxlan(&vtep_a, &vtep_b, query)), (1, vxlan(&vtep_b, &vtep_a, answer))];
+    let records = run(EngineConfig::default(), &frames);
+    let c = conns(&records);
+    // Both VTEPs send to 4789 from 49152: one outer flow each way, as in Zeek.
+    assert_eq!(c.len(), 3, "{records:?}");
+    let outers: Vec<_> = c.iter().filter(|(r, _)| r.head.resp_p == 4789).collect();
+    assert_eq!(outers.len(), 2);
+    let (outer, o) = outers[0];
+    assert_eq!((o.service, o.orig_pkts, o.orig_bytes), (Some("vxlan"), 1, 78));
+    let (inner, i) = c.iter().find(|(r, _)| r.head.resp_p == 53).expect("the inner flow");
+    assert_eq!((i.service, i.orig_pkts, i.resp_pkts), (Some("dns"), 1, 1));
+    let tunnels: Vec<&Record> = records.iter().filter(|r| matches!(r.body, Body::Tunnel(_))).collect();
+    assert_eq!(tunnels.len(), 2, "one outer flow per direction here, each discovered once");
+    let Body::Tunnel(t) = &tunnels[0].body else { unreachable!() };
+    assert_eq!((t.tunnel_type, t.action), ("Tunnel::VXLAN", "Tunnel::DISCOVER"));
+    assert!(tunnels.iter().any(|r| r.head.uid == outer.head.uid));
+    let parents: Vec<String> = outers.iter().map(|(r, _)| r.head.uid.to_string()).collect();
+    assert_eq!(i.tunnel_parents, parents);
+    assert!(records.iter().any(|r| matches!(&r.body, Body::Dns(d) if d.query.as_deref() == Some("www.gov.vn"))));
+    let _ = inner;
+}
+
 #[test]
 fn depth_limit_stops_parsing_but_not_counting() {
     let mut cfg = EngineConfig::default();
