@@ -86,6 +86,12 @@ enum Command {
     Ingest(cmd::ingest::IngestArgs),
     /// Measure the detection engines apart from decoding (Sigma records/s, YARA MB/s).
     Bench(cmd::bench::BenchArgs),
+    /// Organizations: the province, its departments and communes, their units.
+    Org(cmd::org::OrgArgs),
+    /// Console users, each with one role and one organization.
+    User(cmd::user::UserArgs),
+    /// The hash-chained audit trail: verify it, anchor it, read it.
+    Audit(cmd::audit::AuditArgs),
 }
 
 fn main() {
@@ -104,6 +110,9 @@ fn main() {
         Command::Search(a) => cmd::search::run(a),
         Command::Store(a) => cmd::store::run(a),
         Command::Ingest(a) => cmd::ingest::run(a),
+        Command::Org(a) => cmd::org::run(a),
+        Command::User(a) => cmd::user::run(a),
+        Command::Audit(a) => cmd::audit::run(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

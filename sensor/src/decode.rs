@@ -588,14 +588,17 @@ fn ethertype_payload(mut ethertype: u16, mut bytes: &[u8]) -> Result<Option<(boo
     Err(DecodeError::TooManyLayers)
 }
 
+/// A tunnel's kind (Zeek's name), and the ethertype and bytes of what it carries.
+type Carried<'a> = (&'static str, u16, &'a [u8]);
+
 /// A tunnel's kind with what it carries.
-fn tagged<'a>(kind: &'static str, inner: Option<(u16, &'a [u8])>) -> Option<(&'static str, u16, &'a [u8])> {
+fn tagged<'a>(kind: &'static str, inner: Option<(u16, &'a [u8])>) -> Option<Carried<'a>> {
     inner.map(|(t, b)| (kind, t, b))
 }
 
 /// If the IP payload is itself a tunnel, returns its kind (Zeek's name), and the encapsulated
 /// frame's ethertype and bytes.
-fn inner_of(proto: u8, payload: &[u8]) -> Result<Option<(&'static str, u16, &[u8])>, DecodeError> {
+fn inner_of(proto: u8, payload: &[u8]) -> Result<Option<Carried<'_>>, DecodeError> {
     match proto {
         4 => Ok(Some(("Tunnel::IP", EtherTypes::Ipv4.0, payload))),
         41 => Ok(Some(("Tunnel::IP", EtherTypes::Ipv6.0, payload))),
@@ -607,7 +610,7 @@ fn inner_of(proto: u8, payload: &[u8]) -> Result<Option<(&'static str, u16, &[u8
 
 /// UDP tunnels, each recognised by its destination port (or either port where the protocol
 /// answers from it) and a valid header, as Suricata and Zeek do.
-fn udp_tunnel(payload: &[u8]) -> Result<Option<(&'static str, u16, &[u8])>, DecodeError> {
+fn udp_tunnel(payload: &[u8]) -> Result<Option<Carried<'_>>, DecodeError> {
     {
         {
             let Some(udp) = UdpPacket::new(payload) else { return Ok(None) };

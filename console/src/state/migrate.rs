@@ -1,0 +1,58 @@
+//! Versioned migrations: each step runs once, in order, in one transaction with the new
+//! version number (`PRAGMA user_version`). A database from a newer canh is refused rather than
+//! written in a shape it does not know.
+
+use rusqlite::Connection;
+
+use super::StateError;
+
+/// The steps, oldest first; a step is never edited once released, only followed by another.
+const STEPS: &[&str] = &[
+    // 1: organizations (a tree), users, the audit trail.
+    "CREATE TABLE orgs (
+         id INTEGER PRIMARY KEY,
+         code TEXT NOT NULL UNIQUE,
+         name TEXT NOT NULL,
+         parent INTEGER REFERENCES orgs(id),
+         created TEXT NOT NULL
+     );
+     CREATE TABLE users (
+         id INTEGER PRIMARY KEY,
+         name TEXT NOT NULL UNIQUE,
+         role TEXT NOT NULL,
+         org INTEGER NOT NULL REFERENCES orgs(id),
+         password TEXT NOT NULL,
+         totp_secret TEXT,
+         disabled INTEGER NOT NULL DEFAULT 0,
+         created TEXT NOT NULL
+     );
+     CREATE TABLE audit (
+         seq INTEGER PRIMARY KEY,
+         ts TEXT NOT NULL,
+         actor TEXT NOT NULL,
+         org TEXT NOT NULL,
+         action TEXT NOT NULL,
+         target TEXT NOT NULL,
+         outcome TEXT NOT NULL,
+         detail TEXT NOT NULL,
+         prev TEXT NOT NULL,
+         hash TEXT NOT NULL
+     );",
+];
+
+pub fn run(conn: &mut Connection) -> Result<(), StateError> {
+    let known = STEPS.len() as u32;
+    loop {
+        // The version is read under the write lock: two processes opening a new database at
+        // once run each step once between them.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let found: u32 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if found > known {
+            return Err(StateError::TooNew { found, known });
+        }
+        let Some(step) = STEPS.get(found as usize) else { return Ok(()) };
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", found + 1)?;
+        tx.commit()?;
+    }
+}
