@@ -197,3 +197,100 @@ fn org_user_and_audit_from_the_command_line() {
     assert_eq!(code, Some(1));
     assert!(out.contains("entry 3 was altered") && out.contains("does NOT hold"), "{out}");
 }
+
+mod sign_in {
+    use super::*;
+    use canh_console::state::session::{self, Policy, Refusal};
+    use canh_console::state::totp;
+
+    const T0: i64 = 1_800_000_000;
+
+    #[test]
+    fn sessions_open_rotate_run_out_and_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = province(dir.path());
+        let p = Policy::default();
+        let first = session::sign_in(&mut s, &p, "lan.soc", "Canh@2026soc", None, "10.1.0.5", T0).unwrap().unwrap();
+        let second = session::sign_in(&mut s, &p, "lan.soc", "Canh@2026soc", None, "10.1.0.5", T0).unwrap().unwrap();
+        assert_ne!(first.token, second.token, "every sign-in opens a new session");
+        assert_ne!(first.csrf, second.csrf);
+        // Only a hash of the token is stored.
+        let stored: i64 = s
+            .conn()
+            .query_row("SELECT COUNT(*) FROM sessions WHERE token_hash = ?1", [&first.token], |r| r.get(0))
+            .unwrap();
+        assert_eq!(stored, 0);
+        let (u, csrf) = session::lookup(s.conn(), &p, &first.token, T0 + 60).unwrap().expect("live");
+        assert_eq!((u.name.as_str(), csrf), ("lan.soc", first.csrf.clone()));
+        // Idle for 30 minutes: over, and gone.
+        assert!(session::lookup(s.conn(), &p, &first.token, T0 + 60 + p.idle).unwrap().is_none());
+        assert!(session::lookup(s.conn(), &p, &first.token, T0 + 61).unwrap().is_none());
+        // Kept busy, it still ends 12 hours after sign-in.
+        let mut t = T0;
+        while t + 600 < T0 + p.absolute {
+            t += 600;
+            assert!(session::lookup(s.conn(), &p, &second.token, t).unwrap().is_some(), "at {t}");
+        }
+        assert!(session::lookup(s.conn(), &p, &second.token, T0 + p.absolute).unwrap().is_none());
+        let third = session::sign_in(&mut s, &p, "lan.soc", "Canh@2026soc", None, "10.1.0.5", T0).unwrap().unwrap();
+        session::end(&mut s, &third.token).unwrap();
+        assert!(session::lookup(s.conn(), &p, &third.token, T0 + 1).unwrap().is_none());
+        let actions: Vec<String> = audit::recent(s.conn(), 3).unwrap().into_iter().map(|e| e.action).collect();
+        assert_eq!(actions, ["signout", "signin", "signin"]);
+        assert!(audit::verify(s.conn(), dir.path(), None).unwrap().holds());
+    }
+
+    #[test]
+    fn failures_lock_the_account_and_the_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = province(dir.path());
+        let p = Policy::default();
+        for i in 0..p.account_failures {
+            let r = session::sign_in(&mut s, &p, "lan.soc", "guess", None, "203.0.113.9", T0 + i as i64).unwrap();
+            assert_eq!(r.unwrap_err(), Refusal::BadPassword);
+        }
+        // Locked: even the right password is refused, from anywhere, until the lock ends.
+        let r = session::sign_in(&mut s, &p, "lan.soc", "Canh@2026soc", None, "10.1.0.5", T0 + 10).unwrap();
+        assert!(matches!(r, Err(Refusal::Locked { until }) if until == T0 + 4 + p.lockout), "{r:?}");
+        assert!(
+            session::sign_in(&mut s, &p, "lan.soc", "Canh@2026soc", None, "10.1.0.5", T0 + 5 + p.lockout)
+                .unwrap()
+                .is_ok()
+        );
+        // One address trying many accounts is locked too, for every account.
+        for i in 0..p.address_failures {
+            let name = format!("user{i}");
+            let _ = session::sign_in(&mut s, &p, &name, "guess", None, "198.51.100.7", T0 + i as i64).unwrap();
+        }
+        let r = session::sign_in(&mut s, &p, "minh", "Kiem#toan2026", None, "198.51.100.7", T0 + 30).unwrap();
+        assert!(matches!(r, Err(Refusal::Locked { .. })), "{r:?}");
+        assert!(session::sign_in(&mut s, &p, "minh", "Kiem#toan2026", None, "10.1.0.9", T0 + 30).unwrap().is_ok());
+        let denied = audit::recent(s.conn(), 100).unwrap().into_iter().filter(|e| e.outcome == "denied").count();
+        // Every refusal is in the trail, with the one the province started with.
+        assert_eq!(denied as u32, 1 + p.account_failures + 1 + p.address_failures + 1);
+    }
+
+    #[test]
+    fn admins_need_a_second_factor_and_a_code_works_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = province(dir.path());
+        let a = admin();
+        let p = Policy::default();
+        s.change(|tx| user::add(tx, &a, "quan.tri", user::Role::Admin, "tinh-lam-dong", "Quan@tri2026")).unwrap();
+        let r = session::sign_in(&mut s, &p, "quan.tri", "Quan@tri2026", None, "10.1.0.2", T0).unwrap();
+        assert_eq!(r.unwrap_err(), Refusal::NoSecondFactor);
+        let (secret, url) = s.change(|tx| totp::enroll(tx, &a, "quan.tri", "Canh")).unwrap();
+        assert!(url.starts_with("otpauth://totp/Canh:quan.tri?secret=") && url.contains(&secret), "{url}");
+        let code = totp::of(&secret).unwrap().generate(T0 as u64).to_string();
+        let r = session::sign_in(&mut s, &p, "quan.tri", "Quan@tri2026", None, "10.1.0.2", T0).unwrap();
+        assert_eq!(r.unwrap_err(), Refusal::BadCode);
+        assert!(session::sign_in(&mut s, &p, "quan.tri", "Quan@tri2026", Some(&code), "10.1.0.2", T0).unwrap().is_ok());
+        // The same code a second time (seen over a shoulder, replayed) is refused.
+        let r = session::sign_in(&mut s, &p, "quan.tri", "Quan@tri2026", Some(&code), "10.1.0.2", T0 + 1).unwrap();
+        assert_eq!(r.unwrap_err(), Refusal::BadCode);
+        let next = totp::of(&secret).unwrap().generate(T0 as u64 + 30).to_string();
+        assert!(
+            session::sign_in(&mut s, &p, "quan.tri", "Quan@tri2026", Some(&next), "10.1.0.2", T0 + 30).unwrap().is_ok()
+        );
+    }
+}

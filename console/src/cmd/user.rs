@@ -31,6 +31,13 @@ pub enum UserCommand {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Give a user a TOTP second factor (required for admins), replacing any before it;
+    /// prints the secret and the otpauth:// address for an authenticator app.
+    Totp {
+        name: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// List the users.
     List {
         #[command(flatten)]
@@ -49,6 +56,12 @@ pub fn run(args: UserArgs) -> Result<i32> {
             let actor = Actor::cli();
             let u = state.change(|tx| user::add(tx, &actor, &name, role, &org, &secret))?;
             println!("added {} ({} in {})", terminal(&u.name), u.role.as_str(), u.org);
+        }
+        UserCommand::Totp { name, data } => {
+            let mut state = super::org::open(&data)?;
+            let actor = Actor::cli();
+            let (secret, url) = state.change(|tx| crate::state::totp::enroll(tx, &actor, &name, "Canh"))?;
+            println!("secret: {secret}\n{url}");
         }
         UserCommand::List { data } => {
             let state = super::org::open(&data)?;

@@ -38,6 +38,24 @@ const STEPS: &[&str] = &[
          prev TEXT NOT NULL,
          hash TEXT NOT NULL
      );",
+    // 2: sign-in: sessions (their tokens hashed), failed attempts by account and by address,
+    // the last TOTP step used (no code twice).
+    "CREATE TABLE sessions (
+         token_hash TEXT PRIMARY KEY,
+         user INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+         csrf TEXT NOT NULL,
+         created INTEGER NOT NULL,
+         last_seen INTEGER NOT NULL
+     );
+     CREATE TABLE signin_failures (
+         kind TEXT NOT NULL,
+         key TEXT NOT NULL,
+         count INTEGER NOT NULL,
+         first INTEGER NOT NULL,
+         locked_until INTEGER NOT NULL DEFAULT 0,
+         PRIMARY KEY (kind, key)
+     );
+     ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;",
 ];
 
 pub fn run(conn: &mut Connection) -> Result<(), StateError> {

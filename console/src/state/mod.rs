@@ -11,6 +11,8 @@ pub mod audit;
 mod migrate;
 pub mod org;
 pub mod password;
+pub mod session;
+pub mod totp;
 pub mod user;
 
 use std::path::{Path, PathBuf};
