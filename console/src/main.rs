@@ -92,6 +92,8 @@ enum Command {
     User(cmd::user::UserArgs),
     /// The hash-chained audit trail: verify it, anchor it, read it.
     Audit(cmd::audit::AuditArgs),
+    /// API tokens for scripts: issue, list, revoke.
+    Token(cmd::token::TokenArgs),
 }
 
 fn main() {
@@ -113,6 +115,7 @@ fn main() {
         Command::Org(a) => cmd::org::run(a),
         Command::User(a) => cmd::user::run(a),
         Command::Audit(a) => cmd::audit::run(a),
+        Command::Token(a) => cmd::token::run(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -294,3 +294,42 @@ mod sign_in {
         );
     }
 }
+
+mod api_tokens {
+    use super::*;
+    use canh_console::state::token;
+
+    const T0: i64 = 1_800_000_000;
+
+    #[test]
+    fn scoped_hashed_expiring_and_revocable() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = province(dir.path());
+        let a = admin();
+        // lan.soc is an analyst of so-khcn: a token may not be wider than that.
+        let wider_org =
+            s.change(|tx| token::issue(tx, &a, "lan.soc", "x", user::Role::Analyst, "tinh-lam-dong", T0, T0 + 86_400));
+        assert!(matches!(wider_org, Err(StateError::Invalid { field: "org", .. })), "{wider_org:?}");
+        let other_role =
+            s.change(|tx| token::issue(tx, &a, "lan.soc", "x", user::Role::Admin, "so-khcn", T0, T0 + 86_400));
+        assert!(matches!(other_role, Err(StateError::Invalid { field: "role", .. })), "{other_role:?}");
+        let (id, secret) = s
+            .change(|tx| {
+                token::issue(tx, &a, "lan.soc", "xuat-bao-cao", user::Role::Auditor, "ttcntt", T0, T0 + 86_400)
+            })
+            .unwrap();
+        let stored: i64 =
+            s.conn().query_row("SELECT COUNT(*) FROM tokens WHERE hash = ?1", [&secret], |r| r.get(0)).unwrap();
+        assert_eq!(stored, 0, "the secret itself is never stored");
+        let p = token::check(s.conn(), &secret, T0 + 10).unwrap().expect("live");
+        assert_eq!((p.role, p.org.as_str(), p.owner.as_str()), (user::Role::Auditor, "ttcntt", "lan.soc"));
+        assert_eq!(p.actor().name, format!("token:{id}:xuat-bao-cao"));
+        assert!(token::check(s.conn(), "canh_guess", T0).unwrap().is_none());
+        assert!(token::check(s.conn(), &secret, T0 + 86_400).unwrap().is_none(), "expired");
+        s.change(|tx| token::revoke(tx, &a, id, T0 + 20)).unwrap();
+        assert!(token::check(s.conn(), &secret, T0 + 30).unwrap().is_none(), "revoked");
+        assert!(token::list(s.conn()).unwrap()[0].revoked);
+        let actions: Vec<String> = audit::recent(s.conn(), 2).unwrap().into_iter().map(|e| e.action).collect();
+        assert_eq!(actions, ["token.revoke", "token.issue"]);
+    }
+}

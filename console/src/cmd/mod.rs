@@ -11,4 +11,5 @@ pub mod replay;
 pub mod rules;
 pub mod search;
 pub mod store;
+pub mod token;
 pub mod user;

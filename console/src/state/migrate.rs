@@ -56,6 +56,19 @@ const STEPS: &[&str] = &[
          PRIMARY KEY (kind, key)
      );
      ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;",
+    // 3: API tokens for scripts, hashed at rest, each scoped to a role and an organization.
+    "CREATE TABLE tokens (
+         id INTEGER PRIMARY KEY,
+         label TEXT NOT NULL,
+         hash TEXT NOT NULL UNIQUE,
+         owner INTEGER NOT NULL REFERENCES users(id),
+         role TEXT NOT NULL,
+         org INTEGER NOT NULL REFERENCES orgs(id),
+         created INTEGER NOT NULL,
+         expires INTEGER NOT NULL,
+         revoked INTEGER,
+         last_used INTEGER
+     );",
 ];
 
 pub fn run(conn: &mut Connection) -> Result<(), StateError> {

@@ -12,6 +12,7 @@ mod migrate;
 pub mod org;
 pub mod password;
 pub mod session;
+pub mod token;
 pub mod totp;
 pub mod user;
 
