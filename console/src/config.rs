@@ -28,6 +28,17 @@
 //! level = 3
 //! # Days, instead of the level's minimum (a warning is printed when it is shorter).
 //! # retention_days = 120
+//!
+//! [server]
+//! # Address and port of the console (HTTPS). Default: 127.0.0.1:8443. Env: CANH_LISTEN.
+//! listen = "0.0.0.0:8443"
+//! # Certificate chain and key (PEM). Default: a self-signed pair made on first start under
+//! # DATA/tls/.
+//! # cert = "/etc/canh/console.crt"
+//! # key = "/etc/canh/console.key"
+//! # Minutes a session may sit unused, and hours it may last. Defaults: 30 and 12.
+//! session_idle_minutes = 30
+//! session_hours = 12
 //! ```
 //!
 //! The file is `--config FILE`, else `CANH_CONFIG`, else `canh.toml` in the working directory
@@ -56,6 +67,31 @@ pub struct Config {
     pub store: StoreConfig,
     #[serde(default, rename = "org")]
     pub orgs: Vec<OrgConfig>,
+    #[serde(default)]
+    pub server: ServerConfig,
+}
+
+/// `[server]`: the console.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: std::net::SocketAddr,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub session_idle_minutes: u32,
+    pub session_hours: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8443)),
+            cert: None,
+            key: None,
+            session_idle_minutes: 30,
+            session_hours: 12,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -160,6 +196,15 @@ impl Config {
         }
         if self.orgs.iter().any(|o| o.retention_days == Some(0)) {
             return Err(("retention_days", "is 0 days: records must be kept at least a day"));
+        }
+        if self.server.session_idle_minutes == 0 {
+            return Err(("session_idle_minutes", "must be at least 1"));
+        }
+        if self.server.session_hours == 0 {
+            return Err(("session_hours", "must be at least 1"));
+        }
+        if self.server.cert.is_some() != self.server.key.is_some() {
+            return Err(("cert", "and `key` go together: give both, or neither for a self-signed pair"));
         }
         Ok(())
     }

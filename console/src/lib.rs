@@ -11,4 +11,5 @@
 pub mod cmd;
 pub mod config;
 pub mod escape;
+pub mod server;
 pub mod state;

@@ -94,6 +94,8 @@ enum Command {
     Audit(cmd::audit::AuditArgs),
     /// API tokens for scripts: issue, list, revoke.
     Token(cmd::token::TokenArgs),
+    /// The web console and its API over HTTPS.
+    Server(cmd::server::ServerArgs),
 }
 
 fn main() {
@@ -116,6 +118,7 @@ fn main() {
         Command::User(a) => cmd::user::run(a),
         Command::Audit(a) => cmd::audit::run(a),
         Command::Token(a) => cmd::token::run(a),
+        Command::Server(a) => cmd::server::run(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

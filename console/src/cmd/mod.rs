@@ -10,6 +10,7 @@ pub mod org;
 pub mod replay;
 pub mod rules;
 pub mod search;
+pub mod server;
 pub mod store;
 pub mod token;
 pub mod user;

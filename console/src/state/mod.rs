@@ -51,7 +51,11 @@ pub struct Actor {
 impl Actor {
     /// The operator at the command line, named by the login the process runs under.
     pub fn cli() -> Self {
-        let login = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+        // The login, else the user id (a service or container may set no USER).
+        let login = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| {
+            use std::os::unix::fs::MetadataExt as _;
+            std::fs::metadata("/proc/self").map_or_else(|_| "unknown".into(), |m| format!("uid{}", m.uid()))
+        });
         Self { name: format!("cli:{login}"), org: String::new() }
     }
 }

@@ -1,0 +1,27 @@
+//! What each role may do. Every route of the console declares one [`Permission`]
+//! ([`super::routes::ROUTES`]); a role grants a fixed set of them. Organization scope is
+//! separate: whatever a user may read is further limited to their organization's subtree.
+
+use crate::state::user::Role;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Anyone, signed in or not (the sign-in page, health).
+    Public,
+    /// Any signed-in user (their own page, signing out).
+    SignedIn,
+    /// Read the audit trail.
+    ReadAudit,
+    /// Manage users, organizations and tokens.
+    Administer,
+}
+
+impl Permission {
+    pub fn granted_to(self, role: Role) -> bool {
+        match self {
+            Self::Public | Self::SignedIn => true,
+            Self::ReadAudit => matches!(role, Role::Admin | Role::Auditor),
+            Self::Administer => role == Role::Admin,
+        }
+    }
+}

@@ -1,0 +1,400 @@
+//! Every route of the console, each with the permission it needs ([`ROUTES`]). The router is
+//! built from this table and nothing else, so a route cannot exist without its entry, and a
+//! test walks the table for every role.
+//!
+//! One guard ([`guard`]) runs before every handler: it finds the principal (a session cookie,
+//! or an API token as `Authorization: Bearer`), checks the route's permission (a refusal is
+//! audited), and for a state-changing request checks that it comes from the console's own
+//! pages (the `Origin` header) and, for a session, carries the session's CSRF token.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{Extension, FromRequest as _, Request, State as AxState};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, get, post};
+use axum::{Form, Json, Router};
+
+use super::permission::Permission;
+use crate::state::audit::{self, Outcome};
+use crate::state::session::{self, Policy, Refusal};
+use crate::state::user::{Role, User};
+use crate::state::{Actor, State, token};
+
+/// What every handler shares.
+pub struct App {
+    pub state: Mutex<State>,
+    pub policy: Policy,
+}
+
+impl App {
+    pub fn new(state: State, policy: Policy) -> Arc<Self> {
+        Arc::new(Self { state: Mutex::new(state), policy })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A handler that panicked mid-transaction rolled it back; the state is still whole.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The peer's address, put on each connection's requests by the server.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Post,
+}
+
+/// One route: method, path, the permission it needs.
+#[derive(Debug)]
+pub struct RouteSpec {
+    pub verb: Verb,
+    pub path: &'static str,
+    pub permission: Permission,
+}
+
+const fn route(verb: Verb, path: &'static str, permission: Permission) -> RouteSpec {
+    RouteSpec { verb, path, permission }
+}
+
+/// The console's routes. Add a route here, and its handler in [`handler`].
+pub static ROUTES: &[RouteSpec] = &[
+    route(Verb::Get, "/healthz", Permission::Public),
+    route(Verb::Get, "/signin", Permission::Public),
+    route(Verb::Post, "/signin", Permission::Public),
+    route(Verb::Get, "/", Permission::SignedIn),
+    route(Verb::Post, "/signout", Permission::SignedIn),
+    route(Verb::Get, "/audit", Permission::ReadAudit),
+    route(Verb::Get, "/api/v1/me", Permission::SignedIn),
+];
+
+fn handler(spec: &RouteSpec) -> MethodRouter<Arc<App>> {
+    match (spec.verb, spec.path) {
+        (Verb::Get, "/healthz") => get(|| async { "ok" }),
+        (Verb::Get, "/signin") => get(signin_page),
+        (Verb::Post, "/signin") => post(signin_submit),
+        (Verb::Get, "/") => get(home),
+        (Verb::Post, "/signout") => post(signout),
+        (Verb::Get, "/audit") => get(audit_page),
+        (Verb::Get, "/api/v1/me") => get(api_me),
+        (verb, path) => panic!("route {verb:?} {path} has no handler"),
+    }
+}
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "canh_session";
+
+/// The console's router, from [`ROUTES`], with the security headers on every response.
+pub fn router(app: Arc<App>) -> Router {
+    let mut r: Router<Arc<App>> = Router::new();
+    for spec in ROUTES {
+        let guarded = handler(spec).route_layer(middleware::from_fn_with_state((app.clone(), spec), guard));
+        r = r.route(spec.path, guarded);
+    }
+    r.fallback(|| async { (StatusCode::NOT_FOUND, "không tìm thấy — not found") })
+        .layer(middleware::map_response(security_headers))
+        .with_state(app)
+}
+
+/// Headers every response carries: HTTPS only from now on, no framing, no sniffing, no
+/// referrer, no caching of pages that show records, and a Content-Security-Policy that allows
+/// scripts and styles from the console itself only (no inline script, no eval).
+async fn security_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    let set = |h: &mut HeaderMap, name: header::HeaderName, value: &'static str| {
+        h.insert(name, HeaderValue::from_static(value));
+    };
+    set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains");
+    set(
+        h,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    );
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(h, header::REFERRER_POLICY, "no-referrer");
+    set(h, header::CACHE_CONTROL, "no-store");
+    res
+}
+
+/// Who is asking.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// A signed-in user, with their session's token and CSRF token.
+    User { user: User, token: String, csrf: String },
+    /// A script with an API token.
+    Token(token::Principal),
+}
+
+impl Principal {
+    pub fn role(&self) -> Role {
+        match self {
+            Self::User { user, .. } => user.role,
+            Self::Token(t) => t.role,
+        }
+    }
+
+    pub fn org(&self) -> &str {
+        match self {
+            Self::User { user, .. } => &user.org,
+            Self::Token(t) => &t.org,
+        }
+    }
+
+    pub fn actor(&self) -> Actor {
+        match self {
+            Self::User { user, .. } => Actor { name: user.name.clone(), org: user.org.clone() },
+            Self::Token(t) => t.actor(),
+        }
+    }
+}
+
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn principal(app: &App, headers: &HeaderMap) -> Option<Principal> {
+    let state = app.lock();
+    if let Some(bearer) =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
+    {
+        return token::check(state.conn(), bearer.trim(), now()).ok().flatten().map(Principal::Token);
+    }
+    let token = cookie(headers, SESSION_COOKIE)?;
+    let (user, csrf) = session::lookup(state.conn(), &app.policy, &token, now()).ok().flatten()?;
+    Some(Principal::User { user, token, csrf })
+}
+
+/// Whether a state-changing request comes from the console's own pages: a browser sends
+/// `Origin` with every POST, and it must be this host over HTTPS.
+fn same_origin(req: &Request) -> bool {
+    let headers = req.headers();
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        // Scripts (API tokens) send none; browsers always do on a POST.
+        return true;
+    };
+    // HTTP/1.1 names the host in `Host`, HTTP/2 in the request's authority.
+    let host = req
+        .uri()
+        .authority()
+        .map(|a| a.as_str())
+        .or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()))
+        .unwrap_or("");
+    origin == format!("https://{host}")
+}
+
+async fn guard(
+    AxState((app, spec)): AxState<(Arc<App>, &'static RouteSpec)>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let is_api = spec.path.starts_with("/api/");
+    if spec.verb == Verb::Post && !same_origin(&req) {
+        return (StatusCode::FORBIDDEN, "yêu cầu từ nơi khác — cross-origin request refused").into_response();
+    }
+    let who = principal(&app, req.headers());
+    if spec.permission == Permission::Public {
+        if let Some(p) = who {
+            req.extensions_mut().insert(p);
+        }
+        return next.run(req).await;
+    }
+    let Some(p) = who else {
+        return if is_api {
+            (StatusCode::UNAUTHORIZED, Json(serde_json::json!({"error": "sign in or give a token"}))).into_response()
+        } else {
+            Redirect::to("/signin").into_response()
+        };
+    };
+    if !spec.permission.granted_to(p.role()) {
+        let actor = p.actor();
+        let _ = app.lock().record(
+            audit::Entry::new(&actor, "route", spec.path, Outcome::Denied).detail(&format!("{:?}", spec.permission)),
+        );
+        return (StatusCode::FORBIDDEN, "không được phép — not permitted").into_response();
+    }
+    if spec.verb == Verb::Post
+        && let Principal::User { csrf, .. } = &p
+    {
+        // The CSRF token comes as a header (scripts in the page) or as the form's `csrf` field.
+        let header_token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(String::from);
+        let (parts, body) = req.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+            return (StatusCode::PAYLOAD_TOO_LARGE, "quá lớn — too large").into_response();
+        };
+        let field = if header_token.is_some() {
+            header_token
+        } else {
+            let probe = Request::from_parts(parts.clone(), Body::from(bytes.clone()));
+            Form::<HashMap<String, String>>::from_request(probe, &())
+                .await
+                .ok()
+                .and_then(|Form(f)| f.get("csrf").cloned())
+        };
+        if field.as_deref() != Some(csrf.as_str()) {
+            let actor = p.actor();
+            let _ = app.lock().record(audit::Entry::new(&actor, "csrf", spec.path, Outcome::Denied));
+            return (StatusCode::FORBIDDEN, "phiên biểu mẫu không hợp lệ — bad CSRF token").into_response();
+        }
+        req = Request::from_parts(parts, Body::from(bytes));
+    }
+    req.extensions_mut().insert(p);
+    next.run(req).await
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SigninPage {
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage<'a> {
+    name: &'a str,
+    role: &'a str,
+    org: &'a str,
+    csrf: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    entries: Vec<audit::Stored>,
+}
+
+fn page(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!("rendering a page: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "lỗi — error").into_response()
+        }
+    }
+}
+
+async fn signin_page() -> Response {
+    page(&SigninPage { error: None })
+}
+
+#[derive(serde::Deserialize)]
+struct SigninForm {
+    name: String,
+    password: String,
+    #[serde(default)]
+    code: String,
+}
+
+async fn signin_submit(
+    AxState(app): AxState<Arc<App>>,
+    peer: Option<Extension<Peer>>,
+    previous: Option<Extension<Principal>>,
+    Form(form): Form<SigninForm>,
+) -> Response {
+    let address = peer.map(|Extension(Peer(a))| a.ip().to_string()).unwrap_or_else(|| "unknown".into());
+    let worker = app.clone();
+    // argon2 takes tens of milliseconds on purpose: off the async threads.
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut state = worker.lock();
+        // A session the browser held before is ended: a sign-in always starts a new one.
+        if let Some(Extension(Principal::User { token, .. })) = previous {
+            let _ = session::end(&mut state, &token);
+        }
+        let code = (!form.code.trim().is_empty()).then_some(form.code.as_str());
+        session::sign_in(&mut state, &worker.policy, form.name.trim(), &form.password, code, &address, now())
+    })
+    .await;
+    match outcome {
+        Ok(Ok(Ok(opened))) => {
+            let cookie = format!("{SESSION_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Strict", opened.token);
+            let mut res = Redirect::to("/").into_response();
+            res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("hex token"));
+            res
+        }
+        Ok(Ok(Err(refusal))) => {
+            let error = match refusal {
+                Refusal::Locked { .. } => "Tài khoản tạm khóa do đăng nhập sai nhiều lần. Hãy thử lại sau.".to_string(),
+                _ => "Tên đăng nhập, mật khẩu hoặc mã xác thực không đúng.".to_string(),
+            };
+            let mut res = page(&SigninPage { error: Some(error) });
+            *res.status_mut() = StatusCode::UNAUTHORIZED;
+            res
+        }
+        Ok(Err(e)) => {
+            tracing::error!("sign-in: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "lỗi — error").into_response()
+        }
+        Err(e) => {
+            tracing::error!("sign-in task: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "lỗi — error").into_response()
+        }
+    }
+}
+
+async fn home(Extension(p): Extension<Principal>) -> Response {
+    match &p {
+        Principal::User { user, csrf, .. } => {
+            page(&HomePage { name: &user.name, role: user.role.as_str(), org: &user.org, csrf })
+        }
+        Principal::Token(_) => Redirect::to("/api/v1/me").into_response(),
+    }
+}
+
+async fn signout(AxState(app): AxState<Arc<App>>, Extension(p): Extension<Principal>) -> Response {
+    if let Principal::User { token, .. } = &p {
+        let _ = session::end(&mut app.lock(), token);
+    }
+    let mut res = Redirect::to("/signin").into_response();
+    let gone = format!("{SESSION_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
+    res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&gone).expect("ascii"));
+    res
+}
+
+async fn audit_page(AxState(app): AxState<Arc<App>>, Extension(p): Extension<Principal>) -> Response {
+    let mut state = app.lock();
+    let actor = p.actor();
+    // Reading the trail is itself an entry of it.
+    if let Err(e) = state.record(audit::Entry::done(&actor, "audit.view", "recent")) {
+        tracing::error!("audit: {e}");
+        return (StatusCode::INTERNAL_SERVER_ERROR, "lỗi — error").into_response();
+    }
+    // An auditor sees the entries of their organization's subtree; the command line's entries
+    // (no organization) only from the root of the tree.
+    let scope = crate::state::org::subtree(state.conn(), p.org()).unwrap_or_default();
+    let root = crate::state::org::ancestors(state.conn(), p.org()).is_ok_and(|a| a.is_empty());
+    let visible = |e: &audit::Stored| if e.org.is_empty() { root } else { scope.contains(&e.org) };
+    match audit::recent(state.conn(), 200) {
+        Ok(entries) => page(&AuditPage { entries: entries.into_iter().filter(visible).collect() }),
+        Err(e) => {
+            tracing::error!("audit: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "lỗi — error").into_response()
+        }
+    }
+}
+
+async fn api_me(Extension(p): Extension<Principal>) -> Json<serde_json::Value> {
+    let (name, kind) = match &p {
+        Principal::User { user, .. } => (user.name.clone(), "user"),
+        Principal::Token(t) => (t.actor().name, "token"),
+    };
+    Json(serde_json::json!({"name": name, "kind": kind, "role": p.role().as_str(), "org": p.org()}))
+}

@@ -1,0 +1,251 @@
+//! The console server: every route against every role (the router is built from the route
+//! table, so a route cannot escape this test), CSRF and origin checks, API tokens, and the
+//! real thing over TLS with a self-signed certificate, security headers and graceful shutdown.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use canh_console::server::permission::Permission;
+use canh_console::server::routes::{self, App, ROUTES, SESSION_COOKIE, Verb};
+use canh_console::state::session::{self, Policy};
+use canh_console::state::user::Role;
+use canh_console::state::{Actor, State, audit, org, token, totp, user};
+use tower::ServiceExt as _;
+
+const PASSWORD: &str = "Canh@2026test";
+
+/// A province and one user per role, named by the role; the admin has a second factor.
+fn setup(dir: &Path) -> (Arc<App>, String) {
+    let mut s = State::open(dir).unwrap();
+    let a = Actor { name: "cli:test".into(), org: String::new() };
+    s.change(|tx| {
+        org::add(tx, &a, "tinh", "UBND tỉnh", None)?;
+        org::add(tx, &a, "so-a", "Sở A", Some("tinh"))?;
+        for role in Role::ALL {
+            user::add(tx, &a, role.as_str(), role, "so-a", PASSWORD)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let (secret, _) = s.change(|tx| totp::enroll(tx, &a, "admin", "Canh")).unwrap();
+    (App::new(s, Policy::default()), secret)
+}
+
+/// Signs `role`'s user in; the k-th sign-in happens k TOTP steps from now, so that each
+/// admin code is new.
+fn sign_in(app: &App, secret: &str, role: Role, k: i64) -> (String, String) {
+    let t = routes::now() + 30 * k;
+    let code = (role == Role::Admin).then(|| totp::of(secret).unwrap().generate(t as u64).to_string());
+    let mut state = app.state.lock().unwrap();
+    let opened =
+        session::sign_in(&mut state, &Policy::default(), role.as_str(), PASSWORD, code.as_deref(), "10.0.0.1", t)
+            .unwrap()
+            .unwrap_or_else(|r| panic!("{role:?}: {r:?}"));
+    (opened.token, opened.csrf)
+}
+
+fn request(verb: Verb, path: &str, session: Option<(&str, &str)>) -> Request<Body> {
+    let mut b = Request::builder()
+        .method(if verb == Verb::Get { "GET" } else { "POST" })
+        .uri(path)
+        .header(header::HOST, "console.test");
+    let mut body = String::new();
+    if let Some((token, csrf)) = session {
+        b = b.header(header::COOKIE, format!("{SESSION_COOKIE}={token}"));
+        body = format!("csrf={csrf}");
+    }
+    if verb == Verb::Post {
+        b = b
+            .header(header::ORIGIN, "https://console.test")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if path == "/signin" {
+            body = format!("name=analyst&password={}", PASSWORD.replace('@', "%40"));
+        }
+    }
+    b.body(Body::from(body)).unwrap()
+}
+
+#[tokio::test]
+async fn every_route_for_every_role_and_for_no_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, secret) = setup(dir.path());
+    let router = routes::router(app.clone());
+    let mut k = 0;
+    for spec in ROUTES {
+        for role in Role::ALL {
+            k += 1;
+            let (token, csrf) = sign_in(&app, &secret, role, k);
+            let res = router.clone().oneshot(request(spec.verb, spec.path, Some((&token, &csrf)))).await.unwrap();
+            let status = res.status();
+            let to_signin = res.headers().get(header::LOCATION).is_some_and(|l| l == "/signin");
+            if spec.permission.granted_to(role) {
+                let signs_out = spec.path == "/signout";
+                assert!(
+                    status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED && (signs_out || !to_signin),
+                    "{role:?} {:?} {}: {status}",
+                    spec.verb,
+                    spec.path
+                );
+            } else {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{role:?} {:?} {}", spec.verb, spec.path);
+            }
+            // Every response carries the security headers.
+            let h = res.headers();
+            assert!(
+                h.get(header::STRICT_TRANSPORT_SECURITY).is_some() && h.get(header::CONTENT_SECURITY_POLICY).is_some()
+            );
+        }
+        // No one signed in: public routes answer, pages send to the sign-in page, the API says 401.
+        let res = router.clone().oneshot(request(spec.verb, spec.path, None)).await.unwrap();
+        match spec.permission {
+            Permission::Public => assert!(res.status().is_success() || res.status().is_redirection(), "{}", spec.path),
+            _ if spec.path.starts_with("/api/") => assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{}", spec.path),
+            _ => assert_eq!(
+                res.headers().get(header::LOCATION).map(|l| l.to_str().unwrap()),
+                Some("/signin"),
+                "{}",
+                spec.path
+            ),
+        }
+    }
+    // Each refusal is in the audit trail.
+    let state = app.state.lock().unwrap();
+    let refused = audit::recent(state.conn(), 1000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "route" && e.outcome == "denied")
+        .count();
+    let expected =
+        ROUTES.iter().map(|r| Role::ALL.iter().filter(|&&role| !r.permission.granted_to(role)).count()).sum::<usize>();
+    assert_eq!(refused, expected);
+    assert!(audit::verify(state.conn(), dir.path(), None).unwrap().holds());
+}
+
+#[tokio::test]
+async fn forms_need_the_sessions_csrf_token_and_the_consoles_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, secret) = setup(dir.path());
+    let router = routes::router(app.clone());
+    let (token, csrf) = sign_in(&app, &secret, Role::Analyst, 1);
+    let without = request(Verb::Post, "/signout", Some((&token, "wrong")));
+    assert_eq!(router.clone().oneshot(without).await.unwrap().status(), StatusCode::FORBIDDEN);
+    let mut elsewhere = request(Verb::Post, "/signout", Some((&token, &csrf)));
+    elsewhere.headers_mut().insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+    assert_eq!(router.clone().oneshot(elsewhere).await.unwrap().status(), StatusCode::FORBIDDEN);
+    // Over HTTP/2 the host is the request's authority, not a Host header.
+    let h2 = Request::builder()
+        .method("POST")
+        .uri("https://console.test/signout")
+        .header(header::ORIGIN, "https://console.test")
+        .header(header::COOKIE, format!("{SESSION_COOKIE}={token}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("csrf={csrf}")))
+        .unwrap();
+    let res = router.clone().oneshot(h2).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(res.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().contains("Max-Age=0"));
+    // The session is over on the server, whatever the browser keeps.
+    let res = router.clone().oneshot(request(Verb::Get, "/", Some((&token, &csrf)))).await.unwrap();
+    assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/signin");
+}
+
+#[tokio::test]
+async fn sign_in_through_the_form_sets_a_strict_cookie() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _) = setup(dir.path());
+    let router = routes::router(app.clone());
+    let res = router.clone().oneshot(request(Verb::Post, "/signin", None)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let cookie = res.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
+    for attribute in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    let token = cookie.split(';').next().unwrap().split_once('=').unwrap().1.to_string();
+    let me = Request::builder()
+        .uri("/api/v1/me")
+        .header(header::COOKIE, format!("{SESSION_COOKIE}={token}"))
+        .body(Body::empty())
+        .unwrap();
+    let res = router.clone().oneshot(me).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // A wrong password: the page again, 401, and nothing that says which part was wrong.
+    let bad = Request::builder()
+        .method("POST")
+        .uri("/signin")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("name=analyst&password=nope"))
+        .unwrap();
+    let res = router.clone().oneshot(bad).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn api_tokens_sign_scripts_in_until_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _) = setup(dir.path());
+    let router = routes::router(app.clone());
+    let a = Actor { name: "cli:test".into(), org: String::new() };
+    let now = routes::now();
+    let (id, secret) = app
+        .state
+        .lock()
+        .unwrap()
+        .change(|tx| token::issue(tx, &a, "auditor", "bao-cao", Role::Auditor, "so-a", now, now + 3600))
+        .unwrap();
+    let me = || {
+        Request::builder()
+            .uri("/api/v1/me")
+            .header(header::AUTHORIZATION, format!("Bearer {secret}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let res = router.clone().oneshot(me()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(res.into_body(), 1 << 16).await.unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (v["kind"].as_str(), v["role"].as_str(), v["org"].as_str()),
+        (Some("token"), Some("auditor"), Some("so-a"))
+    );
+    app.state.lock().unwrap().change(|tx| token::revoke(tx, &a, id, now)).unwrap();
+    assert_eq!(router.clone().oneshot(me()).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn https_with_a_self_signed_certificate_and_a_graceful_stop() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _) = setup(dir.path());
+    let (cert, key) = canh_console::server::tls::pair(dir.path(), None, None).unwrap();
+    // Made once, then kept.
+    assert_eq!(canh_console::server::tls::pair(dir.path(), None, None).unwrap(), (cert.clone(), key.clone()));
+    let tls = canh_console::server::tls::server_config(&cert, &key).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(canh_console::server::serve(listener, tls, routes::router(app), async {
+        let _ = stopped.await;
+    }));
+    use rustls::pki_types::pem::PemObject as _;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(rustls::pki_types::CertificateDer::from_pem_file(&cert).unwrap()).unwrap();
+    let client = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut tls = connector.connect("localhost".try_into().unwrap(), tcp).await.unwrap();
+    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut response = String::new();
+    tls.read_to_string(&mut response).await.unwrap();
+    let lower = response.to_ascii_lowercase();
+    assert!(lower.starts_with("http/1.1 200"), "{response}");
+    assert!(lower.contains("strict-transport-security: max-age=31536000"), "{response}");
+    assert!(response.ends_with("ok"), "{response}");
+    stop.send(()).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(15), server).await.expect("stops").unwrap().unwrap();
+}
