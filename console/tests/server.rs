@@ -249,3 +249,51 @@ async fn https_with_a_self_signed_certificate_and_a_graceful_stop() {
     stop.send(()).unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(15), server).await.expect("stops").unwrap().unwrap();
 }
+
+async fn body_text(res: axum::response::Response) -> String {
+    String::from_utf8(axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn vietnamese_by_default_english_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _) = setup(dir.path());
+    let router = routes::router(app);
+    let get = |uri: &str, cookie: Option<&str>| {
+        let mut b = Request::builder().uri(uri);
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        b.body(Body::empty()).unwrap()
+    };
+    let vi = body_text(router.clone().oneshot(get("/signin", None)).await.unwrap()).await;
+    assert!(vi.contains("<html lang=\"vi\">") && vi.contains("Mật khẩu"), "{vi}");
+    let res = router.clone().oneshot(get("/signin?lang=en", None)).await.unwrap();
+    let remembered = res.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
+    assert!(remembered.starts_with("canh_lang=en;"), "{remembered}");
+    let en = body_text(res).await;
+    assert!(en.contains("<html lang=\"en\">") && en.contains("Password"), "{en}");
+    let again = body_text(router.clone().oneshot(get("/signin", Some("canh_lang=en"))).await.unwrap()).await;
+    assert!(again.contains("Password"));
+}
+
+/// Text from records and forms is hostile: a page shows it as text, never as markup.
+#[tokio::test]
+async fn pages_escape_what_they_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, secret) = setup(dir.path());
+    // A search of the analyst's, in their organization: the admin of that organization sees it.
+    let a = Actor { name: "analyst".into(), org: "so-a".into() };
+    app.state
+        .lock()
+        .unwrap()
+        .record(audit::Entry::done(&a, "search", "\"><img src=x onerror=alert(1)>").detail("<script>alert(2)</script>"))
+        .unwrap();
+    let router = routes::router(app.clone());
+    let (token, csrf) = sign_in(&app, &secret, Role::Admin, 1);
+    let page = body_text(router.oneshot(request(Verb::Get, "/audit", Some((&token, &csrf)))).await.unwrap()).await;
+    assert!(!page.contains("<script>alert") && !page.contains("<img src=x"), "{page}");
+    // Shown as text: escaped as entities (askama writes them numerically).
+    assert!(page.contains("&#60;script&#62;alert(2)&#60;/script&#62;"), "{page}");
+    assert!(page.contains("&#34;&#62;&#60;img src=x onerror=alert(1)&#62;"), "{page}");
+}

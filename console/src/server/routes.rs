@@ -20,6 +20,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
 use axum::{Form, Json, Router};
 
+use super::i18n::{Lang, Tr};
 use super::permission::Permission;
 use crate::state::audit::{self, Outcome};
 use crate::state::session::{self, Policy, Refusal};
@@ -99,9 +100,32 @@ pub fn router(app: Arc<App>) -> Router {
         let guarded = handler(spec).route_layer(middleware::from_fn_with_state((app.clone(), spec), guard));
         r = r.route(spec.path, guarded);
     }
-    r.fallback(|| async { (StatusCode::NOT_FOUND, "không tìm thấy — not found") })
-        .layer(middleware::map_response(security_headers))
-        .with_state(app)
+    r.fallback(|Extension(lang): Extension<Lang>| async move {
+        let t = Tr(lang);
+        (StatusCode::NOT_FOUND, t.get("error-not-found"))
+    })
+    .layer(middleware::from_fn(language))
+    .layer(middleware::map_response(security_headers))
+    .with_state(app)
+}
+
+/// The name of the cookie that remembers the language chosen.
+pub const LANG_COOKIE: &str = "canh_lang";
+
+/// The page language: `?lang=` (then remembered in a cookie), else the cookie, else
+/// Vietnamese.
+async fn language(mut req: Request, next: Next) -> Response {
+    let asked =
+        req.uri().query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang="))).and_then(Lang::parse);
+    let lang =
+        asked.or_else(|| cookie(req.headers(), LANG_COOKIE).as_deref().and_then(Lang::parse)).unwrap_or(Lang::Vi);
+    req.extensions_mut().insert(lang);
+    let mut res = next.run(req).await;
+    if let Some(lang) = asked {
+        let c = format!("{LANG_COOKIE}={}; Path=/; Secure; SameSite=Strict; Max-Age=31536000", lang.code());
+        res.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&c).expect("ascii"));
+    }
+    res
 }
 
 /// Headers every response carries: HTTPS only from now on, no framing, no sniffing, no
@@ -208,8 +232,9 @@ async fn guard(
     next: Next,
 ) -> Response {
     let is_api = spec.path.starts_with("/api/");
+    let t = Tr(req.extensions().get::<Lang>().copied().unwrap_or(Lang::Vi));
     if spec.verb == Verb::Post && !same_origin(&req) {
-        return (StatusCode::FORBIDDEN, "yêu cầu từ nơi khác — cross-origin request refused").into_response();
+        return (StatusCode::FORBIDDEN, t.get("error-cross-origin")).into_response();
     }
     let who = principal(&app, req.headers());
     if spec.permission == Permission::Public {
@@ -230,7 +255,7 @@ async fn guard(
         let _ = app.lock().record(
             audit::Entry::new(&actor, "route", spec.path, Outcome::Denied).detail(&format!("{:?}", spec.permission)),
         );
-        return (StatusCode::FORBIDDEN, "không được phép — not permitted").into_response();
+        return (StatusCode::FORBIDDEN, t.get("error-forbidden")).into_response();
     }
     if spec.verb == Verb::Post
         && let Principal::User { csrf, .. } = &p
@@ -239,7 +264,7 @@ async fn guard(
         let header_token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(String::from);
         let (parts, body) = req.into_parts();
         let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
-            return (StatusCode::PAYLOAD_TOO_LARGE, "quá lớn — too large").into_response();
+            return (StatusCode::PAYLOAD_TOO_LARGE, t.get("error-too-large")).into_response();
         };
         let field = if header_token.is_some() {
             header_token
@@ -253,7 +278,7 @@ async fn guard(
         if field.as_deref() != Some(csrf.as_str()) {
             let actor = p.actor();
             let _ = app.lock().record(audit::Entry::new(&actor, "csrf", spec.path, Outcome::Denied));
-            return (StatusCode::FORBIDDEN, "phiên biểu mẫu không hợp lệ — bad CSRF token").into_response();
+            return (StatusCode::FORBIDDEN, t.get("error-csrf")).into_response();
         }
         req = Request::from_parts(parts, Body::from(bytes));
     }
@@ -264,12 +289,16 @@ async fn guard(
 #[derive(Template)]
 #[template(path = "signin.html")]
 struct SigninPage {
+    t: Tr,
+    other: &'static str,
     error: Option<String>,
 }
 
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage<'a> {
+    t: Tr,
+    other: &'static str,
     name: &'a str,
     role: &'a str,
     org: &'a str,
@@ -279,6 +308,8 @@ struct HomePage<'a> {
 #[derive(Template)]
 #[template(path = "audit.html")]
 struct AuditPage {
+    t: Tr,
+    other: &'static str,
     entries: Vec<audit::Stored>,
 }
 
@@ -287,13 +318,18 @@ fn page(t: &impl Template) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!("rendering a page: {e}");
-            (StatusCode::INTERNAL_SERVER_ERROR, "lỗi — error").into_response()
+            internal_error(Lang::Vi)
         }
     }
 }
 
-async fn signin_page() -> Response {
-    page(&SigninPage { error: None })
+fn internal_error(lang: Lang) -> Response {
+    let t = Tr(lang);
+    (StatusCode::INTERNAL_SERVER_ERROR, t.get("error-internal")).into_response()
+}
+
+async fn signin_page(Extension(lang): Extension<Lang>) -> Response {
+    page(&SigninPage { t: Tr(lang), other: lang.other().code(), error: None })
 }
 
 #[derive(serde::Deserialize)]
@@ -308,8 +344,10 @@ async fn signin_submit(
     AxState(app): AxState<Arc<App>>,
     peer: Option<Extension<Peer>>,
     previous: Option<Extension<Principal>>,
+    Extension(lang): Extension<Lang>,
     Form(form): Form<SigninForm>,
 ) -> Response {
+    let t = Tr(lang);
     let address = peer.map(|Extension(Peer(a))| a.ip().to_string()).unwrap_or_else(|| "unknown".into());
     let worker = app.clone();
     // argon2 takes tens of milliseconds on purpose: off the async threads.
@@ -332,29 +370,34 @@ async fn signin_submit(
         }
         Ok(Ok(Err(refusal))) => {
             let error = match refusal {
-                Refusal::Locked { .. } => "Tài khoản tạm khóa do đăng nhập sai nhiều lần. Hãy thử lại sau.".to_string(),
-                _ => "Tên đăng nhập, mật khẩu hoặc mã xác thực không đúng.".to_string(),
+                Refusal::Locked { .. } => t.get("signin-locked"),
+                _ => t.get("signin-refused"),
             };
-            let mut res = page(&SigninPage { error: Some(error) });
+            let mut res = page(&SigninPage { t, other: lang.other().code(), error: Some(error) });
             *res.status_mut() = StatusCode::UNAUTHORIZED;
             res
         }
         Ok(Err(e)) => {
             tracing::error!("sign-in: {e}");
-            (StatusCode::INTERNAL_SERVER_ERROR, "lỗi — error").into_response()
+            internal_error(lang)
         }
         Err(e) => {
             tracing::error!("sign-in task: {e}");
-            (StatusCode::INTERNAL_SERVER_ERROR, "lỗi — error").into_response()
+            internal_error(lang)
         }
     }
 }
 
-async fn home(Extension(p): Extension<Principal>) -> Response {
+async fn home(Extension(p): Extension<Principal>, Extension(lang): Extension<Lang>) -> Response {
     match &p {
-        Principal::User { user, csrf, .. } => {
-            page(&HomePage { name: &user.name, role: user.role.as_str(), org: &user.org, csrf })
-        }
+        Principal::User { user, csrf, .. } => page(&HomePage {
+            t: Tr(lang),
+            other: lang.other().code(),
+            name: &user.name,
+            role: user.role.as_str(),
+            org: &user.org,
+            csrf,
+        }),
         Principal::Token(_) => Redirect::to("/api/v1/me").into_response(),
     }
 }
@@ -369,13 +412,17 @@ async fn signout(AxState(app): AxState<Arc<App>>, Extension(p): Extension<Princi
     res
 }
 
-async fn audit_page(AxState(app): AxState<Arc<App>>, Extension(p): Extension<Principal>) -> Response {
+async fn audit_page(
+    AxState(app): AxState<Arc<App>>,
+    Extension(p): Extension<Principal>,
+    Extension(lang): Extension<Lang>,
+) -> Response {
     let mut state = app.lock();
     let actor = p.actor();
     // Reading the trail is itself an entry of it.
     if let Err(e) = state.record(audit::Entry::done(&actor, "audit.view", "recent")) {
         tracing::error!("audit: {e}");
-        return (StatusCode::INTERNAL_SERVER_ERROR, "lỗi — error").into_response();
+        return internal_error(lang);
     }
     // An auditor sees the entries of their organization's subtree; the command line's entries
     // (no organization) only from the root of the tree.
@@ -383,10 +430,14 @@ async fn audit_page(AxState(app): AxState<Arc<App>>, Extension(p): Extension<Pri
     let root = crate::state::org::ancestors(state.conn(), p.org()).is_ok_and(|a| a.is_empty());
     let visible = |e: &audit::Stored| if e.org.is_empty() { root } else { scope.contains(&e.org) };
     match audit::recent(state.conn(), 200) {
-        Ok(entries) => page(&AuditPage { entries: entries.into_iter().filter(visible).collect() }),
+        Ok(entries) => page(&AuditPage {
+            t: Tr(lang),
+            other: lang.other().code(),
+            entries: entries.into_iter().filter(visible).collect(),
+        }),
         Err(e) => {
             tracing::error!("audit: {e}");
-            (StatusCode::INTERNAL_SERVER_ERROR, "lỗi — error").into_response()
+            internal_error(lang)
         }
     }
 }
