@@ -26,3 +26,4 @@ error-cross-origin = A request from another site was refused.
 error-csrf = The form has expired or is not valid; reload the page.
 error-too-large = The request is too large.
 error-internal = Something went wrong; the server's log has the details.
+audit-export = Download (CSV)

@@ -26,3 +26,4 @@ error-cross-origin = Yêu cầu từ trang khác bị từ chối.
 error-csrf = Biểu mẫu đã hết hạn hoặc không hợp lệ; hãy tải lại trang.
 error-too-large = Yêu cầu quá lớn.
 error-internal = Đã có lỗi; chi tiết ở nhật ký máy chủ.
+audit-export = Tải xuống (CSV)

@@ -297,3 +297,21 @@ async fn pages_escape_what_they_show() {
     assert!(page.contains("&#60;script&#62;alert(2)&#60;/script&#62;"), "{page}");
     assert!(page.contains("&#34;&#62;&#60;img src=x onerror=alert(1)&#62;"), "{page}");
 }
+
+#[tokio::test]
+async fn auditors_export_the_trail_safe_for_spreadsheets() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, secret) = setup(dir.path());
+    let a = Actor { name: "analyst".into(), org: "so-a".into() };
+    app.state.lock().unwrap().record(audit::Entry::done(&a, "search", "=HYPERLINK(\"http://x\")")).unwrap();
+    let router = routes::router(app.clone());
+    let (token, csrf) = sign_in(&app, &secret, Role::Auditor, 1);
+    let res = router.oneshot(request(Verb::Get, "/audit.csv", Some((&token, &csrf)))).await.unwrap();
+    assert_eq!(res.headers().get(header::CONTENT_TYPE).unwrap(), "text/csv; charset=utf-8");
+    let csv = body_text(res).await;
+    assert!(csv.starts_with("seq,ts,actor,org,action,target,outcome,detail,hash\n"), "{csv}");
+    assert!(csv.contains("'=HYPERLINK") && !csv.contains(",=HYPERLINK"), "{csv}");
+    // The export is itself in the trail.
+    let state = app.state.lock().unwrap();
+    assert_eq!(audit::recent(state.conn(), 1).unwrap()[0].action, "audit.export");
+}

@@ -74,6 +74,7 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Verb::Get, "/", Permission::SignedIn),
     route(Verb::Post, "/signout", Permission::SignedIn),
     route(Verb::Get, "/audit", Permission::ReadAudit),
+    route(Verb::Get, "/audit.csv", Permission::ReadAudit),
     route(Verb::Get, "/api/v1/me", Permission::SignedIn),
 ];
 
@@ -85,6 +86,7 @@ fn handler(spec: &RouteSpec) -> MethodRouter<Arc<App>> {
         (Verb::Get, "/") => get(home),
         (Verb::Post, "/signout") => post(signout),
         (Verb::Get, "/audit") => get(audit_page),
+        (Verb::Get, "/audit.csv") => get(audit_csv),
         (Verb::Get, "/api/v1/me") => get(api_me),
         (verb, path) => panic!("route {verb:?} {path} has no handler"),
     }
@@ -412,29 +414,68 @@ async fn signout(AxState(app): AxState<Arc<App>>, Extension(p): Extension<Princi
     res
 }
 
+/// The audit entries `p` may read, newest first: their organization's subtree, and the
+/// command line's entries (no organization) only from the root of the tree. Reading them is
+/// itself an entry (`action`).
+fn visible_audit(
+    app: &App,
+    p: &Principal,
+    action: &str,
+    limit: usize,
+) -> Result<Vec<audit::Stored>, crate::state::StateError> {
+    let mut state = app.lock();
+    state.record(audit::Entry::done(&p.actor(), action, "recent"))?;
+    let scope = crate::state::org::subtree(state.conn(), p.org())?;
+    let root = crate::state::org::ancestors(state.conn(), p.org())?.is_empty();
+    let visible = |e: &audit::Stored| if e.org.is_empty() { root } else { scope.contains(&e.org) };
+    Ok(audit::recent(state.conn(), limit)?.into_iter().filter(visible).collect())
+}
+
+/// The audit trail as CSV, for auditors' spreadsheets: text cells a spreadsheet would run as
+/// a formula are neutralised.
+async fn audit_csv(
+    AxState(app): AxState<Arc<App>>,
+    Extension(p): Extension<Principal>,
+    Extension(lang): Extension<Lang>,
+) -> Response {
+    let entries = match visible_audit(&app, &p, "audit.export", 100_000) {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::error!("audit export: {e}");
+            return internal_error(lang);
+        }
+    };
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let cell = |s: &str| crate::escape::spreadsheet_cell(s).into_owned();
+    let _ = w.write_record(["seq", "ts", "actor", "org", "action", "target", "outcome", "detail", "hash"]);
+    for e in &entries {
+        let _ = w.write_record([
+            e.seq.to_string(),
+            e.ts.clone(),
+            cell(&e.actor),
+            cell(&e.org),
+            cell(&e.action),
+            cell(&e.target),
+            cell(&e.outcome),
+            cell(&e.detail),
+            e.hash.clone(),
+        ]);
+    }
+    let body = w.into_inner().unwrap_or_default();
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"canh-audit.csv\""));
+    res
+}
+
 async fn audit_page(
     AxState(app): AxState<Arc<App>>,
     Extension(p): Extension<Principal>,
     Extension(lang): Extension<Lang>,
 ) -> Response {
-    let mut state = app.lock();
-    let actor = p.actor();
-    // Reading the trail is itself an entry of it.
-    if let Err(e) = state.record(audit::Entry::done(&actor, "audit.view", "recent")) {
-        tracing::error!("audit: {e}");
-        return internal_error(lang);
-    }
-    // An auditor sees the entries of their organization's subtree; the command line's entries
-    // (no organization) only from the root of the tree.
-    let scope = crate::state::org::subtree(state.conn(), p.org()).unwrap_or_default();
-    let root = crate::state::org::ancestors(state.conn(), p.org()).is_ok_and(|a| a.is_empty());
-    let visible = |e: &audit::Stored| if e.org.is_empty() { root } else { scope.contains(&e.org) };
-    match audit::recent(state.conn(), 200) {
-        Ok(entries) => page(&AuditPage {
-            t: Tr(lang),
-            other: lang.other().code(),
-            entries: entries.into_iter().filter(visible).collect(),
-        }),
+    match visible_audit(&app, &p, "audit.view", 200) {
+        Ok(entries) => page(&AuditPage { t: Tr(lang), other: lang.other().code(), entries }),
         Err(e) => {
             tracing::error!("audit: {e}");
             internal_error(lang)
