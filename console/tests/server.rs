@@ -315,3 +315,58 @@ async fn auditors_export_the_trail_safe_for_spreadsheets() {
     let state = app.state.lock().unwrap();
     assert_eq!(audit::recent(state.conn(), 1).unwrap()[0].action, "audit.export");
 }
+
+/// Search through the API sees the caller's organizations only — the server's scope, which
+/// no query text widens — and each search is in the audit trail.
+#[tokio::test]
+async fn search_is_scoped_to_the_callers_organizations() {
+    use canh_analyzer::store::Store;
+    use canh_analyzer::store::writer::{CommitPolicy, StoreWriter};
+    let dir = tempfile::tempdir().unwrap();
+    let (app, secret) = setup(dir.path());
+    {
+        let a = Actor { name: "cli:test".into(), org: String::new() };
+        app.state.lock().unwrap().change(|tx| org::add(tx, &a, "so-b", "Sở B", Some("tinh")).map(|_| ())).unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut w =
+            StoreWriter::new(&store, CommitPolicy { records: 100, interval: std::time::Duration::from_secs(60) });
+        let now = routes::now() as f64;
+        for (i, o) in ["so-a", "so-a", "so-b", "tinh"].iter().enumerate() {
+            let line = serde_json::json!({"ts": now - i as f64, "_type": "conn", "_org": o, "uid": format!("Cs{i}")});
+            w.add_line(&line.to_string()).unwrap();
+        }
+        w.commit().unwrap();
+    }
+    let router = routes::router(app.clone());
+    let search = |token: &str, q: &str| {
+        let uri = format!(
+            "/api/v1/search?q={}",
+            q.replace(' ', "%20").replace(':', "%3A").replace('(', "%28").replace(')', "%29")
+        );
+        Request::builder()
+            .uri(uri)
+            .header(header::COOKIE, format!("{SESSION_COOKIE}={token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let total = |body: String| serde_json::from_str::<serde_json::Value>(&body).unwrap()["total"].as_u64().unwrap();
+    // The analyst belongs to so-a.
+    let (analyst, _) = sign_in(&app, &secret, Role::Analyst, 1);
+    let res = router.clone().oneshot(search(&analyst, "*")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(total(body_text(res).await), 2);
+    let res = router.clone().oneshot(search(&analyst, "_org:so-b")).await.unwrap();
+    assert_eq!(total(body_text(res).await), 0);
+    let res = router.clone().oneshot(search(&analyst, "x) OR (_org:so-b")).await.unwrap();
+    let body = body_text(res).await;
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["total"].as_u64().is_none_or(|n| n == 0),
+        "{body}"
+    );
+    // A bad query is a 400 with its place, not a 500.
+    let res = router.clone().oneshot(search(&analyst, "id.resp_p:[1 TO")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let state = app.state.lock().unwrap();
+    let searches = audit::recent(state.conn(), 100).unwrap().into_iter().filter(|e| e.action == "search").count();
+    assert_eq!(searches, 4);
+}

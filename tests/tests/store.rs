@@ -348,3 +348,35 @@ fn queries_a_server_can_take() {
     // A field no record has is a typo, said at its place.
     assert_eq!(syntax("_type:dns AND qeury:x"), (14, "no record has a field `qeury`".to_string()));
 }
+
+/// A search scoped to organizations sees their records only, whatever its query says: the
+/// scope is a clause beside the query, not text inside it.
+#[test]
+fn an_organization_scope_cannot_be_widened_by_the_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut w = StoreWriter::new(&store, CommitPolicy { records: 100, interval: std::time::Duration::from_secs(60) });
+    for (i, org) in ["so-a", "So-A", "so-b", "xa-c"].iter().enumerate() {
+        let line = serde_json::json!({"ts": 1_800_000_000.0 + i as f64, "_type": "conn", "_org": org, "uid": format!("Corg{i}")});
+        w.add_line(&line.to_string()).unwrap();
+    }
+    w.commit().unwrap();
+    let scoped = |query: &str, orgs: &[&str]| {
+        let s = Search {
+            query: query.into(),
+            limit: 10,
+            orgs: Some(orgs.iter().map(|o| o.to_string()).collect()),
+            ..Search::default()
+        };
+        store.search(&s).map(|h| h.total)
+    };
+    assert_eq!(count(&store, "*"), 4);
+    // Case does not matter to a keyword (`So-A` is so-a).
+    assert_eq!(scoped("*", &["so-a"]).unwrap(), 2);
+    assert_eq!(scoped("*", &["so-a", "xa-c"]).unwrap(), 3);
+    assert_eq!(scoped("_org:so-b", &["so-a"]).unwrap(), 0);
+    assert_eq!(scoped("_type:conn OR _org:so-b", &["so-a"]).unwrap(), 2);
+    // Text that would close a parenthesis around the scope, were it spliced into the query.
+    assert!(scoped("x) OR (_org:so-b", &["so-a"]).map_or(true, |n| n == 0));
+    assert_eq!(scoped("*", &[]).unwrap(), 0, "an empty scope sees nothing");
+}

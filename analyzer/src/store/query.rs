@@ -11,8 +11,8 @@ use std::ops::Bound;
 use serde_json::Value;
 use tantivy::collector::sort_key::SortByStaticFastValue;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery};
-use tantivy::schema::Value as _;
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value as _};
 use tantivy::{DateTime, Order, TantivyDocument, Term};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -30,6 +30,10 @@ pub struct Search {
     pub until: Option<i64>,
     pub limit: usize,
     pub after: Option<Cursor>,
+    /// Only records whose `_org` is one of these (an organization's subtree); `None`: every
+    /// organization (the command line, the province). Applied as a required clause beside
+    /// the query, never through its text, so that no query can widen it.
+    pub orgs: Option<Vec<String>>,
 }
 
 /// What a search found: every match counted (after the cursor, when there is one), the newest
@@ -381,6 +385,18 @@ impl Store {
             super::leaves::build(ast, &parser, fields)?
         };
         let mut clauses = vec![(Occur::Must, parsed)];
+        if let Some(orgs) = &s.orgs {
+            let field = fields.schema.get_field(names::ORG).map_err(|e| QueryError::Invalid(e.to_string()))?;
+            // Keywords are indexed lower-cased; an empty scope matches nothing.
+            let any_of: Vec<(Occur, Box<dyn Query>)> = orgs
+                .iter()
+                .map(|o| {
+                    let term = Term::from_field_text(field, &o.to_lowercase());
+                    (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>)
+                })
+                .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any_of))));
+        }
         if s.since.is_some() || s.until.is_some() {
             let at = |t: i64| Term::from_field_date(fields.ts, DateTime::from_timestamp_micros(t));
             let lower = s.since.map_or(Bound::Unbounded, |t| Bound::Included(at(t)));

@@ -250,7 +250,17 @@ pub fn search(args: SearchBenchArgs) -> Result<i32> {
                 let day = begin + rng.random_range(0..(end - begin) / DAY_MICROS) * DAY_MICROS;
                 let host = &hosts[rng.random_range(0..hosts.len())];
                 let q = format!("_type:dns AND id.orig_h:{host}");
-                (Search { query: q, since: Some(day), until: Some(day + DAY_MICROS), limit, after: None }, None)
+                (
+                    Search {
+                        query: q,
+                        since: Some(day),
+                        until: Some(day + DAY_MICROS),
+                        limit,
+                        after: None,
+                        orgs: None,
+                    },
+                    None,
+                )
             }),
         ),
         (
@@ -275,7 +285,17 @@ pub fn search(args: SearchBenchArgs) -> Result<i32> {
             Box::new(|rng: &mut SmallRng| {
                 let r = &rules[rng.random_range(0..rules.len())];
                 let q = format!("_type:alert AND rule_id:\"{r}\"");
-                (Search { query: q, since: Some(end - 7 * DAY_MICROS), until: Some(end), limit, after: None }, None)
+                (
+                    Search {
+                        query: q,
+                        since: Some(end - 7 * DAY_MICROS),
+                        until: Some(end),
+                        limit,
+                        after: None,
+                        orgs: None,
+                    },
+                    None,
+                )
             }),
         ),
         (
@@ -288,6 +308,7 @@ pub fn search(args: SearchBenchArgs) -> Result<i32> {
                     until: Some(day + DAY_MICROS),
                     limit,
                     after: None,
+                    orgs: None,
                 };
                 (s, Some(Agg::Terms { field: "id.resp_h".into(), size: 10 }))
             }),

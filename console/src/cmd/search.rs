@@ -160,6 +160,8 @@ pub fn run(args: SearchArgs) -> Result<i32> {
             Limit::All => Limit::PAGE,
         },
         after: args.after.as_deref().map(str::parse::<Cursor>).transpose()?,
+        // The command line reads the whole store: whoever runs it holds the data directory.
+        orgs: None,
     };
     let out = std::io::stdout();
     let mut out = out.lock();

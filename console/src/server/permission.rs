@@ -10,6 +10,8 @@ pub enum Permission {
     Public,
     /// Any signed-in user (their own page, signing out).
     SignedIn,
+    /// Search records and alerts (of the user's organization subtree).
+    Search,
     /// Read the audit trail.
     ReadAudit,
     /// Manage users, organizations and tokens.
@@ -20,6 +22,7 @@ impl Permission {
     pub fn granted_to(self, role: Role) -> bool {
         match self {
             Self::Public | Self::SignedIn => true,
+            Self::Search => matches!(role, Role::Admin | Role::Analyst | Role::Auditor),
             Self::ReadAudit => matches!(role, Role::Admin | Role::Auditor),
             Self::Administer => role == Role::Admin,
         }

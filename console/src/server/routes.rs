@@ -31,11 +31,14 @@ use crate::state::{Actor, State, token};
 pub struct App {
     pub state: Mutex<State>,
     pub policy: Policy,
+    /// The data directory: the event store is under `events/`.
+    pub data: std::path::PathBuf,
 }
 
 impl App {
     pub fn new(state: State, policy: Policy) -> Arc<Self> {
-        Arc::new(Self { state: Mutex::new(state), policy })
+        let data = state.dir().to_path_buf();
+        Arc::new(Self { state: Mutex::new(state), policy, data })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -76,6 +79,7 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Verb::Get, "/audit", Permission::ReadAudit),
     route(Verb::Get, "/audit.csv", Permission::ReadAudit),
     route(Verb::Get, "/api/v1/me", Permission::SignedIn),
+    route(Verb::Get, "/api/v1/search", Permission::Search),
 ];
 
 fn handler(spec: &RouteSpec) -> MethodRouter<Arc<App>> {
@@ -88,6 +92,7 @@ fn handler(spec: &RouteSpec) -> MethodRouter<Arc<App>> {
         (Verb::Get, "/audit") => get(audit_page),
         (Verb::Get, "/audit.csv") => get(audit_csv),
         (Verb::Get, "/api/v1/me") => get(api_me),
+        (Verb::Get, "/api/v1/search") => get(api_search),
         (verb, path) => panic!("route {verb:?} {path} has no handler"),
     }
 }
@@ -489,4 +494,81 @@ async fn api_me(Extension(p): Extension<Principal>) -> Json<serde_json::Value> {
         Principal::Token(t) => (t.actor().name, "token"),
     };
     Json(serde_json::json!({"name": name, "kind": kind, "role": p.role().as_str(), "org": p.org()}))
+}
+
+#[derive(serde::Deserialize)]
+struct SearchParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    limit: Option<usize>,
+    #[serde(default)]
+    after: Option<String>,
+}
+
+/// The organizations `p` may read: their subtree, or `None` (everything) from the root.
+fn scope_of(app: &App, p: &Principal) -> Result<Option<Vec<String>>, crate::state::StateError> {
+    let state = app.lock();
+    if crate::state::org::ancestors(state.conn(), p.org())?.is_empty() {
+        return Ok(None);
+    }
+    crate::state::org::subtree(state.conn(), p.org()).map(Some)
+}
+
+/// Records and alerts matching a query, newest first, within the caller's organizations
+/// (the scope is the server's, never the client's). Every search is audited.
+async fn api_search(
+    AxState(app): AxState<Arc<App>>,
+    Extension(p): Extension<Principal>,
+    axum::extract::Query(params): axum::extract::Query<SearchParams>,
+) -> Response {
+    let bad = |message: String| (StatusCode::BAD_REQUEST, Json(serde_json::json!({"error": message}))).into_response();
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=1000).contains(&limit) {
+        return bad("limit: 1 to 1000".into());
+    }
+    let after = match params.after.as_deref().map(str::parse).transpose() {
+        Ok(a) => a,
+        Err(e) => return bad(format!("after: {e}")),
+    };
+    let actor = p.actor();
+    let scope = match scope_of(&app, &p) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("search scope: {e}");
+            return internal_error(Lang::En);
+        }
+    };
+    let search = canh_analyzer::store::query::Search {
+        query: params.q.clone(),
+        limit,
+        after,
+        orgs: scope,
+        ..Default::default()
+    };
+    let data = app.data.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        let store = canh_analyzer::store::Store::open(&data).map_err(|e| e.to_string())?;
+        store.search(&search).map_err(|e| e.to_string())
+    })
+    .await;
+    let outcome = match &found {
+        Ok(Ok(hits)) => (Outcome::Ok, format!("{} found", hits.total)),
+        Ok(Err(e)) => (Outcome::Failed, e.clone()),
+        Err(e) => (Outcome::Failed, e.to_string()),
+    };
+    let _ = app.lock().record(audit::Entry::new(&actor, "search", &params.q, outcome.0).detail(&outcome.1));
+    match found {
+        Ok(Ok(hits)) => Json(serde_json::json!({
+            "total": hits.total,
+            "records": hits.records,
+            "next": hits.next.map(|c| c.to_string()),
+        }))
+        .into_response(),
+        Ok(Err(message)) => bad(message),
+        Err(e) => {
+            tracing::error!("search task: {e}");
+            internal_error(Lang::En)
+        }
+    }
 }
