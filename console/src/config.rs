@@ -88,8 +88,9 @@ impl Default for ServerConfig {
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8443)),
             cert: None,
             key: None,
-            session_idle_minutes: 30,
-            session_hours: 12,
+            // The session limits are the sign-in policy's own defaults.
+            session_idle_minutes: (crate::state::session::Policy::default().idle / 60) as u32,
+            session_hours: (crate::state::session::Policy::default().absolute / 3600) as u32,
         }
     }
 }

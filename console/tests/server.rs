@@ -36,7 +36,7 @@ fn setup(dir: &Path) -> (Arc<App>, String) {
 /// Signs `role`'s user in; the k-th sign-in happens k TOTP steps from now, so that each
 /// admin code is new.
 fn sign_in(app: &App, secret: &str, role: Role, k: i64) -> (String, String) {
-    let t = routes::now() + 30 * k;
+    let t = canh_console::state::now_unix() + 30 * k;
     let code = (role == Role::Admin).then(|| totp::of(secret).unwrap().generate(t as u64).to_string());
     let mut state = app.state.lock().unwrap();
     let opened =
@@ -187,7 +187,7 @@ async fn api_tokens_sign_scripts_in_until_revoked() {
     let (app, _) = setup(dir.path());
     let router = routes::router(app.clone());
     let a = Actor { name: "cli:test".into(), org: String::new() };
-    let now = routes::now();
+    let now = canh_console::state::now_unix();
     let (id, secret) = app
         .state
         .lock()
@@ -330,7 +330,7 @@ async fn search_is_scoped_to_the_callers_organizations() {
         let store = Store::open(dir.path()).unwrap();
         let mut w =
             StoreWriter::new(&store, CommitPolicy { records: 100, interval: std::time::Duration::from_secs(60) });
-        let now = routes::now() as f64;
+        let now = canh_console::state::now_unix() as f64;
         for (i, o) in ["so-a", "so-a", "so-b", "tinh"].iter().enumerate() {
             let line = serde_json::json!({"ts": now - i as f64, "_type": "conn", "_org": o, "uid": format!("Cs{i}")});
             w.add_line(&line.to_string()).unwrap();

@@ -162,53 +162,72 @@ pub struct Decoded<'a> {
     pub tunnel: Option<Tunnel<'a>>,
 }
 
-/// A tunnel a packet was carried in: the outer packet's addresses and, for a UDP tunnel, its
-/// ports and payload, so the outer flow is logged too (as Zeek logs it, with a `tunnel`
-/// record).
+/// The kinds of tunnel the decoder opens, with Zeek's names for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TunnelKind {
+    /// IP in IP (IPv4 or IPv6 in either).
+    Ip,
+    Gre,
+    Vxlan,
+    VxlanGpe,
+    Geneve,
+    Gtpv1,
+    Teredo,
+    Ayiya,
+}
+
+impl TunnelKind {
+    /// Zeek's `Tunnel::Type` name, as tunnel.log writes it.
+    pub fn zeek_name(self) -> &'static str {
+        match self {
+            Self::Ip => "Tunnel::IP",
+            Self::Gre => "Tunnel::GRE",
+            Self::Vxlan => "Tunnel::VXLAN",
+            // Zeek does not decode VXLAN-GPE; named in its style.
+            Self::VxlanGpe => "Tunnel::VXLAN_GPE",
+            Self::Geneve => "Tunnel::GENEVE",
+            Self::Gtpv1 => "Tunnel::GTPv1",
+            Self::Teredo => "Tunnel::TEREDO",
+            Self::Ayiya => "Tunnel::AYIYA",
+        }
+    }
+
+    /// The service label of a UDP tunnel's outer connection, as Zeek's conn.log gives it.
+    pub fn service(self) -> &'static str {
+        match self {
+            Self::Ip => "ip",
+            Self::Gre => "gre",
+            Self::Vxlan => "vxlan",
+            Self::VxlanGpe => "vxlan-gpe",
+            Self::Geneve => "geneve",
+            Self::Gtpv1 => "gtpv1",
+            Self::Teredo => "teredo",
+            Self::Ayiya => "ayiya",
+        }
+    }
+}
+
+/// A tunnel a packet was carried in: the outer IP datagram, so that the outer flow is logged
+/// too (as Zeek logs it, with a `tunnel` record).
 #[derive(Debug, Clone, Copy)]
 pub struct Tunnel<'a> {
-    /// Zeek's name of the tunnel type (`Tunnel::VXLAN`, `Tunnel::GRE`, `Tunnel::IP`).
-    pub kind: &'static str,
+    pub kind: TunnelKind,
     pub src: IpAddr,
     pub dst: IpAddr,
     /// The outer transport: UDP, GRE (47), or IP-in-IP (4, 41).
     pub proto: u8,
-    pub sport: u16,
-    pub dport: u16,
     /// Length of the outer IP datagram.
-    pub ip_len: u32,
-    /// The outer UDP payload (tunnel header and the packet inside).
-    pub payload: &'a [u8],
+    ip_len: u32,
+    /// The outer IP payload (for a UDP tunnel, from its UDP header on).
+    ip_payload: &'a [u8],
 }
 
 impl Tunnel<'_> {
-    /// The outer packet as a packet of its own flow (UDP tunnels).
-    pub fn outer(&self) -> Decoded<'_> {
-        Decoded {
-            src: self.src,
-            dst: self.dst,
-            proto: self.proto,
-            sport: self.sport,
-            dport: self.dport,
-            ip_len: self.ip_len,
-            tcp: None,
-            payload: self.payload,
-            tunnel: None,
-        }
-    }
-
-    /// The service label of the outer flow: `vxlan`, `geneve`, `gtpv1`, `teredo`, `ayiya`.
-    pub fn service(&self) -> &'static str {
-        match self.kind {
-            "Tunnel::VXLAN" => "vxlan",
-            "Tunnel::VXLAN_GPE" => "vxlan-gpe",
-            "Tunnel::GENEVE" => "geneve",
-            "Tunnel::GTPv1" => "gtpv1",
-            "Tunnel::TEREDO" => "teredo",
-            "Tunnel::AYIYA" => "ayiya",
-            "Tunnel::GRE" => "gre",
-            _ => "ip",
-        }
+    /// The outer packet as a packet of its own flow: a UDP tunnel's datagram, read as any
+    /// other UDP datagram is. `None` for IP-in-IP and GRE, which have no ports.
+    pub fn outer(&self) -> Option<Decoded<'_>> {
+        (self.proto == PROTO_UDP)
+            .then(|| transport(self.src, self.dst, self.proto, self.ip_len, self.ip_payload).ok())?
     }
 }
 
@@ -292,15 +311,7 @@ fn after_ip(
         Some((kind, ethertype, inner)) => match walk(ethertype, inner, depth - 1)? {
             Step::Done(mut d) => {
                 // Unwinding outwards: the outermost tunnel is the one kept.
-                let (sport, dport, payload) = match proto {
-                    PROTO_UDP => (
-                        u16::from_be_bytes([payload[0], payload[1]]),
-                        u16::from_be_bytes([payload[2], payload[3]]),
-                        &payload[8..],
-                    ),
-                    _ => (0, 0, &payload[..0]),
-                };
-                d.tunnel = Some(Tunnel { kind, src, dst, proto, sport, dport, ip_len, payload });
+                d.tunnel = Some(Tunnel { kind, src, dst, proto, ip_len, ip_payload: payload });
                 Ok(Step::Done(d))
             }
             other => Ok(other),
@@ -588,21 +599,21 @@ fn ethertype_payload(mut ethertype: u16, mut bytes: &[u8]) -> Result<Option<(boo
     Err(DecodeError::TooManyLayers)
 }
 
-/// A tunnel's kind (Zeek's name), and the ethertype and bytes of what it carries.
-type Carried<'a> = (&'static str, u16, &'a [u8]);
+/// A tunnel's kind, and the ethertype and bytes of what it carries.
+type Carried<'a> = (TunnelKind, u16, &'a [u8]);
 
 /// A tunnel's kind with what it carries.
-fn tagged<'a>(kind: &'static str, inner: Option<(u16, &'a [u8])>) -> Option<Carried<'a>> {
+fn tagged(kind: TunnelKind, inner: Option<(u16, &[u8])>) -> Option<Carried<'_>> {
     inner.map(|(t, b)| (kind, t, b))
 }
 
-/// If the IP payload is itself a tunnel, returns its kind (Zeek's name), and the encapsulated
+/// If the IP payload is itself a tunnel, returns its kind, and the encapsulated
 /// frame's ethertype and bytes.
 fn inner_of(proto: u8, payload: &[u8]) -> Result<Option<Carried<'_>>, DecodeError> {
     match proto {
-        4 => Ok(Some(("Tunnel::IP", EtherTypes::Ipv4.0, payload))),
-        41 => Ok(Some(("Tunnel::IP", EtherTypes::Ipv6.0, payload))),
-        47 => Ok(tagged("Tunnel::GRE", gre(payload)?)),
+        4 => Ok(Some((TunnelKind::Ip, EtherTypes::Ipv4.0, payload))),
+        41 => Ok(Some((TunnelKind::Ip, EtherTypes::Ipv6.0, payload))),
+        47 => Ok(tagged(TunnelKind::Gre, gre(payload)?)),
         PROTO_UDP => udp_tunnel(payload),
         _ => Ok(None),
     }
@@ -611,101 +622,97 @@ fn inner_of(proto: u8, payload: &[u8]) -> Result<Option<Carried<'_>>, DecodeErro
 /// UDP tunnels, each recognised by its destination port (or either port where the protocol
 /// answers from it) and a valid header, as Suricata and Zeek do.
 fn udp_tunnel(payload: &[u8]) -> Result<Option<Carried<'_>>, DecodeError> {
-    {
-        {
-            let Some(udp) = UdpPacket::new(payload) else { return Ok(None) };
-            let body = &payload[8..];
-            let (sport, dport) = (udp.get_source(), udp.get_destination());
-            if dport == 4789 && body.len() >= 8 + 14 && body[0] & 0x08 != 0 {
-                // VXLAN: 8-byte header with the I flag, then an Ethernet frame. By destination
-                // port only (RFC 7348 §5: the source port is a hash of the inner flow): a DNS
-                // query from client port 4789 is DNS.
-                let (ethertype, inner) = ethernet(&body[8..])?;
-                return Ok(Some(("Tunnel::VXLAN", ethertype, inner)));
-            }
-            if dport == 6081 && body.len() >= 8 && body[0] >> 6 == 0 {
-                // Geneve: 8 bytes plus options (length in 4-byte words), then the protocol.
-                let start = 8 + usize::from(body[0] & 0x3f) * 4;
-                let inner = body.get(start..).ok_or(DecodeError::TruncatedTunnel)?;
-                return Ok(tagged(
-                    "Tunnel::GENEVE",
-                    match u16::from_be_bytes([body[2], body[3]]) {
-                        0x6558 => Some(ethernet(inner)?),
-                        t @ (0x0800 | 0x86dd) => Some((t, inner)),
-                        _ => None,
-                    },
-                ));
-            }
-            if dport == 4790 && body.len() >= 8 && body[0] & 0x04 != 0 {
-                // VXLAN-GPE: the next-protocol byte says what follows the 8-byte header.
-                let inner = &body[8..];
-                return Ok(tagged(
-                    "Tunnel::VXLAN_GPE",
-                    match body[3] {
-                        1 => Some((EtherTypes::Ipv4.0, inner)),
-                        2 => Some((EtherTypes::Ipv6.0, inner)),
-                        3 => Some(ethernet(inner)?),
-                        _ => None,
-                    },
-                ));
-            }
-            // GTP-U by destination port (both directions send to 2152), a version-1 header and
-            // a G-PDU message type, as Suricata recognises it.
-            if dport == 2152 && body.len() >= 8 && body[0] >> 5 == 1 && body[1] == 0xff {
-                // GTP-U (mobile core): a G-PDU's payload is the subscriber's IP packet.
-                let mut pos = 8;
-                if body[0] & 0x07 != 0 {
-                    // Sequence number, N-PDU and next-extension-type, then extension headers.
-                    let mut next = *body.get(11).ok_or(DecodeError::TruncatedTunnel)?;
-                    pos = 12;
-                    while next != 0 {
-                        let len = usize::from(*body.get(pos).ok_or(DecodeError::TruncatedTunnel)?) * 4;
-                        if len == 0 {
-                            return Err(DecodeError::TruncatedTunnel);
-                        }
-                        next = *body.get(pos + len - 1).ok_or(DecodeError::TruncatedTunnel)?;
-                        pos += len;
-                    }
+    let Some(udp) = UdpPacket::new(payload) else { return Ok(None) };
+    let body = &payload[8..];
+    let (sport, dport) = (udp.get_source(), udp.get_destination());
+    if dport == 4789 && body.len() >= 8 + 14 && body[0] & 0x08 != 0 {
+        // VXLAN: 8-byte header with the I flag, then an Ethernet frame. By destination
+        // port only (RFC 7348 §5: the source port is a hash of the inner flow): a DNS
+        // query from client port 4789 is DNS.
+        let (ethertype, inner) = ethernet(&body[8..])?;
+        return Ok(Some((TunnelKind::Vxlan, ethertype, inner)));
+    }
+    if dport == 6081 && body.len() >= 8 && body[0] >> 6 == 0 {
+        // Geneve: 8 bytes plus options (length in 4-byte words), then the protocol.
+        let start = 8 + usize::from(body[0] & 0x3f) * 4;
+        let inner = body.get(start..).ok_or(DecodeError::TruncatedTunnel)?;
+        return Ok(tagged(
+            TunnelKind::Geneve,
+            match u16::from_be_bytes([body[2], body[3]]) {
+                0x6558 => Some(ethernet(inner)?),
+                t @ (0x0800 | 0x86dd) => Some((t, inner)),
+                _ => None,
+            },
+        ));
+    }
+    if dport == 4790 && body.len() >= 8 && body[0] & 0x04 != 0 {
+        // VXLAN-GPE: the next-protocol byte says what follows the 8-byte header.
+        let inner = &body[8..];
+        return Ok(tagged(
+            TunnelKind::VxlanGpe,
+            match body[3] {
+                1 => Some((EtherTypes::Ipv4.0, inner)),
+                2 => Some((EtherTypes::Ipv6.0, inner)),
+                3 => Some(ethernet(inner)?),
+                _ => None,
+            },
+        ));
+    }
+    // GTP-U by destination port (both directions send to 2152), a version-1 header and
+    // a G-PDU message type, as Suricata recognises it.
+    if dport == 2152 && body.len() >= 8 && body[0] >> 5 == 1 && body[1] == 0xff {
+        // GTP-U (mobile core): a G-PDU's payload is the subscriber's IP packet.
+        let mut pos = 8;
+        if body[0] & 0x07 != 0 {
+            // Sequence number, N-PDU and next-extension-type, then extension headers.
+            let mut next = *body.get(11).ok_or(DecodeError::TruncatedTunnel)?;
+            pos = 12;
+            while next != 0 {
+                let len = usize::from(*body.get(pos).ok_or(DecodeError::TruncatedTunnel)?) * 4;
+                if len == 0 {
+                    return Err(DecodeError::TruncatedTunnel);
                 }
-                return Ok(tagged("Tunnel::GTPv1", raw_ip(body.get(pos..).ok_or(DecodeError::TruncatedTunnel)?)));
+                next = *body.get(pos + len - 1).ok_or(DecodeError::TruncatedTunnel)?;
+                pos += len;
             }
-            // Teredo by either port (a relay answers from 3544 to the client's port), and only
-            // when what follows is a whole IPv6 packet (checked below).
-            if (dport == 3544 || sport == 3544) && body.len() >= 40 {
-                // Teredo: IPv6 in UDP, optionally after origin (0x0000) or auth (0x0001) headers.
-                let mut b = body;
-                if b.starts_with(&[0x00, 0x01]) && b.len() > 4 {
-                    let skip = 4 + usize::from(b[2]) + usize::from(b[3]) + 8 + 1;
-                    b = b.get(skip..).unwrap_or(&[]);
-                }
-                if b.starts_with(&[0x00, 0x00]) {
-                    b = b.get(8..).unwrap_or(&[]);
-                }
-                if b.len() >= 40 && b[0] >> 4 == 6 && 40 + usize::from(u16::from_be_bytes([b[4], b[5]])) == b.len() {
-                    return Ok(Some(("Tunnel::TEREDO", EtherTypes::Ipv6.0, b)));
-                }
-            }
-            if dport == 5072 && body.len() >= 8 && body[1] == 0x52 && body[2] & 0x0f == 1 {
-                // AYIYA (anything in anything): 8 bytes, then an identity and a signature
-                // whose sizes the header gives; a forward (opcode 1) carries an IP packet.
-                let start = 8 + (1usize << (body[0] >> 4)) + usize::from(body[1] >> 4) * 4;
-                let inner = body.get(start..).ok_or(DecodeError::TruncatedTunnel)?;
-                return Ok(tagged(
-                    "Tunnel::AYIYA",
-                    match body[3] {
-                        4 => Some((EtherTypes::Ipv4.0, inner)),
-                        41 => Some((EtherTypes::Ipv6.0, inner)),
-                        _ => None,
-                    },
-                ));
-            }
-            if dport == 4754 {
-                // GRE in UDP (RFC 8086): a GRE header, then what GRE carries.
-                return Ok(tagged("Tunnel::GRE", gre(body)?));
-            }
-            Ok(None)
+        }
+        return Ok(tagged(TunnelKind::Gtpv1, raw_ip(body.get(pos..).ok_or(DecodeError::TruncatedTunnel)?)));
+    }
+    // Teredo by either port (a relay answers from 3544 to the client's port), and only
+    // when what follows is a whole IPv6 packet (checked below).
+    if (dport == 3544 || sport == 3544) && body.len() >= 40 {
+        // Teredo: IPv6 in UDP, optionally after origin (0x0000) or auth (0x0001) headers.
+        let mut b = body;
+        if b.starts_with(&[0x00, 0x01]) && b.len() > 4 {
+            let skip = 4 + usize::from(b[2]) + usize::from(b[3]) + 8 + 1;
+            b = b.get(skip..).unwrap_or(&[]);
+        }
+        if b.starts_with(&[0x00, 0x00]) {
+            b = b.get(8..).unwrap_or(&[]);
+        }
+        if b.len() >= 40 && b[0] >> 4 == 6 && 40 + usize::from(u16::from_be_bytes([b[4], b[5]])) == b.len() {
+            return Ok(Some((TunnelKind::Teredo, EtherTypes::Ipv6.0, b)));
         }
     }
+    if dport == 5072 && body.len() >= 8 && body[1] == 0x52 && body[2] & 0x0f == 1 {
+        // AYIYA (anything in anything): 8 bytes, then an identity and a signature
+        // whose sizes the header gives; a forward (opcode 1) carries an IP packet.
+        let start = 8 + (1usize << (body[0] >> 4)) + usize::from(body[1] >> 4) * 4;
+        let inner = body.get(start..).ok_or(DecodeError::TruncatedTunnel)?;
+        return Ok(tagged(
+            TunnelKind::Ayiya,
+            match body[3] {
+                4 => Some((EtherTypes::Ipv4.0, inner)),
+                41 => Some((EtherTypes::Ipv6.0, inner)),
+                _ => None,
+            },
+        ));
+    }
+    if dport == 4754 {
+        // GRE in UDP (RFC 8086): a GRE header, then what GRE carries.
+        return Ok(tagged(TunnelKind::Gre, gre(body)?));
+    }
+    Ok(None)
 }
 
 /// GRE (RFC 2784/2890) and the ERSPAN types carried in it. Parsed here rather than with
@@ -989,7 +996,7 @@ mod tests {
         let mut d = Decoder::default();
         let p = d.decode(linktype::ETHERNET, frame, 0).expect("decodes").expect("an IP packet");
         assert_eq!((p.src.to_string(), p.payload), ("10.0.0.1".to_string(), b"abcd".as_slice()));
-        (p.sport, p.dport, p.tunnel.map(|t| t.kind))
+        (p.sport, p.dport, p.tunnel.map(|t| t.kind.zeek_name()))
     }
 
     /// The link layers and tunnels Zeek decodes, each from a byte fixture to the packet inside.
@@ -1043,10 +1050,11 @@ mod tests {
         let frame = ether(0x0800, &outermost);
         let p = d.decode(linktype::ETHERNET, &frame, 0).unwrap().unwrap();
         let t = p.tunnel.expect("tunnelled");
+        let o = t.outer().expect("a UDP tunnel's outer datagram");
         assert_eq!(
-            (t.kind, t.src.to_string(), t.sport, t.dport),
-            ("Tunnel::VXLAN", "198.51.100.1".to_string(), 50000, 4789)
+            (t.kind, o.src.to_string(), o.sport, o.dport),
+            (TunnelKind::Vxlan, "198.51.100.1".to_string(), 50000, 4789)
         );
-        assert_eq!(t.payload, vxlan.as_slice());
+        assert_eq!(o.payload, vxlan.as_slice());
     }
 }

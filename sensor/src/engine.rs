@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::app::{AppConfig, Output};
-use crate::decode::{DecodeError, Decoded, Decoder, PROTO_UDP, Tunnel};
+use crate::decode::{DecodeError, Decoded, Decoder, TunnelKind};
 use crate::defrag::{DefragLimits, Defragmenter};
 use crate::flow::{Flow, FlowEnv, FlowKey};
 use crate::reassembly::{Budget, StreamLimits};
@@ -140,7 +140,7 @@ pub struct Engine {
     pub stats: EngineStats,
     pub out: Output,
     /// IP and GRE tunnels seen, by outer addresses and kind, with their uids.
-    ip_tunnels: HashMap<(IpAddr, IpAddr, &'static str), Arc<str>>,
+    ip_tunnels: HashMap<(IpAddr, IpAddr, TunnelKind), Arc<str>>,
 }
 
 /// IP and GRE tunnels remembered (to log each once, and name it in its inner flows); past
@@ -148,8 +148,8 @@ pub struct Engine {
 const MAX_IP_TUNNELS: usize = 4096;
 
 /// A `tunnel` record for a tunnel first seen.
-fn tunnel_discovered(head: Head, kind: &'static str) -> Record {
-    Record { head, body: Body::Tunnel(TunnelRecord { tunnel_type: kind, action: "Tunnel::DISCOVER" }) }
+fn tunnel_discovered(head: Head, kind: TunnelKind) -> Record {
+    Record { head, body: Body::Tunnel(TunnelRecord { tunnel_type: kind.zeek_name(), action: "Tunnel::DISCOVER" }) }
 }
 
 /// The flow table's state, borrowed apart from the decoder whose buffers a decoded packet
@@ -165,22 +165,16 @@ struct Tables<'e> {
 }
 
 impl Tables<'_> {
-    /// Hands a packet to its flow, creating the flow if needed; returns the flow's uid.
-    /// `tunnel`: the packet is a UDP tunnel's outer packet. `parent`: the uid of the tunnel
-    /// that carried it.
-    fn packet(
-        &mut self,
-        decoded: &Decoded<'_>,
-        ts: Micros,
-        tunnel: Option<&Tunnel<'_>>,
-        parent: Option<&str>,
-    ) -> Arc<str> {
+    /// Hands a packet to its flow, creating the flow if needed. `tunnel`: the packet is the
+    /// outer datagram of a UDP tunnel of this kind. `parent`: the uid of the tunnel that
+    /// carried it.
+    fn packet(&mut self, decoded: &Decoded<'_>, ts: Micros, tunnel: Option<TunnelKind>, parent: Option<&str>) {
         let key = FlowKey::of(decoded);
         let cfg = self.cfg;
         let mut env = FlowEnv { app: &cfg.app, stream: &cfg.stream, budget: self.budget, out: self.out };
         // One lookup per packet. A new SYN on a connection that already closed is the port
         // being reused: the old connection is logged and a new one begins (as Zeek and Arkime do).
-        let known = match self.flows.get_mut(&key) {
+        match self.flows.get_mut(&key) {
             Some(flow) if !flow.reused_by(decoded) => {
                 let was_closed = flow.closed();
                 if let Some(uid) = parent {
@@ -191,17 +185,13 @@ impl Tables<'_> {
                     // Closing shortens the flow's time: look at it again after the linger.
                     self.due.push(Reverse((ts + cfg.closed_linger, key, flow.id)));
                 }
-                Some(flow.head().uid.clone())
+                return;
             }
             Some(_) => {
                 let old = self.flows.remove(&key).expect("flow exists");
                 old.finish(&mut env);
-                None
             }
-            None => None,
-        };
-        if let Some(uid) = known {
-            return uid;
+            None => {}
         }
         if self.flows.len() >= cfg.max_flows {
             evict_one(self.flows, self.due, &mut env);
@@ -209,21 +199,24 @@ impl Tables<'_> {
         }
         *self.next_id += 1;
         let mut flow = Box::new(Flow::new(*self.next_id, decoded, ts, &cfg.origin));
-        if let Some(t) = tunnel {
-            flow.carries_tunnel(t.service());
-            env.out.records.push(tunnel_discovered(flow.head().clone(), t.kind));
+        if let Some(kind) = tunnel {
+            flow.carries_tunnel(kind.service());
+            env.out.records.push(tunnel_discovered(flow.head().clone(), kind));
         }
         if let Some(uid) = parent {
             flow.add_tunnel_parent(uid);
         }
         flow.packet(decoded, ts, &mut env);
-        let uid = flow.head().uid.clone();
         let deadline = ts + timeout(cfg, &flow).min(cfg.active_timeout);
         self.due.push(Reverse((deadline, key, flow.id)));
         self.flows.insert(key, flow);
         self.stats.flows += 1;
         self.stats.peak_flows = self.stats.peak_flows.max(self.flows.len() as u64);
-        uid
+    }
+
+    /// The uid of the flow `decoded` belongs to (after [`Self::packet`] gave it one).
+    fn uid_of(&self, decoded: &Decoded<'_>) -> Option<Arc<str>> {
+        self.flows.get(&FlowKey::of(decoded)).map(|f| f.head().uid.clone())
     }
 }
 
@@ -282,33 +275,32 @@ impl Engine {
         // A tunnelled packet belongs to two flows, as in Zeek: the outer one (for a UDP
         // tunnel, a connection of its own) and the one inside, which names the tunnel's uid
         // among its `tunnel_parents`. A tunnel is logged when first seen.
-        let parent = decoded.tunnel.map(|t| {
-            if t.proto == PROTO_UDP {
-                tables.packet(&t.outer(), ts, Some(&t), None)
-            } else {
-                let key = (t.src, t.dst, t.kind);
-                if let Some(uid) = ip_tunnels.get(&key) {
-                    return uid.clone();
-                }
-                if ip_tunnels.len() >= MAX_IP_TUNNELS {
-                    ip_tunnels.clear();
-                }
-                let outer = t.outer();
-                let uid: Arc<str> = Arc::from(crate::ids::uid((t.src, 0), (t.dst, 0), t.proto, ts));
-                let head = Head {
-                    ts: as_secs_f64(ts),
-                    uid: uid.clone(),
-                    orig_h: outer.src,
-                    orig_p: 0,
-                    resp_h: outer.dst,
-                    resp_p: 0,
-                    community_id: Arc::from(crate::community_id::community_id(outer.src, outer.dst, t.proto, 0, 0)),
-                    origin: tables.cfg.origin.clone(),
-                };
-                tables.out.records.push(tunnel_discovered(head, t.kind));
-                ip_tunnels.insert(key, uid.clone());
-                uid
+        let parent = decoded.tunnel.and_then(|t| {
+            if let Some(outer) = t.outer() {
+                tables.packet(&outer, ts, Some(t.kind), None);
+                return tables.uid_of(&outer);
             }
+            let key = (t.src, t.dst, t.kind);
+            if let Some(uid) = ip_tunnels.get(&key) {
+                return Some(uid.clone());
+            }
+            if ip_tunnels.len() >= MAX_IP_TUNNELS {
+                ip_tunnels.clear();
+            }
+            let uid: Arc<str> = Arc::from(crate::ids::uid((t.src, 0), (t.dst, 0), t.proto, ts));
+            let head = Head {
+                ts: as_secs_f64(ts),
+                uid: uid.clone(),
+                orig_h: t.src,
+                orig_p: 0,
+                resp_h: t.dst,
+                resp_p: 0,
+                community_id: Arc::from(crate::community_id::community_id(t.src, t.dst, t.proto, 0, 0)),
+                origin: tables.cfg.origin.clone(),
+            };
+            tables.out.records.push(tunnel_discovered(head, t.kind));
+            ip_tunnels.insert(key, uid.clone());
+            Some(uid)
         });
         tables.packet(&decoded, ts, None, parent.as_deref());
         self.stats.peak_reassembly_bytes = self.stats.peak_reassembly_bytes.max(self.budget.used as u64);

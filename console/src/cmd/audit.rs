@@ -43,7 +43,7 @@ pub enum AuditCommand {
 pub fn run(args: AuditArgs) -> Result<i32> {
     match args.command {
         AuditCommand::Verify { witness, data } => {
-            let state = super::org::open(&data)?;
+            let state = super::state(&data)?;
             let witness = witness
                 .as_deref()
                 .map(|w| -> Result<(i64, &str)> {
@@ -65,7 +65,7 @@ pub fn run(args: AuditArgs) -> Result<i32> {
             }
         }
         AuditCommand::Anchor { data } => {
-            let state = super::org::open(&data)?;
+            let state = super::state(&data)?;
             let Some(head) = audit::recent(state.conn(), 1)?.into_iter().next() else {
                 bail!("the audit trail is empty");
             };
@@ -73,7 +73,7 @@ pub fn run(args: AuditArgs) -> Result<i32> {
             Ok(0)
         }
         AuditCommand::List { limit, data } => {
-            let state = super::org::open(&data)?;
+            let state = super::state(&data)?;
             for e in audit::recent(state.conn(), limit)? {
                 println!(
                     "{:>6} {} {} {} {} {} {}",

@@ -14,3 +14,10 @@ pub mod server;
 pub mod store;
 pub mod token;
 pub mod user;
+
+/// The console state (`state::State`) of the data directory these flags name: what `org`,
+/// `user`, `token` and `audit` work on.
+pub fn state(data: &crate::config::DataArgs) -> anyhow::Result<crate::state::State> {
+    let config = data.load()?;
+    Ok(crate::state::State::open(&data.data_dir(&config))?)
+}

@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 
 use crate::config::DataArgs;
 use crate::escape::terminal;
-use crate::state::{Actor, State, org};
+use crate::state::{Actor, org};
 
 #[derive(Debug, Args)]
 pub struct OrgArgs {
@@ -39,23 +39,17 @@ pub enum OrgCommand {
 pub fn run(args: OrgArgs) -> Result<i32> {
     match args.command {
         OrgCommand::Add { code, name, parent, data } => {
-            let mut state = open(&data)?;
+            let mut state = super::state(&data)?;
             let actor = Actor::cli();
             let org = state.change(|tx| org::add(tx, &actor, &code, &name, parent.as_deref()))?;
             println!("added {} ({})", org.code, terminal(&org.name));
         }
         OrgCommand::List { data } => {
-            let state = open(&data)?;
+            let state = super::state(&data)?;
             for o in org::list(state.conn())? {
                 println!("{}{}  {}", "  ".repeat(o.depth), o.code, terminal(&o.name));
             }
         }
     }
     Ok(0)
-}
-
-/// The state of the data directory these flags name.
-pub fn open(data: &DataArgs) -> Result<State> {
-    let config = data.load()?;
-    Ok(State::open(&data.data_dir(&config))?)
 }

@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use crate::config::DataArgs;
 use crate::escape::terminal;
 use crate::state::user::Role;
-use crate::state::{Actor, token};
+use crate::state::{Actor, now_unix as now, token};
 
 #[derive(Debug, Args)]
 pub struct TokenArgs {
@@ -48,22 +48,18 @@ pub enum TokenCommand {
     },
 }
 
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
 pub fn run(args: TokenArgs) -> Result<i32> {
     let actor = Actor::cli();
     match args.command {
         TokenCommand::Add { label, user, role, org, days, data } => {
-            let mut state = super::org::open(&data)?;
+            let mut state = super::state(&data)?;
             let now = now();
             let expires = now + i64::from(days) * 86_400;
             let (id, secret) = state.change(|tx| token::issue(tx, &actor, &user, &label, role, &org, now, expires))?;
             println!("token {id} ({}); its secret, shown this once:\n{secret}", terminal(&label));
         }
         TokenCommand::List { data } => {
-            let state = super::org::open(&data)?;
+            let state = super::state(&data)?;
             let now = now();
             for t in token::list(state.conn())? {
                 let status = if t.revoked {
@@ -84,7 +80,7 @@ pub fn run(args: TokenArgs) -> Result<i32> {
             }
         }
         TokenCommand::Revoke { id, data } => {
-            let mut state = super::org::open(&data)?;
+            let mut state = super::state(&data)?;
             state.change(|tx| token::revoke(tx, &actor, id, now()))?;
             println!("token {id} revoked");
         }

@@ -48,7 +48,7 @@ pub enum UserCommand {
 pub fn run(args: UserArgs) -> Result<i32> {
     match args.command {
         UserCommand::Add { name, role, org, data } => {
-            let mut state = super::org::open(&data)?;
+            let mut state = super::state(&data)?;
             let secret = read_password()?;
             if let Err(lacks) = password::check(&secret) {
                 bail!("{}", password::explain(&lacks));
@@ -58,13 +58,13 @@ pub fn run(args: UserArgs) -> Result<i32> {
             println!("added {} ({} in {})", terminal(&u.name), u.role.as_str(), u.org);
         }
         UserCommand::Totp { name, data } => {
-            let mut state = super::org::open(&data)?;
+            let mut state = super::state(&data)?;
             let actor = Actor::cli();
             let (secret, url) = state.change(|tx| crate::state::totp::enroll(tx, &actor, &name, "Canh"))?;
             println!("secret: {secret}\n{url}");
         }
         UserCommand::List { data } => {
-            let state = super::org::open(&data)?;
+            let state = super::state(&data)?;
             for u in user::list(state.conn())? {
                 let flags = [(u.has_totp, "totp"), (u.disabled, "disabled")]
                     .iter()

@@ -78,6 +78,11 @@ impl Tr {
     pub fn lang(&self) -> &'static str {
         self.0.code()
     }
+
+    /// The other language's code, for the switch on every page.
+    pub fn other(&self) -> &'static str {
+        self.0.other().code()
+    }
 }
 
 #[cfg(test)]

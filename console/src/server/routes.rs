@@ -25,7 +25,7 @@ use super::permission::Permission;
 use crate::state::audit::{self, Outcome};
 use crate::state::session::{self, Policy, Refusal};
 use crate::state::user::{Role, User};
-use crate::state::{Actor, State, token};
+use crate::state::{Actor, State, now_unix as now, token};
 
 /// What every handler shares.
 pub struct App {
@@ -188,10 +188,6 @@ impl Principal {
     }
 }
 
-pub fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
@@ -297,7 +293,6 @@ async fn guard(
 #[template(path = "signin.html")]
 struct SigninPage {
     t: Tr,
-    other: &'static str,
     error: Option<String>,
 }
 
@@ -305,7 +300,6 @@ struct SigninPage {
 #[template(path = "home.html")]
 struct HomePage<'a> {
     t: Tr,
-    other: &'static str,
     name: &'a str,
     role: &'a str,
     org: &'a str,
@@ -316,7 +310,6 @@ struct HomePage<'a> {
 #[template(path = "audit.html")]
 struct AuditPage {
     t: Tr,
-    other: &'static str,
     entries: Vec<audit::Stored>,
 }
 
@@ -336,7 +329,7 @@ fn internal_error(lang: Lang) -> Response {
 }
 
 async fn signin_page(Extension(lang): Extension<Lang>) -> Response {
-    page(&SigninPage { t: Tr(lang), other: lang.other().code(), error: None })
+    page(&SigninPage { t: Tr(lang), error: None })
 }
 
 #[derive(serde::Deserialize)]
@@ -357,7 +350,7 @@ async fn signin_submit(
     let t = Tr(lang);
     let address = peer.map(|Extension(Peer(a))| a.ip().to_string()).unwrap_or_else(|| "unknown".into());
     let worker = app.clone();
-    // argon2 takes tens of milliseconds on purpose: off the async threads.
+    // argon2 is slow on purpose (19 MiB and two passes a check): off the async threads.
     let outcome = tokio::task::spawn_blocking(move || {
         let mut state = worker.lock();
         // A session the browser held before is ended: a sign-in always starts a new one.
@@ -380,7 +373,7 @@ async fn signin_submit(
                 Refusal::Locked { .. } => t.get("signin-locked"),
                 _ => t.get("signin-refused"),
             };
-            let mut res = page(&SigninPage { t, other: lang.other().code(), error: Some(error) });
+            let mut res = page(&SigninPage { t, error: Some(error) });
             *res.status_mut() = StatusCode::UNAUTHORIZED;
             res
         }
@@ -397,14 +390,9 @@ async fn signin_submit(
 
 async fn home(Extension(p): Extension<Principal>, Extension(lang): Extension<Lang>) -> Response {
     match &p {
-        Principal::User { user, csrf, .. } => page(&HomePage {
-            t: Tr(lang),
-            other: lang.other().code(),
-            name: &user.name,
-            role: user.role.as_str(),
-            org: &user.org,
-            csrf,
-        }),
+        Principal::User { user, csrf, .. } => {
+            page(&HomePage { t: Tr(lang), name: &user.name, role: user.role.as_str(), org: &user.org, csrf })
+        }
         Principal::Token(_) => Redirect::to("/api/v1/me").into_response(),
     }
 }
@@ -430,9 +418,8 @@ fn visible_audit(
 ) -> Result<Vec<audit::Stored>, crate::state::StateError> {
     let mut state = app.lock();
     state.record(audit::Entry::done(&p.actor(), action, "recent"))?;
-    let scope = crate::state::org::subtree(state.conn(), p.org())?;
-    let root = crate::state::org::ancestors(state.conn(), p.org())?.is_empty();
-    let visible = |e: &audit::Stored| if e.org.is_empty() { root } else { scope.contains(&e.org) };
+    let scope = crate::state::org::scope(state.conn(), p.org())?;
+    let visible = |e: &audit::Stored| scope.as_ref().is_none_or(|codes| codes.contains(&e.org));
     Ok(audit::recent(state.conn(), limit)?.into_iter().filter(visible).collect())
 }
 
@@ -480,7 +467,7 @@ async fn audit_page(
     Extension(lang): Extension<Lang>,
 ) -> Response {
     match visible_audit(&app, &p, "audit.view", 200) {
-        Ok(entries) => page(&AuditPage { t: Tr(lang), other: lang.other().code(), entries }),
+        Ok(entries) => page(&AuditPage { t: Tr(lang), entries }),
         Err(e) => {
             tracing::error!("audit: {e}");
             internal_error(lang)
@@ -506,15 +493,6 @@ struct SearchParams {
     after: Option<String>,
 }
 
-/// The organizations `p` may read: their subtree, or `None` (everything) from the root.
-fn scope_of(app: &App, p: &Principal) -> Result<Option<Vec<String>>, crate::state::StateError> {
-    let state = app.lock();
-    if crate::state::org::ancestors(state.conn(), p.org())?.is_empty() {
-        return Ok(None);
-    }
-    crate::state::org::subtree(state.conn(), p.org()).map(Some)
-}
-
 /// Records and alerts matching a query, newest first, within the caller's organizations
 /// (the scope is the server's, never the client's). Every search is audited.
 async fn api_search(
@@ -532,7 +510,7 @@ async fn api_search(
         Err(e) => return bad(format!("after: {e}")),
     };
     let actor = p.actor();
-    let scope = match scope_of(&app, &p) {
+    let scope = match crate::state::org::scope(app.lock().conn(), p.org()) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!("search scope: {e}");

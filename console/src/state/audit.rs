@@ -179,28 +179,33 @@ impl Anchor {
         dir.join(Self::FILE)
     }
 
-    /// The anchor key, made on first use (32 random bytes, readable by the owner only).
-    fn key(dir: &Path) -> Result<Vec<u8>, StateError> {
+    /// The anchor key, if there is one (read only: verifying never makes one).
+    fn load_key(dir: &Path) -> Result<Option<Vec<u8>>, StateError> {
         let path = dir.join(Self::KEY);
-        let io = |source| StateError::Io { path: path.clone(), source };
         match std::fs::read_to_string(&path) {
-            Ok(text) => hex::decode(text.trim()).map_err(|_| StateError::Invalid {
+            Ok(text) => hex::decode(text.trim()).map(Some).map_err(|_| StateError::Invalid {
                 field: "audit key",
                 message: format!("{} does not hold a hex key", path.display()),
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
-                let parent = path.parent().expect("under the data directory");
-                std::fs::DirBuilder::new().recursive(true).mode(0o700).create(parent).map_err(io)?;
-                let mut key = [0u8; 32];
-                getrandom::fill(&mut key).map_err(|e| io(std::io::Error::other(e.to_string())))?;
-                let mut f =
-                    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path).map_err(io)?;
-                f.write_all(hex::encode(key).as_bytes()).and_then(|()| f.sync_all()).map_err(io)?;
-                Ok(key.to_vec())
-            }
-            Err(e) => Err(io(e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(StateError::Io { path, source }),
         }
+    }
+
+    /// The anchor key, made on first use (32 random bytes, readable by the owner only).
+    pub(super) fn key_or_create(dir: &Path) -> Result<Vec<u8>, StateError> {
+        if let Some(key) = Self::load_key(dir)? {
+            return Ok(key);
+        }
+        use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+        let path = dir.join(Self::KEY);
+        let io = |source| StateError::Io { path: path.clone(), source };
+        let parent = path.parent().expect("under the data directory");
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(parent).map_err(io)?;
+        let key = super::random_bytes::<32>();
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path).map_err(io)?;
+        f.write_all(hex::encode(key).as_bytes()).and_then(|()| f.sync_all()).map_err(io)?;
+        Ok(key.to_vec())
     }
 
     fn mac(key: &[u8], seq: i64, hash: &str) -> String {
@@ -211,8 +216,8 @@ impl Anchor {
         hex::encode(m.finalize().into_bytes())
     }
 
-    /// Moves the anchor to the trail's last entry (after a commit).
-    pub fn advance(conn: &Connection, dir: &Path) -> Result<(), StateError> {
+    /// Moves the anchor to the trail's last entry (after a commit), under `key`.
+    pub(super) fn advance(conn: &Connection, dir: &Path, key: &[u8]) -> Result<(), StateError> {
         let Some((seq, hash)) = conn
             .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
@@ -221,12 +226,11 @@ impl Anchor {
         else {
             return Ok(());
         };
-        let key = Self::key(dir)?;
         let path = Self::path(dir);
         // One temporary file per process: the CLI and the server may both move the anchor.
         let tmp = dir.join(format!("{}.{}.tmp", Self::FILE, std::process::id()));
         let io = |source| StateError::Io { path: path.clone(), source };
-        let line = format!("{seq} {hash} {}\n", Self::mac(&key, seq, &hash));
+        let line = format!("{seq} {hash} {}\n", Self::mac(key, seq, &hash));
         let mut f = std::fs::File::create(&tmp).map_err(io)?;
         f.write_all(line.as_bytes()).and_then(|()| f.sync_all()).map_err(io)?;
         std::fs::rename(&tmp, &path).map_err(io)
@@ -245,7 +249,9 @@ impl Anchor {
             return Err(AnchorError::Forged(format!("{} is not an anchor", path.display())));
         };
         let seq: i64 = seq.parse().map_err(|_| AnchorError::Forged(format!("{}: bad number", path.display())))?;
-        let key = Self::key(dir).map_err(|e| AnchorError::Unreadable(e.to_string()))?;
+        let key = Self::load_key(dir).map_err(|e| AnchorError::Unreadable(e.to_string()))?.ok_or_else(|| {
+            AnchorError::Unreadable(format!("its key ({}) is missing", dir.join(Self::KEY).display()))
+        })?;
         if Self::mac(&key, seq, hash) != *mac {
             return Err(AnchorError::Forged(format!("{}: its HMAC does not match the key", path.display())));
         }
@@ -286,7 +292,7 @@ pub fn verify(conn: &Connection, dir: &Path, witness: Option<(i64, &str)>) -> Re
     let mut rows = stmt.query([])?;
     let mut expected_seq = 1;
     let mut prev = GENESIS;
-    let mut hashes_at: Vec<(i64, String)> = Vec::new();
+    let mut last = 0;
     while let Some(row) = rows.next()? {
         let e = stored(row)?;
         v.entries += 1;
@@ -297,21 +303,23 @@ pub fn verify(conn: &Connection, dir: &Path, witness: Option<(i64, &str)>) -> Re
                 format!("entry {} is out of order", e.seq)
             });
         }
-        if unhex(&e.prev) != Some(prev) {
+        let its_prev = unhex(&e.prev);
+        if its_prev != Some(prev) {
             v.problems
                 .push(format!("entry {} does not follow the entry before it (deleted, reordered or inserted)", e.seq));
         }
         let fields = [e.ts.as_str(), &e.actor, &e.org, &e.action, &e.target, &e.outcome, &e.detail];
-        let own = digest(e.seq, &unhex(&e.prev).unwrap_or(GENESIS), fields);
+        let own = digest(e.seq, &its_prev.unwrap_or(GENESIS), fields);
         if unhex(&e.hash) != Some(own) {
             v.problems.push(format!("entry {} was altered (its content does not give its hash)", e.seq));
         }
         prev = unhex(&e.hash).unwrap_or(GENESIS);
         expected_seq = e.seq + 1;
-        hashes_at.push((e.seq, e.hash));
+        last = e.seq;
     }
-    let last = hashes_at.last().map_or(0, |(s, _)| *s);
-    let hash_at = |seq: i64| hashes_at.binary_search_by_key(&seq, |(s, _)| *s).ok().map(|i| hashes_at[i].1.as_str());
+    let hash_at = |seq: i64| -> Result<Option<String>, StateError> {
+        Ok(conn.query_row("SELECT hash FROM audit WHERE seq = ?1", [seq], |r| r.get(0)).optional()?)
+    };
     match Anchor::read(dir) {
         Ok(Some(anchor)) => {
             v.anchored = Some(anchor.seq);
@@ -320,7 +328,7 @@ pub fn verify(conn: &Connection, dir: &Path, witness: Option<(i64, &str)>) -> Re
                     "the trail ends at entry {last} but its anchor says it reached {} (truncated)",
                     anchor.seq
                 ));
-            } else if hash_at(anchor.seq) != Some(anchor.hash.as_str()) {
+            } else if hash_at(anchor.seq)?.as_deref() != Some(anchor.hash.as_str()) {
                 v.problems.push(format!("entry {} is not the one anchored (rewritten)", anchor.seq));
             }
         }
@@ -331,7 +339,7 @@ pub fn verify(conn: &Connection, dir: &Path, witness: Option<(i64, &str)>) -> Re
         Err(AnchorError::Unreadable(why) | AnchorError::Forged(why)) => v.problems.push(format!("anchor: {why}")),
     }
     if let Some((seq, hash)) = witness
-        && hash_at(seq) != Some(hash)
+        && hash_at(seq)?.as_deref() != Some(hash)
     {
         v.problems.push(format!("entry {seq} is not the one witnessed ({hash})"));
     }

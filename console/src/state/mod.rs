@@ -64,6 +64,8 @@ impl Actor {
 pub struct State {
     conn: Connection,
     dir: PathBuf,
+    /// The audit anchor's key, read (or made) at the first change.
+    anchor_key: Option<Vec<u8>>,
 }
 
 impl State {
@@ -85,7 +87,7 @@ impl State {
         };
         let mut conn = open(&path).map_err(|source| StateError::Open { path: path.clone(), source })?;
         migrate::run(&mut conn)?;
-        Ok(Self { conn, dir: dir.to_path_buf() })
+        Ok(Self { conn, dir: dir.to_path_buf(), anchor_key: None })
     }
 
     /// The data directory this state belongs to.
@@ -107,7 +109,10 @@ impl State {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let out = change(&tx)?;
         tx.commit()?;
-        audit::Anchor::advance(&self.conn, &self.dir)?;
+        if self.anchor_key.is_none() {
+            self.anchor_key = Some(audit::Anchor::key_or_create(&self.dir)?);
+        }
+        audit::Anchor::advance(&self.conn, &self.dir, self.anchor_key.as_deref().expect("just set"))?;
         Ok(out)
     }
 
@@ -115,6 +120,25 @@ impl State {
     pub fn record(&mut self, entry: audit::Entry<'_>) -> Result<(), StateError> {
         self.change(|tx| audit::append(tx, entry).map(|_| ()))
     }
+}
+
+/// `N` bytes from the operating system's random source: salts, keys, tokens.
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).expect("the operating system's random source");
+    bytes
+}
+
+/// A bearer secret as stored (session and API tokens): its SHA-256 in hex, so that a copy of
+/// the database gives no usable token.
+pub(crate) fn secret_hash(secret: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(secret.as_bytes()))
+}
+
+/// Now, in seconds since the epoch, as sessions, locks and tokens count time.
+pub fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 /// Now, as the audit trail and the tables write it: RFC 3339 in UTC, microseconds.

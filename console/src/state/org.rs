@@ -102,6 +102,15 @@ pub fn subtree(conn: &Connection, code: &str) -> Result<Vec<String>, StateError>
     Ok(codes)
 }
 
+/// What a user of `code` may read: `None` for a root of the tree (the province SOC sees
+/// everything, the command line's own entries included), else the codes of its subtree.
+pub fn scope(conn: &Connection, code: &str) -> Result<Option<Vec<String>>, StateError> {
+    if ancestors(conn, code)?.is_empty() {
+        return Ok(None);
+    }
+    subtree(conn, code).map(Some)
+}
+
 /// The codes from the root down to `code`'s parent.
 pub fn ancestors(conn: &Connection, code: &str) -> Result<Vec<String>, StateError> {
     let id = id_of(conn, code)?;

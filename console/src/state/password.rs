@@ -64,9 +64,7 @@ pub fn explain(lacks: &[Weakness]) -> String {
 
 /// An argon2id hash of `password` with a fresh salt, as a PHC string.
 pub fn hash(password: &str) -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the operating system's random source");
-    let salt = SaltString::encode_b64(&bytes).expect("16 bytes make a salt");
+    let salt = SaltString::encode_b64(&super::random_bytes::<16>()).expect("16 bytes make a salt");
     Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 with its default parameters").to_string()
 }
 

@@ -5,11 +5,10 @@
 //! refusal and sign-out is an audit entry.
 
 use rusqlite::{Connection, OptionalExtension, params};
-use sha2::{Digest, Sha256};
 
 use super::audit::{self, Outcome};
 use super::user::{self, Role, User};
-use super::{Actor, State, StateError};
+use super::{Actor, State, StateError, secret_hash};
 
 /// The limits of sign-in and sessions, in seconds and counts.
 #[derive(Debug, Clone, Copy)]
@@ -75,13 +74,7 @@ pub struct Opened {
 }
 
 fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("the operating system's random source");
-    hex::encode(bytes)
-}
-
-fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    hex::encode(super::random_bytes::<32>())
 }
 
 fn lock_of(conn: &Connection, kind: &str, key: &str, now: i64) -> Result<Option<i64>, StateError> {
@@ -150,7 +143,7 @@ pub fn sign_in(
             let (token, csrf) = (random_token(), random_token());
             tx.execute(
                 "INSERT INTO sessions (token_hash, user, csrf, created, last_seen) VALUES (?1, ?2, ?3, ?4, ?4)",
-                params![token_hash(&token), u.id, csrf, now],
+                params![secret_hash(&token), u.id, csrf, now],
             )?;
             let actor = Actor { name: u.name.clone(), org: u.org.clone() };
             audit::append(tx, audit::Entry::done(&actor, "signin", name).detail(&format!("from {address}")))?;
@@ -193,27 +186,26 @@ fn check_code(
 /// The user and CSRF token of a live session, touching it; `None` when the token is unknown
 /// or the session ran out (then it is deleted).
 pub fn lookup(conn: &Connection, policy: &Policy, token: &str, now: i64) -> Result<Option<(User, String)>, StateError> {
-    let hash = token_hash(token);
-    let row: Option<(String, String, i64, i64)> = conn
-        .query_row(
-            "SELECT u.name, s.csrf, s.created, s.last_seen FROM sessions s JOIN users u ON u.id = s.user
-             WHERE s.token_hash = ?1 AND u.disabled = 0",
-            [&hash],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()?;
-    let Some((name, csrf, created, last_seen)) = row else { return Ok(None) };
+    let hash = secret_hash(token);
+    let sql = concat!(
+        "SELECT ",
+        user::user_columns!(),
+        ", s.csrf, s.created, s.last_seen FROM sessions s JOIN users u ON u.id = s.user
+         JOIN orgs o ON o.id = u.org WHERE s.token_hash = ?1 AND u.disabled = 0"
+    );
+    let row = conn.query_row(sql, [&hash], |r| Ok((user::row(r)?, r.get(6)?, r.get(7)?, r.get(8)?))).optional()?;
+    let Some((user, csrf, created, last_seen)): Option<(User, String, i64, i64)> = row else { return Ok(None) };
     if now - last_seen >= policy.idle || now - created >= policy.absolute {
         conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [&hash])?;
         return Ok(None);
     }
     conn.execute("UPDATE sessions SET last_seen = ?1 WHERE token_hash = ?2", params![now, hash])?;
-    Ok(Some((user::get(conn, &name)?, csrf)))
+    Ok(Some((user, csrf)))
 }
 
 /// Ends a session (sign-out), with its audit entry.
 pub fn end(state: &mut State, token: &str) -> Result<(), StateError> {
-    let hash = token_hash(token);
+    let hash = secret_hash(token);
     let name: Option<(String, String)> = state
         .conn()
         .query_row("SELECT u.name, o.code FROM sessions s JOIN users u ON u.id = s.user JOIN orgs o ON o.id = u.org WHERE s.token_hash = ?1", [&hash], |r| Ok((r.get(0)?, r.get(1)?)))

@@ -3,10 +3,9 @@
 //! as a principal of its own in the audit trail (`token:<id>:<label>`).
 
 use rusqlite::{Connection, OptionalExtension, params};
-use sha2::{Digest, Sha256};
 
 use super::user::{self, Role};
-use super::{Actor, StateError, audit, org};
+use super::{Actor, StateError, audit, org, secret_hash};
 
 /// What a valid token may do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,10 +33,6 @@ pub struct Listed {
     pub org: String,
     pub expires: i64,
     pub revoked: bool,
-}
-
-fn hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// Issues a token for `owner`, valid until `expires` (unix seconds). Its organization must be
@@ -73,12 +68,10 @@ pub fn issue(
     if label.is_empty() {
         return Err(StateError::Invalid { field: "label", message: "a token needs a label".into() });
     }
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| StateError::Invalid { field: "random source", message: e.to_string() })?;
-    let secret = format!("canh_{}", hex::encode(bytes));
+    let secret = format!("canh_{}", hex::encode(super::random_bytes::<32>()));
     tx.execute(
         "INSERT INTO tokens (label, hash, owner, role, org, created, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![label, hash(&secret), o.id, role.as_str(), org::id_of(tx, org_code)?, now, expires],
+        params![label, secret_hash(&secret), o.id, role.as_str(), org::id_of(tx, org_code)?, now, expires],
     )?;
     let id = tx.last_insert_rowid();
     let detail = format!("{label}: {} in {org_code} for {owner}, until {expires}", role.as_str());
@@ -93,7 +86,7 @@ pub fn check(conn: &Connection, secret: &str, now: i64) -> Result<Option<Princip
             "SELECT t.id, t.label, u.name, t.role, o.code FROM tokens t JOIN users u ON u.id = t.owner
              JOIN orgs o ON o.id = t.org
              WHERE t.hash = ?1 AND t.revoked IS NULL AND t.expires > ?2 AND u.disabled = 0",
-            params![hash(secret), now],
+            params![secret_hash(secret), now],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .optional()?;

@@ -20,9 +20,7 @@ pub fn enroll(
     name: &str,
     issuer: &str,
 ) -> Result<(String, String), StateError> {
-    let mut bytes = [0u8; 20];
-    getrandom::fill(&mut bytes).map_err(|e| StateError::Invalid { field: "random source", message: e.to_string() })?;
-    let secret = Secret::from(bytes).to_base32();
+    let secret = Secret::from(super::random_bytes::<20>()).to_base32();
     let changed =
         tx.execute("UPDATE users SET totp_secret = ?1, totp_last_step = 0 WHERE name = ?2", params![secret, name])?;
     if changed == 0 {

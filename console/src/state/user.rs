@@ -97,10 +97,19 @@ pub fn add(
     Ok(User { id, name: name.to_string(), role, org: org_code.to_string(), has_totp: false, disabled: false })
 }
 
-const SELECT: &str = "SELECT u.id, u.name, u.role, o.code, u.totp_secret IS NOT NULL, u.disabled
-                      FROM users u JOIN orgs o ON o.id = u.org";
+/// The columns [`row`] reads, from `users u` joined with `orgs o` (a macro, so that queries
+/// can be put together from it at compile time).
+macro_rules! user_columns {
+    () => {
+        "u.id, u.name, u.role, o.code, u.totp_secret IS NOT NULL, u.disabled"
+    };
+}
+pub(super) use user_columns;
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+const SELECT: &str = concat!("SELECT ", user_columns!(), " FROM users u JOIN orgs o ON o.id = u.org");
+
+/// A user from a row whose first columns are [`COLUMNS`].
+pub(super) fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     let role: String = r.get(2)?;
     Ok(User {
         id: r.get(0)?,

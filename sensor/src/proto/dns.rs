@@ -146,19 +146,26 @@ fn read_rr(msg: &[u8], pos: usize) -> Result<(Answer, usize), DnsError> {
     Ok((Answer { name, rtype, class, ttl, data }, start + rdlen))
 }
 
+/// The character-string (a length byte, then that many bytes) at `pos` of `rdata`, and the
+/// position after it; `start` is where `rdata` begins in the message, for the error's place.
+fn char_string(rdata: &[u8], pos: usize, start: usize) -> Result<(&[u8], usize), DnsError> {
+    let len = usize::from(*rdata.get(pos).ok_or(DnsError::Truncated(start + pos))?);
+    let s = rdata.get(pos + 1..pos + 1 + len).ok_or(DnsError::Truncated(start + pos))?;
+    Ok((s, pos + 1 + len))
+}
+
 /// The character-strings of TXT and SPF data, each as Zeek writes it: `TXT 5 hello`.
 fn character_strings(label: &str, start: usize, rdata: &[u8]) -> Result<String, DnsError> {
     let mut out = String::new();
-    let mut i = 0;
-    while i < rdata.len() {
-        let len = usize::from(rdata[i]);
-        let s = rdata.get(i + 1..i + 1 + len).ok_or(DnsError::Truncated(start + i))?;
+    let mut pos = 0;
+    while pos < rdata.len() {
+        let (s, next) = char_string(rdata, pos, start)?;
         if !out.is_empty() {
             out.push(' ');
         }
-        let _ = write!(out, "{label} {len} ");
+        let _ = write!(out, "{label} {} ", s.len());
         escape_into(&mut out, s);
-        i += 1 + len;
+        pos = next;
     }
     Ok(out)
 }
@@ -194,12 +201,11 @@ fn rdata_text(msg: &[u8], rtype: u16, start: usize, rdata: &[u8], owner: &str) -
             let mut pos = 4;
             let mut texts = Vec::new();
             for _ in 0..3 {
-                let len = usize::from(byte(pos)?);
-                let s = rdata.get(pos + 1..pos + 1 + len).ok_or_else(short)?;
+                let (s, next) = char_string(rdata, pos, start)?;
                 let mut t = String::new();
                 escape_into(&mut t, s);
                 texts.push(t);
-                pos += 1 + len;
+                pos = next;
             }
             let replacement = read_name(msg, start + pos)?.0;
             let tail = [texts[2].as_str(), replacement.as_str()]

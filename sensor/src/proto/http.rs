@@ -209,23 +209,18 @@ fn parse_request_lenient(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, Htt
     let incomplete = || if buf.len() > MAX_HEAD { Err(HttpError::HeadTooLong) } else { Ok(None) };
     let Some(line_end) = buf.iter().position(|&b| b == b'\n') else { return incomplete() };
     let line = std::str::from_utf8(&buf[..line_end]).map_err(|_| HttpError::BadHead)?.trim_end_matches('\r');
-    let method_len = line.bytes().take_while(|&b| is_token_char(b)).count();
-    let (method, rest) = line.split_at(method_len);
-    if method.is_empty() || !rest.starts_with([' ', '\t']) {
-        return Err(HttpError::BadHead);
-    }
-    let rest = rest.trim();
-    let versioned = rest.rsplit_once([' ', '\t']).and_then(|(uri, v)| Some((uri.trim(), v.strip_prefix("HTTP/")?)));
-    let Some((uri, version)) = versioned else {
+    let RequestLine { method, target, version } = request_line(line).ok_or(HttpError::BadHead)?;
+    let Some(version) = version else {
         // HTTP/0.9 (no version): as Zeek requires, a method of three letters or more and a
         // target. A simple request is this one line; when more than blanks follows it,
         // libhtp reads header fields after it ("missing protocol"), and so does Canh, so a
         // scanner's Host and User-Agent are not lost. The reply is read as 0.9 either way
         // (no head unless it starts with one), as servers answer such a request.
-        if method.len() < 3 || rest.is_empty() || rest.contains(' ') {
+        if method.len() < 3 || target.contains(' ') {
             return Err(HttpError::BadHead);
         }
-        let head = RequestHead { method: method.into(), uri: rest.into(), version: "0.9".into(), ..Default::default() };
+        let head =
+            RequestHead { method: method.into(), uri: target.into(), version: "0.9".into(), ..Default::default() };
         let after = &buf[line_end + 1..];
         if after.iter().all(|b| b.is_ascii_whitespace()) {
             return Ok(Some((request_headers(head, std::iter::empty::<(&str, &[u8])>()), line_end + 1)));
@@ -236,16 +231,39 @@ fn parse_request_lenient(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, Htt
         head.common.anomalies.extend(odd);
         return Ok(Some((head, len)));
     };
-    let version_ok =
-        version.len() == 3 && version.as_bytes()[1] == b'.' && version.bytes().all(|b| b == b'.' || b.is_ascii_digit());
-    if uri.is_empty() || !version_ok {
-        return Err(HttpError::BadHead);
-    }
     let Some((fields, odd, len)) = lenient_fields(buf, line_end + 1)? else { return incomplete() };
-    let head = RequestHead { method: method.into(), uri: uri.into(), version: version.into(), ..Default::default() };
+    let head = RequestHead { method: method.into(), uri: target.into(), version: version.into(), ..Default::default() };
     let mut head = request_headers(head, fields.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
     head.common.anomalies.extend(odd);
     Ok(Some((head, len)))
+}
+
+/// A request line's parts, as Zeek and libhtp split it: a method (any token), the target
+/// (everything up to the version, spaces included), and the version after `HTTP/` (`d.d`);
+/// no version is the HTTP/0.9 form.
+struct RequestLine<'a> {
+    method: &'a str,
+    target: &'a str,
+    version: Option<&'a str>,
+}
+
+fn request_line(line: &str) -> Option<RequestLine<'_>> {
+    let method_len = line.bytes().take_while(|&b| is_token_char(b)).count();
+    let (method, rest) = line.split_at(method_len);
+    if method.is_empty() || !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    let rest = rest.trim();
+    let versioned = rest.rsplit_once([' ', '\t']).and_then(|(t, v)| Some((t.trim(), v.strip_prefix("HTTP/")?)));
+    match versioned {
+        Some((target, version)) => {
+            let v = version.as_bytes();
+            let ok =
+                v.len() == 3 && v[0].is_ascii_digit() && v[1] == b'.' && v[2].is_ascii_digit() && !target.is_empty();
+            ok.then_some(RequestLine { method, target, version: Some(version) })
+        }
+        None => (!rest.is_empty()).then_some(RequestLine { method, target: rest, version: None }),
+    }
 }
 
 /// Header fields from `start` to the empty line, joining continuation lines (a line that
@@ -295,7 +313,7 @@ fn lenient_fields(
 }
 
 fn request_headers<'a>(mut head: RequestHead, headers: impl Iterator<Item = (&'a str, &'a [u8])>) -> RequestHead {
-    for (n, value) in headers.take_while(|(n, _)| !n.is_empty()) {
+    for (n, value) in headers {
         if common_header(&mut head.common, n, &text(value)) {
             continue;
         }
@@ -479,15 +497,7 @@ pub fn looks_like_request(b: &[u8]) -> bool {
 fn is_request_line(b: &[u8]) -> bool {
     let Some(end) = b.iter().take(MAX_HEAD).position(|&c| c == b'\n') else { return false };
     let line = b[..end].strip_suffix(b"\r").unwrap_or(&b[..end]);
-    let method = line.iter().take_while(|&&c| is_token_char(c)).count();
-    let Some(version) = line.len().checked_sub(9).map(|i| &line[i..]) else { return false };
-    method > 0
-        && line.get(method) == Some(&b' ')
-        && line.len() > method + 1 + 9
-        && version.starts_with(b" HTTP/")
-        && version[6].is_ascii_digit()
-        && version[7] == b'.'
-        && version[8].is_ascii_digit()
+    std::str::from_utf8(line).ok().and_then(request_line).is_some_and(|r| r.version.is_some())
 }
 
 pub fn looks_like_response(b: &[u8]) -> bool {
