@@ -179,23 +179,28 @@ fn org_user_and_audit_from_the_command_line() {
     let (code, _, err) = run(&["user", "add", "lan", "--role", "analyst", "--org", "so-khcn"], "weakpass\n");
     assert_eq!(code, Some(1));
     assert!(err.contains("Circular 03/2017/TT-BTTTT"), "{err}");
+    // Every role by the name the store and the docs use (`system_owner`, not `system-owner`).
+    let (code, _, err) =
+        run(&["user", "add", "chu.quan", "--role", "system_owner", "--org", "so-khcn"], "Canh@2026own\n");
+    assert_eq!(code, Some(0), "{err}");
     let (code, out, err) = run(&["user", "add", "lan", "--role", "analyst", "--org", "so-khcn"], "Canh@2026soc\n");
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("added lan (analyst in so-khcn)"), "{out}");
     let (code, out, _) = run(&["audit", "verify"], "");
     assert_eq!(code, Some(0));
-    assert!(out.contains("holds: 3 entries, anchored at entry 3"), "{out}");
+    assert!(out.contains("holds: 4 entries, anchored at entry 4"), "{out}");
     let (_, head, _) = run(&["audit", "anchor"], "");
     let (code, out, _) = run(&["audit", "list"], "");
     assert_eq!(code, Some(0));
     assert!(out.contains("user.add") && out.contains("cli:"), "{out}");
     // Someone edits the trail behind canh's back.
     let conn = rusqlite::Connection::open(dir.path().join("canh.db")).unwrap();
-    conn.execute("UPDATE audit SET detail = 'role admin in so-khcn' WHERE action = 'user.add'", []).unwrap();
+    conn.execute("UPDATE audit SET detail = 'role admin in so-khcn' WHERE action = 'user.add' AND target = 'lan'", [])
+        .unwrap();
     drop(conn);
     let (code, out, _) = run(&["audit", "verify", "--witness", head.trim()], "");
     assert_eq!(code, Some(1));
-    assert!(out.contains("entry 3 was altered") && out.contains("does NOT hold"), "{out}");
+    assert!(out.contains("entry 4 was altered") && out.contains("does NOT hold"), "{out}");
 }
 
 mod sign_in {

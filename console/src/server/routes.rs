@@ -136,7 +136,7 @@ async fn language(mut req: Request, next: Next) -> Response {
 }
 
 /// Headers every response carries: HTTPS only from now on, no framing, no sniffing, no
-/// referrer, no caching of pages that show records, and a Content-Security-Policy that allows
+/// referrer outside the console, no caching of pages that show records, and a Content-Security-Policy that allows
 /// scripts and styles from the console itself only (no inline script, no eval).
 async fn security_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
@@ -151,7 +151,9 @@ async fn security_headers(mut res: Response) -> Response {
     );
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::X_FRAME_OPTIONS, "DENY");
-    set(h, header::REFERRER_POLICY, "no-referrer");
+    // Referrers to the console itself only. Not `no-referrer`: under it browsers send
+    // `Origin: null` with a form's POST, and the origin check refuses the console's own forms.
+    set(h, header::REFERRER_POLICY, "same-origin");
     set(h, header::CACHE_CONTROL, "no-store");
     res
 }

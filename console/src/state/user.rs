@@ -8,6 +8,8 @@ use super::{StateError, audit, org, password};
 /// What a user may do; each route of the console declares the permission it needs, and a
 /// role grants a set of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+// On the command line as stored and documented: `system_owner`, not clap's `system-owner`.
+#[value(rename_all = "snake_case")]
 pub enum Role {
     /// Users, organizations, sensors, configuration.
     Admin,
