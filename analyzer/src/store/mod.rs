@@ -14,6 +14,7 @@
 //! - [`aggregate`]: terms, date histogram and cardinality over what a search matches.
 
 pub mod aggregate;
+pub mod feed;
 pub mod ingest;
 mod json;
 mod known;

@@ -10,12 +10,11 @@ use canh_analyzer::store::aggregate::{Agg, AggResult};
 use canh_analyzer::store::query::{Cursor, QueryError, Search};
 use clap::Args;
 use serde_json::{Value, json};
-use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
-use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+use time::OffsetDateTime;
 
 use crate::config::DataArgs;
 use crate::escape;
+pub use crate::when::{local_time, parse_time, vietnam};
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
@@ -83,60 +82,6 @@ impl std::str::FromStr for Limit {
             _ => Err(format!("`{s}`: a number of records from 1 to {}, or `all`", Self::MAX)),
         }
     }
-}
-
-/// Vietnam's time (Asia/Ho_Chi_Minh has kept +07:00 without daylight saving since 1975).
-pub fn vietnam() -> UtcOffset {
-    UtcOffset::from_hms(7, 0, 0).expect("valid offset")
-}
-
-/// A `--since`/`--until` value as microseconds since the epoch, given the time now.
-pub fn parse_time(s: &str, now: OffsetDateTime) -> Result<i64> {
-    let micros = |t: OffsetDateTime| (t.unix_timestamp_nanos() / 1000) as i64;
-    let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let unit = &s[digits.len()..];
-    if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) && !unit.is_empty() {
-        let per_unit: i64 = match unit {
-            "s" => 1,
-            "m" => 60,
-            "h" => 3600,
-            "d" => 86_400,
-            _ => bail!("`{s}`: an age ends in s, m, h or d (`24h`)"),
-        };
-        // Ages past a century are refused rather than wrapped around.
-        let secs =
-            digits.parse::<i64>().ok().and_then(|n| n.checked_mul(per_unit)).filter(|s| *s <= 100 * 366 * 86_400);
-        let Some(secs) = secs else { bail!("`{s}`: an age of at most a hundred years") };
-        return Ok(micros(now) - secs * 1_000_000);
-    }
-    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
-        return Ok(micros(t));
-    }
-    if let Ok(d) = Date::parse(s, format_description!("[year]-[month]-[day]")) {
-        return Ok(micros(PrimitiveDateTime::new(d, Time::MIDNIGHT).assume_offset(vietnam())));
-    }
-    // The table's own format, in Vietnam's time: what an analyst copies from a result.
-    for format in [
-        format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond]"),
-        format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
-        format_description!("[year]-[month]-[day] [hour]:[minute]"),
-    ] {
-        if let Ok(t) = PrimitiveDateTime::parse(s, format) {
-            return Ok(micros(t.assume_offset(vietnam())));
-        }
-    }
-    bail!(
-        "`{s}`: expected an age (`24h`, `7d`), a date (`2026-11-02`), a local time as the table shows it (`2026-11-02 08:00:00.500`) or a time with its offset (`2026-11-02T08:00:00+07:00`)"
-    )
-}
-
-/// A record's time as Vietnam's local time, to the millisecond.
-pub fn local_time(ts: f64) -> String {
-    let nanos = (ts * 1e9) as i128;
-    let Ok(t) = OffsetDateTime::from_unix_timestamp_nanos(nanos) else { return ts.to_string() };
-    let t = t.to_offset(vietnam());
-    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:3]");
-    t.format(format).unwrap_or_else(|_| ts.to_string())
 }
 
 pub fn run(args: SearchArgs) -> Result<i32> {

@@ -38,6 +38,8 @@ pub fn run(args: ServerArgs) -> Result<i32> {
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
         let local = listener.local_addr()?;
         eprintln!("canh console: https://{local}/ (certificate {}); Ctrl-C to stop", cert.display());
+        // Alerts that writers add to the store while the server runs reach triage.
+        tokio::spawn(server::feed::keep_in_step(app.clone()));
         server::serve(listener, tls, server::routes::router(app), server::stop_signal()).await?;
         eprintln!("canh console stopped");
         anyhow::Ok(())

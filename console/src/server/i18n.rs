@@ -119,9 +119,15 @@ mod tests {
         let have = keys(Lang::Vi);
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut used = BTreeSet::new();
-        for sub in ["templates", "src/server"] {
-            for entry in std::fs::read_dir(dir.join(sub)).unwrap() {
-                let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let mut dirs = vec![dir.join("templates"), dir.join("src/server")];
+        while let Some(d) = dirs.pop() {
+            for entry in std::fs::read_dir(d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(path).unwrap();
                 for piece in text.split("t.get(\"").skip(1) {
                     if let Some((key, _)) = piece.split_once('"') {
                         used.insert(key.to_string());
@@ -130,6 +136,11 @@ mod tests {
             }
         }
         assert!(used.len() > 10, "{used:?}");
+        // Keys made from values: an alert's status, severity and verdict.
+        use crate::state::alerts::{SEVERITIES, Status, Verdict};
+        used.extend(["open", "all"].into_iter().chain(Status::ALL.map(Status::as_str)).map(|s| format!("status-{s}")));
+        used.extend(SEVERITIES.iter().map(|s| s.to_string()));
+        used.extend(Verdict::ALL.map(|v| v.as_str().to_string()));
         let missing: Vec<_> = used.iter().filter(|k| !have.contains(*k)).collect();
         assert!(missing.is_empty(), "keys used but not in the Fluent files: {missing:?}");
     }

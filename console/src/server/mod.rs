@@ -3,10 +3,12 @@
 //! to the handlers (for sign-in rate limits and the audit trail), and on shutdown the
 //! connections in flight finish their requests before the process ends.
 
+pub mod feed;
 pub mod i18n;
 pub mod permission;
 pub mod routes;
 pub mod tls;
+pub mod triage;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -12,6 +12,10 @@ pub enum Permission {
     SignedIn,
     /// Search records and alerts (of the user's organization subtree).
     Search,
+    /// Read alerts, cases and suppressions (of the user's organization subtree).
+    ReadAlerts,
+    /// Act on alerts: acknowledge, assign, escalate, close; cases; suppressions.
+    Triage,
     /// Read the audit trail.
     ReadAudit,
     /// Manage users, organizations and tokens.
@@ -23,6 +27,8 @@ impl Permission {
         match self {
             Self::Public | Self::SignedIn => true,
             Self::Search => matches!(role, Role::Admin | Role::Analyst | Role::Auditor),
+            Self::ReadAlerts => matches!(role, Role::Admin | Role::Analyst | Role::Auditor),
+            Self::Triage => matches!(role, Role::Admin | Role::Analyst),
             Self::ReadAudit => matches!(role, Role::Admin | Role::Auditor),
             Self::Administer => role == Role::Admin,
         }

@@ -22,6 +22,7 @@ use axum::{Form, Json, Router};
 
 use super::i18n::{Lang, Tr};
 use super::permission::Permission;
+use super::triage;
 use crate::state::audit::{self, Outcome};
 use crate::state::session::{self, Policy, Refusal};
 use crate::state::user::{Role, User};
@@ -33,15 +34,23 @@ pub struct App {
     pub policy: Policy,
     /// The data directory: the event store is under `events/`.
     pub data: std::path::PathBuf,
+    /// What the triage table has taken from the store so far.
+    pub alert_sync: Mutex<super::feed::AlertSync>,
 }
 
 impl App {
     pub fn new(state: State, policy: Policy) -> Arc<Self> {
         let data = state.dir().to_path_buf();
-        Arc::new(Self { state: Mutex::new(state), policy, data })
+        Arc::new(Self { state: Mutex::new(state), policy, data, alert_sync: Mutex::default() })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    /// Takes the alerts the store has that triage has not (the server does this every few
+    /// seconds; tests and tools call it when they need it now).
+    pub fn sync_alerts(&self) -> anyhow::Result<crate::state::alerts::Taken> {
+        super::feed::sync(self, &self.alert_sync)
+    }
+
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A handler that panicked mid-transaction rolled it back; the state is still whole.
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -80,6 +89,28 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Verb::Get, "/audit.csv", Permission::ReadAudit),
     route(Verb::Get, "/api/v1/me", Permission::SignedIn),
     route(Verb::Get, "/api/v1/search", Permission::Search),
+    route(Verb::Get, "/assets/console.css", Permission::Public),
+    route(Verb::Get, "/assets/console.js", Permission::Public),
+    route(Verb::Get, "/alerts", Permission::ReadAlerts),
+    route(Verb::Get, "/alerts/list", Permission::ReadAlerts),
+    route(Verb::Get, "/alerts/{id}", Permission::ReadAlerts),
+    route(Verb::Post, "/alerts/act", Permission::Triage),
+    route(Verb::Get, "/suppressions", Permission::ReadAlerts),
+    route(Verb::Post, "/suppressions", Permission::Triage),
+    route(Verb::Post, "/suppressions/{id}/remove", Permission::Triage),
+    route(Verb::Get, "/cases", Permission::ReadAlerts),
+    route(Verb::Get, "/cases/{id}", Permission::ReadAlerts),
+    route(Verb::Post, "/cases/{id}", Permission::Triage),
+    route(Verb::Get, "/api/v1/alerts/queue", Permission::ReadAlerts),
+    route(Verb::Get, "/api/v1/alerts", Permission::ReadAlerts),
+    route(Verb::Get, "/api/v1/alerts/{id}", Permission::ReadAlerts),
+    route(Verb::Post, "/api/v1/alerts/act", Permission::Triage),
+    route(Verb::Get, "/api/v1/suppressions", Permission::ReadAlerts),
+    route(Verb::Post, "/api/v1/suppressions", Permission::Triage),
+    route(Verb::Post, "/api/v1/suppressions/{id}/remove", Permission::Triage),
+    route(Verb::Get, "/api/v1/cases", Permission::ReadAlerts),
+    route(Verb::Get, "/api/v1/cases/{id}", Permission::ReadAlerts),
+    route(Verb::Post, "/api/v1/cases/{id}", Permission::Triage),
 ];
 
 fn handler(spec: &RouteSpec) -> MethodRouter<Arc<App>> {
@@ -93,8 +124,43 @@ fn handler(spec: &RouteSpec) -> MethodRouter<Arc<App>> {
         (Verb::Get, "/audit.csv") => get(audit_csv),
         (Verb::Get, "/api/v1/me") => get(api_me),
         (Verb::Get, "/api/v1/search") => get(api_search),
+        (Verb::Get, "/assets/console.css") => {
+            get(|| async { asset("text/css", include_str!("../../assets/console.css")) })
+        }
+        (Verb::Get, "/assets/console.js") => {
+            get(|| async { asset("text/javascript", include_str!("../../assets/console.js")) })
+        }
+        (Verb::Get, "/alerts") => get(triage::pages::queue_page),
+        (Verb::Get, "/alerts/list") => get(triage::pages::list_page),
+        (Verb::Get, "/alerts/{id}") => get(triage::pages::alert_page),
+        (Verb::Post, "/alerts/act") => post(triage::pages::act_form),
+        (Verb::Get, "/suppressions") => get(triage::pages::suppressions_page),
+        (Verb::Post, "/suppressions") => post(triage::pages::suppress_form),
+        (Verb::Post, "/suppressions/{id}/remove") => post(triage::pages::unsuppress_form),
+        (Verb::Get, "/cases") => get(triage::pages::cases_page),
+        (Verb::Get, "/cases/{id}") => get(triage::pages::case_page),
+        (Verb::Post, "/cases/{id}") => post(triage::pages::case_form),
+        (Verb::Get, "/api/v1/alerts/queue") => get(triage::api::api_queue),
+        (Verb::Get, "/api/v1/alerts") => get(triage::api::api_list),
+        (Verb::Get, "/api/v1/alerts/{id}") => get(triage::api::api_alert),
+        (Verb::Post, "/api/v1/alerts/act") => post(triage::api::api_act),
+        (Verb::Get, "/api/v1/suppressions") => get(triage::api::api_suppressions),
+        (Verb::Post, "/api/v1/suppressions") => post(triage::api::api_suppress),
+        (Verb::Post, "/api/v1/suppressions/{id}/remove") => post(triage::api::api_unsuppress),
+        (Verb::Get, "/api/v1/cases") => get(triage::api::api_cases),
+        (Verb::Get, "/api/v1/cases/{id}") => get(triage::api::api_case),
+        (Verb::Post, "/api/v1/cases/{id}") => post(triage::api::api_change_case),
         (verb, path) => panic!("route {verb:?} {path} has no handler"),
     }
+}
+
+/// An embedded asset. Cached for a day: assets carry no data, and change only with the binary.
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    res
 }
 
 /// The name of the session cookie.
@@ -154,7 +220,9 @@ async fn security_headers(mut res: Response) -> Response {
     // Referrers to the console itself only. Not `no-referrer`: under it browsers send
     // `Origin: null` with a form's POST, and the origin check refuses the console's own forms.
     set(h, header::REFERRER_POLICY, "same-origin");
-    set(h, header::CACHE_CONTROL, "no-store");
+    if !h.contains_key(header::CACHE_CONTROL) {
+        set(h, header::CACHE_CONTROL, "no-store");
+    }
     res
 }
 
@@ -315,7 +383,7 @@ struct AuditPage {
     entries: Vec<audit::Stored>,
 }
 
-fn page(t: &impl Template) -> Response {
+pub(super) fn page(t: &impl Template) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -325,7 +393,7 @@ fn page(t: &impl Template) -> Response {
     }
 }
 
-fn internal_error(lang: Lang) -> Response {
+pub(super) fn internal_error(lang: Lang) -> Response {
     let t = Tr(lang);
     (StatusCode::INTERNAL_SERVER_ERROR, t.get("error-internal")).into_response()
 }

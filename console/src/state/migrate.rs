@@ -69,6 +69,79 @@ const STEPS: &[&str] = &[
          revoked INTEGER,
          last_used INTEGER
      );",
+    // 4: alert triage. Alerts copied from the event store (which is append-only) with their
+    // triage state; each alert's history; suppressions; cases and their timelines.
+    "CREATE TABLE cases (
+         id INTEGER PRIMARY KEY,
+         title TEXT NOT NULL,
+         org TEXT NOT NULL,
+         status TEXT NOT NULL,
+         assignee TEXT,
+         opened_by TEXT NOT NULL,
+         created TEXT NOT NULL,
+         updated TEXT NOT NULL
+     );
+     CREATE TABLE case_events (
+         id INTEGER PRIMARY KEY,
+         case_id INTEGER NOT NULL REFERENCES cases(id),
+         ts TEXT NOT NULL,
+         actor TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         text TEXT NOT NULL
+     );
+     CREATE INDEX case_events_by_case ON case_events (case_id);
+     CREATE TABLE suppressions (
+         id INTEGER PRIMARY KEY,
+         rule_id TEXT NOT NULL,
+         src TEXT,
+         dst TEXT,
+         org TEXT NOT NULL,
+         owner TEXT NOT NULL,
+         reason TEXT NOT NULL,
+         created TEXT NOT NULL,
+         expires INTEGER NOT NULL,
+         removed TEXT
+     );
+     CREATE TABLE alerts (
+         id TEXT PRIMARY KEY,
+         store_id TEXT NOT NULL UNIQUE,
+         ts INTEGER NOT NULL,
+         engine TEXT NOT NULL,
+         rule_id TEXT NOT NULL,
+         title TEXT NOT NULL,
+         severity TEXT NOT NULL,
+         rank INTEGER NOT NULL,
+         sensor TEXT NOT NULL,
+         org TEXT NOT NULL,
+         src TEXT NOT NULL,
+         src_port INTEGER,
+         dst TEXT NOT NULL,
+         dst_port INTEGER,
+         community_id TEXT NOT NULL,
+         uids TEXT NOT NULL,
+         evidence TEXT NOT NULL,
+         raw TEXT NOT NULL,
+         status TEXT NOT NULL,
+         assignee TEXT,
+         verdict TEXT,
+         case_id INTEGER REFERENCES cases(id),
+         suppression INTEGER REFERENCES suppressions(id),
+         updated TEXT
+     );
+     CREATE INDEX alerts_by_status ON alerts (status, ts);
+     CREATE INDEX alerts_by_org ON alerts (org, ts);
+     CREATE INDEX alerts_by_rule ON alerts (rule_id, src, dst);
+     CREATE INDEX alerts_by_flow ON alerts (community_id);
+     CREATE INDEX alerts_by_case ON alerts (case_id);
+     CREATE TABLE alert_history (
+         id INTEGER PRIMARY KEY,
+         alert TEXT NOT NULL REFERENCES alerts(id),
+         ts TEXT NOT NULL,
+         actor TEXT NOT NULL,
+         action TEXT NOT NULL,
+         detail TEXT NOT NULL
+     );
+     CREATE INDEX alert_history_by_alert ON alert_history (alert);",
 ];
 
 pub fn run(conn: &mut Connection) -> Result<(), StateError> {

@@ -1,5 +1,5 @@
-//! The console's mutable state in SQLite: organizations, users and the audit trail (the
-//! sessions, alert triage and cases of the console join them here).
+//! The console's mutable state in SQLite: organizations, users, sessions and tokens, alert
+//! triage, suppressions and cases, and the audit trail.
 //!
 //! One database file per data directory (`DATA/canh.db`), in WAL mode so that readers never
 //! wait for the writer, with foreign keys on and versioned migrations ([`migrate`]). Every
@@ -7,11 +7,14 @@
 //! the trail and the state cannot disagree. The SQL is kept portable (no SQLite-only types
 //! beyond `INTEGER PRIMARY KEY`) so that a deployment can move to PostgreSQL.
 
+pub mod alerts;
 pub mod audit;
+pub mod case;
 mod migrate;
 pub mod org;
 pub mod password;
 pub mod session;
+pub mod suppression;
 pub mod token;
 pub mod totp;
 pub mod user;

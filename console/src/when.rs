@@ -1,0 +1,79 @@
+//! Time as people read and type it: Vietnam's local time (Asia/Ho_Chi_Minh) for display, and
+//! the forms a time range is given in (`24h`, `2026-11-02`, `2026-11-02 08:00`, RFC 3339) —
+//! one reading for the command line and the console.
+
+use anyhow::{Result, bail};
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+
+/// Vietnam's time (Asia/Ho_Chi_Minh has kept +07:00 without daylight saving since 1975).
+pub fn vietnam() -> UtcOffset {
+    UtcOffset::from_hms(7, 0, 0).expect("valid offset")
+}
+
+/// A `--since`/`--until` value as microseconds since the epoch, given the time now.
+pub fn parse_time(s: &str, now: OffsetDateTime) -> Result<i64> {
+    let micros = |t: OffsetDateTime| (t.unix_timestamp_nanos() / 1000) as i64;
+    let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &s[digits.len()..];
+    if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) && !unit.is_empty() {
+        let per_unit: i64 = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            _ => bail!("`{s}`: an age ends in s, m, h or d (`24h`)"),
+        };
+        // Ages past a century are refused rather than wrapped around.
+        let secs =
+            digits.parse::<i64>().ok().and_then(|n| n.checked_mul(per_unit)).filter(|s| *s <= 100 * 366 * 86_400);
+        let Some(secs) = secs else { bail!("`{s}`: an age of at most a hundred years") };
+        return Ok(micros(now) - secs * 1_000_000);
+    }
+    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
+        return Ok(micros(t));
+    }
+    if let Ok(d) = Date::parse(s, format_description!("[year]-[month]-[day]")) {
+        return Ok(micros(PrimitiveDateTime::new(d, Time::MIDNIGHT).assume_offset(vietnam())));
+    }
+    // The table's own format, in Vietnam's time: what an analyst copies from a result.
+    for format in [
+        format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond]"),
+        format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
+        format_description!("[year]-[month]-[day] [hour]:[minute]"),
+    ] {
+        if let Ok(t) = PrimitiveDateTime::parse(s, format) {
+            return Ok(micros(t.assume_offset(vietnam())));
+        }
+    }
+    bail!(
+        "`{s}`: expected an age (`24h`, `7d`), a date (`2026-11-02`), a local time as the table shows it (`2026-11-02 08:00:00.500`) or a time with its offset (`2026-11-02T08:00:00+07:00`)"
+    )
+}
+
+/// A record's time as Vietnam's local time, to the millisecond.
+pub fn local_time(ts: f64) -> String {
+    let nanos = (ts * 1e9) as i128;
+    let Ok(t) = OffsetDateTime::from_unix_timestamp_nanos(nanos) else { return ts.to_string() };
+    let t = t.to_offset(vietnam());
+    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:3]");
+    t.format(format).unwrap_or_else(|_| ts.to_string())
+}
+
+/// A time in microseconds since the epoch as Vietnam's local time, to the second.
+pub fn local_micros(micros: i64) -> String {
+    let Ok(t) = OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000) else { return micros.to_string() };
+    let t = t.to_offset(vietnam());
+    t.format(format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"))
+        .unwrap_or_else(|_| micros.to_string())
+}
+
+/// A time as the state tables write it (RFC 3339, UTC) as Vietnam's local time, to the second;
+/// text that is not such a time is shown as it is.
+pub fn local_text(rfc3339: &str) -> String {
+    match OffsetDateTime::parse(rfc3339, &Rfc3339) {
+        Ok(t) => local_micros((t.unix_timestamp_nanos() / 1000) as i64),
+        Err(_) => rfc3339.to_string(),
+    }
+}
