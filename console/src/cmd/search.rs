@@ -242,7 +242,7 @@ fn explain(e: QueryError, query: &str) -> anyhow::Error {
 }
 
 /// What a record is about, in a few words.
-fn summary(r: &Value) -> String {
+pub(crate) fn summary(r: &Value) -> String {
     let s = |k: &str| r.get(k).and_then(Value::as_str);
     match s("_type").unwrap_or("") {
         "dns" => format!(
@@ -285,7 +285,7 @@ fn summary(r: &Value) -> String {
     }
 }
 
-fn endpoint(r: &Value, host: &str, port: &str) -> String {
+pub(crate) fn endpoint(r: &Value, host: &str, port: &str) -> String {
     match (r.get(host).and_then(Value::as_str), r.get(port)) {
         (Some(h), Some(Value::Number(p))) if h.contains(':') => format!("[{h}]:{p}"),
         (Some(h), Some(Value::Number(p))) => format!("{h}:{p}"),
@@ -346,7 +346,7 @@ pub fn render_table(records: &[Value], width: Option<usize>, header: bool) -> St
 /// The CSV columns of a search: the common fields first, then every other field the first
 /// page's records have, by name; with `other`, a last column `_other` holds (as JSON) the fields
 /// of later pages' records that no column names, so that nothing is dropped.
-fn csv_columns(records: &[Value], other: bool) -> Vec<String> {
+pub(crate) fn csv_columns(records: &[Value], other: bool) -> Vec<String> {
     const FIRST: [&str; 8] = ["ts", "_type", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto"];
     let mut rest: Vec<&str> = records
         .iter()
@@ -364,7 +364,7 @@ const OTHER_COLUMN: &str = "_other";
 
 /// Records as CSV rows under `columns` (the header first when `header`). Text that a
 /// spreadsheet would run as a formula is neutralised ([`escape::spreadsheet_cell`]).
-fn write_csv(out: &mut impl Write, records: &[Value], columns: &[String], header: bool) -> Result<()> {
+pub(crate) fn write_csv(out: &mut impl Write, records: &[Value], columns: &[String], header: bool) -> Result<()> {
     let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(out);
     if header {
         w.write_record(columns)?;

@@ -7,6 +7,7 @@ pub mod feed;
 pub mod i18n;
 pub mod permission;
 pub mod routes;
+pub mod search;
 pub mod tls;
 pub mod triage;
 

@@ -22,7 +22,7 @@ use axum::{Form, Json, Router};
 
 use super::i18n::{Lang, Tr};
 use super::permission::Permission;
-use super::triage;
+use super::{search, triage};
 use crate::state::audit::{self, Outcome};
 use crate::state::session::{self, Policy, Refusal};
 use crate::state::user::{Role, User};
@@ -89,6 +89,11 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Verb::Get, "/audit.csv", Permission::ReadAudit),
     route(Verb::Get, "/api/v1/me", Permission::SignedIn),
     route(Verb::Get, "/api/v1/search", Permission::Search),
+    route(Verb::Get, "/search", Permission::Search),
+    route(Verb::Get, "/search.csv", Permission::Search),
+    route(Verb::Get, "/search.ndjson", Permission::Search),
+    route(Verb::Post, "/search/saved", Permission::Search),
+    route(Verb::Post, "/search/saved/{id}/delete", Permission::Search),
     route(Verb::Get, "/assets/console.css", Permission::Public),
     route(Verb::Get, "/assets/console.js", Permission::Public),
     route(Verb::Get, "/alerts", Permission::ReadAlerts),
@@ -123,7 +128,11 @@ fn handler(spec: &RouteSpec) -> MethodRouter<Arc<App>> {
         (Verb::Get, "/audit") => get(audit_page),
         (Verb::Get, "/audit.csv") => get(audit_csv),
         (Verb::Get, "/api/v1/me") => get(api_me),
-        (Verb::Get, "/api/v1/search") => get(api_search),
+        (Verb::Get, "/api/v1/search") => get(search::api_search),
+        (Verb::Get, "/search") => get(search::search_page),
+        (Verb::Get, "/search.csv") | (Verb::Get, "/search.ndjson") => get(search::export),
+        (Verb::Post, "/search/saved") => post(search::save_form),
+        (Verb::Post, "/search/saved/{id}/delete") => post(search::delete_form),
         (Verb::Get, "/assets/console.css") => {
             get(|| async { asset("text/css", include_str!("../../assets/console.css")) })
         }
@@ -551,72 +560,4 @@ async fn api_me(Extension(p): Extension<Principal>) -> Json<serde_json::Value> {
         Principal::Token(t) => (t.actor().name, "token"),
     };
     Json(serde_json::json!({"name": name, "kind": kind, "role": p.role().as_str(), "org": p.org()}))
-}
-
-#[derive(serde::Deserialize)]
-struct SearchParams {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    limit: Option<usize>,
-    #[serde(default)]
-    after: Option<String>,
-}
-
-/// Records and alerts matching a query, newest first, within the caller's organizations
-/// (the scope is the server's, never the client's). Every search is audited.
-async fn api_search(
-    AxState(app): AxState<Arc<App>>,
-    Extension(p): Extension<Principal>,
-    axum::extract::Query(params): axum::extract::Query<SearchParams>,
-) -> Response {
-    let bad = |message: String| (StatusCode::BAD_REQUEST, Json(serde_json::json!({"error": message}))).into_response();
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=1000).contains(&limit) {
-        return bad("limit: 1 to 1000".into());
-    }
-    let after = match params.after.as_deref().map(str::parse).transpose() {
-        Ok(a) => a,
-        Err(e) => return bad(format!("after: {e}")),
-    };
-    let actor = p.actor();
-    let scope = match crate::state::org::scope(app.lock().conn(), p.org()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!("search scope: {e}");
-            return internal_error(Lang::En);
-        }
-    };
-    let search = canh_analyzer::store::query::Search {
-        query: params.q.clone(),
-        limit,
-        after,
-        orgs: scope,
-        ..Default::default()
-    };
-    let data = app.data.clone();
-    let found = tokio::task::spawn_blocking(move || {
-        let store = canh_analyzer::store::Store::open(&data).map_err(|e| e.to_string())?;
-        store.search(&search).map_err(|e| e.to_string())
-    })
-    .await;
-    let outcome = match &found {
-        Ok(Ok(hits)) => (Outcome::Ok, format!("{} found", hits.total)),
-        Ok(Err(e)) => (Outcome::Failed, e.clone()),
-        Err(e) => (Outcome::Failed, e.to_string()),
-    };
-    let _ = app.lock().record(audit::Entry::new(&actor, "search", &params.q, outcome.0).detail(&outcome.1));
-    match found {
-        Ok(Ok(hits)) => Json(serde_json::json!({
-            "total": hits.total,
-            "records": hits.records,
-            "next": hits.next.map(|c| c.to_string()),
-        }))
-        .into_response(),
-        Ok(Err(message)) => bad(message),
-        Err(e) => {
-            tracing::error!("search task: {e}");
-            internal_error(Lang::En)
-        }
-    }
 }

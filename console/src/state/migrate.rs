@@ -142,6 +142,17 @@ const STEPS: &[&str] = &[
          detail TEXT NOT NULL
      );
      CREATE INDEX alert_history_by_alert ON alert_history (alert);",
+    // 5: searches saved by each user.
+    "CREATE TABLE saved_searches (
+         id INTEGER PRIMARY KEY,
+         user INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+         name TEXT NOT NULL,
+         query TEXT NOT NULL,
+         since TEXT NOT NULL,
+         until TEXT NOT NULL,
+         created TEXT NOT NULL,
+         UNIQUE (user, name)
+     );",
 ];
 
 pub fn run(conn: &mut Connection) -> Result<(), StateError> {

@@ -13,6 +13,7 @@ pub mod case;
 mod migrate;
 pub mod org;
 pub mod password;
+pub mod saved;
 pub mod session;
 pub mod suppression;
 pub mod token;
