@@ -94,10 +94,17 @@ fn a_file_that_is_no_capture_is_refused() {
 #[test]
 fn demo_runs_on_an_embedded_default() {
     let dir = tempfile::tempdir().unwrap();
-    let out = canh().args(["demo", "--size-mb", "2", "--dir"]).arg(dir.path()).output().unwrap();
+    let out = canh().args(["demo", "--no-serve", "--size-mb", "2", "--dir"]).arg(dir.path()).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("planted incidents"), "{stderr}");
+    // The demo province's accounts, one per role, each with a password made for this run.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for role in ["admin", "analyst", "system_owner", "appraiser", "approver", "auditor"] {
+        assert!(stdout.lines().any(|l| l.split_whitespace().nth(1) == Some(role)), "no {role} account: {stdout}");
+    }
+    assert!(stdout.contains("second factor (TOTP): secret "), "{stdout}");
+    assert!(stderr.contains("server --data"), "how to serve it: {stderr}");
     let http = std::fs::read_to_string(dir.path().join("logs/http.ndjson")).unwrap();
     assert!(http.contains("\"username\":\"admin\""));
     let extracted = std::fs::read_dir(dir.path().join("files")).unwrap().count();
@@ -120,8 +127,12 @@ fn demo_runs_on_an_embedded_default() {
     }
     // The commands it suggests run as printed (from another directory, as a newcomer would),
     // and find what the demo stored: its traffic is dated within the last day.
-    let tries: Vec<&str> =
-        stderr.lines().skip_while(|l| !l.starts_with("try:")).map(|l| l.trim_start_matches("try:").trim()).collect();
+    let tries: Vec<&str> = stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("try:"))
+        .take_while(|l| l.starts_with("try:") || l.starts_with("      "))
+        .map(|l| l.trim_start_matches("try:").trim())
+        .collect();
     assert_eq!(tries.len(), 5, "{stderr}");
     for command in tries {
         let out = Command::new("sh").args(["-c", command]).current_dir("/").output().unwrap();
@@ -152,7 +163,7 @@ fn demo_alerts(dir: &std::path::Path) -> Vec<String> {
 #[test]
 fn the_binary_alone_runs_the_demo_away_from_the_sources() {
     let here = tempfile::tempdir().unwrap();
-    let out = canh().args(["demo", "--size-mb", "2", "--dir"]).arg(here.path()).output().unwrap();
+    let out = canh().args(["demo", "--no-serve", "--size-mb", "2", "--dir"]).arg(here.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let expected = demo_alerts(here.path());
     assert!(expected.len() > 5, "{expected:?}");
@@ -167,7 +178,7 @@ fn the_binary_alone_runs_the_demo_away_from_the_sources() {
         hide.push_str(&format!(" && mount -t tmpfs none '{}'", shared.display()));
     }
     let script = format!(
-        "{hide} && test ! -e '{}' && cd '{}' && ./canh demo --size-mb 2 --dir demo",
+        "{hide} && test ! -e '{}' && cd '{}' && ./canh demo --no-serve --size-mb 2 --dir demo",
         workspace.join("rules/packs").display(),
         away.path().display()
     );

@@ -10,8 +10,10 @@ use anyhow::{Context, Result};
 use canh_traffic::{GenConfig, generate};
 use clap::Args;
 
+use super::demo_province;
 use super::replay::{Indexing, ReplayArgs, render_alerts, render_summary, run_replay};
 use crate::config::Config;
+use crate::state::State;
 
 /// Canh's own pack, built into the binary ([`canh_rules::bundled`]).
 pub fn bundled_pack() -> PathBuf {
@@ -29,7 +31,16 @@ pub struct DemoArgs {
     /// Seed of the generated capture: the same seed and size give the same bytes.
     #[arg(long, default_value_t = GenConfig::default().seed)]
     pub seed: u64,
+    /// Stop after analyzing and indexing, without serving the console (for scripts).
+    #[arg(long)]
+    pub no_serve: bool,
+    /// Where the console listens.
+    #[arg(long, default_value = "127.0.0.1:8443", value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
 }
+
+/// The file that marks a data directory as the demo's own, which the next run may replace.
+const MARKER: &str = ".canh-demo";
 
 pub fn run(args: DemoArgs) -> Result<i32> {
     std::fs::create_dir_all(&args.dir).with_context(|| format!("creating {}", args.dir.display()))?;
@@ -49,10 +60,20 @@ pub fn run(args: DemoArgs) -> Result<i32> {
     eprintln!("planted incidents: {}", report.incidents.join(", "));
     let logs = args.dir.join("logs");
     let data = args.dir.join("data");
+    // Each run starts its province afresh; a data directory the demo did not make is not
+    // touched.
+    if data.exists() {
+        if !data.join(MARKER).exists() {
+            anyhow::bail!("{} exists and is not a demo's: choose another --dir", data.display());
+        }
+        std::fs::remove_dir_all(&data).with_context(|| format!("removing the last demo's {}", data.display()))?;
+    }
+    std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
+    std::fs::write(data.join(MARKER), "made by canh demo; the next run replaces this directory\n")?;
     let replay = ReplayArgs {
         extract_files: Some(args.dir.join("files")),
         sensor: "demo-sensor".into(),
-        org: "so-khcn-demo".into(),
+        org: demo_province::SENSOR_ORG.into(),
         rules: vec![bundled_pack()],
         index: Some(Some(data.clone())),
         ..ReplayArgs::of(vec![pcap.display().to_string()], logs.display().to_string())
@@ -79,7 +100,34 @@ pub fn run(args: DemoArgs) -> Result<i32> {
         "      {canh} search --data {d} 'id.orig_h:10.10.0.0/16 AND id.resp_p:[1 TO 1024]' --agg terms:id.resp_h"
     );
     eprintln!("      {canh} store stats --data {d}");
-    Ok(if summary.capture_errors.is_empty() { 0 } else { 2 })
+    let accounts = demo_province::make(&mut State::open(&data)?)?;
+    let code = if summary.capture_errors.is_empty() { 0 } else { 2 };
+    if args.no_serve {
+        println!("{}", render_accounts(&accounts));
+        eprintln!("console:  {canh} server --data {d}");
+        return Ok(code);
+    }
+    super::server::serve(&data, args.listen, &Config::default(), |url, cert| {
+        println!("{}", render_accounts(&accounts));
+        println!("console: {url}  (a self-signed certificate, {}; Ctrl-C to stop)", cert.display());
+    })?;
+    Ok(code)
+}
+
+/// The demo's accounts, as a table to sign in with.
+fn render_accounts(accounts: &[demo_province::Account]) -> String {
+    let mut out = String::from("accounts of the demo province (Lâm Đồng), made for this run:\n");
+    out.push_str(&format!("  {:<14} {:<13} {:<15} {}\n", "user", "role", "organization", "password"));
+    for a in accounts {
+        out.push_str(&format!("  {:<14} {:<13} {:<15} {}\n", a.name, a.role.as_str(), a.org, a.password));
+        if let Some((secret, url)) = &a.totp {
+            out.push_str(&format!(
+                "  {:<14} second factor (TOTP): secret {secret} — add it to an authenticator app ({url}), or `oathtool --totp -b {secret}`\n",
+                ""
+            ));
+        }
+    }
+    out
 }
 
 /// A path as one word of a POSIX shell: as it is when it has nothing a shell reads, else in

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bench;
 pub mod bench_store;
 pub mod demo;
+pub mod demo_province;
 pub mod generate;
 pub mod ingest;
 pub mod org;

@@ -127,7 +127,7 @@ impl State {
 }
 
 /// `N` bytes from the operating system's random source: salts, keys, tokens.
-pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
+pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).expect("the operating system's random source");
     bytes
