@@ -24,7 +24,7 @@
 //! the analyzer's: tests that count them check one against the other.
 
 pub mod citizens;
-mod content;
+pub mod content;
 pub mod packets;
 
 use std::collections::BTreeSet;
