@@ -463,3 +463,27 @@ async fn attacker_written_alert_text_is_shown_as_text() {
     let (_, html) = an.get("/alerts/x0").await;
     assert!(html.contains("&#60;script&#62;window.__pwned=1&#60;/script&#62;"), "shown as text");
 }
+
+#[tokio::test]
+async fn the_dashboard_counts_within_the_callers_organizations() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = setup(dir.path());
+    alerts_of_two_agencies(dir.path());
+    app.sync_alerts().unwrap();
+    let an = Client::new(&app, "an");
+    let d = an.json("/api/v1/dashboard?since=24h").await;
+    let total: i64 = d["alerts"]["over_time"].as_array().unwrap().iter().map(|b| b[1].as_i64().unwrap()).sum();
+    assert_eq!(total, 6, "department A's six alerts: {d}");
+    assert_eq!(d["alerts"]["rules"][0][0], SCANNER);
+    assert_eq!(d["alerts"]["rules"][0][2], 5);
+    assert_eq!(d["alerts"]["sources"][0], json!(["203.0.113.66", 5]));
+    assert_eq!(d["records_by_org"], json!([["so-a", 6]]));
+    let soc = Client::new(&app, "soc");
+    let d = soc.json("/api/v1/dashboard?since=24h").await;
+    assert_eq!(d["records_by_type"], json!([["alert", 8]]));
+    let (status, html) = soc.get("/dashboard?lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Top rules") && html.contains("<rect"), "{html}");
+    let (status, _) = an.get("/api/v1/dashboard?since=yesterday").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

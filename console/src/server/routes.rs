@@ -22,7 +22,7 @@ use axum::{Form, Json, Router};
 
 use super::i18n::{Lang, Tr};
 use super::permission::Permission;
-use super::{search, triage};
+use super::{dashboard, search, triage};
 use crate::state::audit::{self, Outcome};
 use crate::state::session::{self, Policy, Refusal};
 use crate::state::user::{Role, User};
@@ -96,6 +96,8 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Verb::Post, "/search/saved/{id}/delete", Permission::Search),
     route(Verb::Get, "/assets/console.css", Permission::Public),
     route(Verb::Get, "/assets/console.js", Permission::Public),
+    route(Verb::Get, "/dashboard", Permission::ReadAlerts),
+    route(Verb::Get, "/api/v1/dashboard", Permission::ReadAlerts),
     route(Verb::Get, "/alerts", Permission::ReadAlerts),
     route(Verb::Get, "/alerts/list", Permission::ReadAlerts),
     route(Verb::Get, "/alerts/{id}", Permission::ReadAlerts),
@@ -139,6 +141,8 @@ fn handler(spec: &RouteSpec) -> MethodRouter<Arc<App>> {
         (Verb::Get, "/assets/console.js") => {
             get(|| async { asset("text/javascript", include_str!("../../assets/console.js")) })
         }
+        (Verb::Get, "/dashboard") => get(dashboard::dashboard_page),
+        (Verb::Get, "/api/v1/dashboard") => get(dashboard::api_dashboard),
         (Verb::Get, "/alerts") => get(triage::pages::queue_page),
         (Verb::Get, "/alerts/list") => get(triage::pages::list_page),
         (Verb::Get, "/alerts/{id}") => get(triage::pages::alert_page),

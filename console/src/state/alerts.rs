@@ -635,3 +635,59 @@ fn common_org(conn: &Connection, ids: &[String]) -> Result<Option<String>, State
     }
     Ok(org)
 }
+
+/// How the alerts `filter` matches in `scope` spread: per time bucket (`bucket` microseconds,
+/// oldest first), and the ten most frequent rules, sources, destinations, severities and
+/// statuses.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Spread {
+    pub over_time: Vec<(i64, i64)>,
+    /// Rule id, title, count.
+    pub rules: Vec<(String, String, i64)>,
+    pub sources: Vec<(String, i64)>,
+    pub destinations: Vec<(String, i64)>,
+    pub severities: Vec<(String, i64)>,
+    pub statuses: Vec<(String, i64)>,
+}
+
+pub fn spread(
+    conn: &Connection,
+    scope: &Option<Vec<String>>,
+    filter: &Filter,
+    bucket: i64,
+) -> Result<Spread, StateError> {
+    let (condition, values) = filter.condition(scope)?;
+    let pairs = |sql: String| -> Result<Vec<(String, i64)>, StateError> {
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(values.iter()), |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    };
+    let top = |column: &str| {
+        pairs(format!(
+            "SELECT {column}, COUNT(*) AS n FROM alerts WHERE {condition} AND {column} <> '' GROUP BY {column} ORDER BY n DESC LIMIT 10"
+        ))
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT (ts / {bucket}) * {bucket} AS b, COUNT(*) FROM alerts WHERE {condition} GROUP BY b ORDER BY b"
+    ))?;
+    let over_time =
+        stmt.query_map(params_from_iter(values.iter()), |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT rule_id, MAX(title), COUNT(*) AS n FROM alerts WHERE {condition} GROUP BY rule_id ORDER BY n DESC LIMIT 10"
+    ))?;
+    let rules = stmt
+        .query_map(params_from_iter(values.iter()), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut severities = pairs(format!("SELECT severity, COUNT(*) FROM alerts WHERE {condition} GROUP BY severity"))?;
+    severities.sort_by_key(|(s, _)| std::cmp::Reverse(rank(s)));
+    Ok(Spread {
+        over_time,
+        rules,
+        sources: top("src")?,
+        destinations: top("dst")?,
+        severities,
+        statuses: pairs(format!(
+            "SELECT status, COUNT(*) FROM alerts WHERE {condition} GROUP BY status ORDER BY COUNT(*) DESC"
+        ))?,
+    })
+}

@@ -48,7 +48,7 @@ impl Failure {
         }
     }
 
-    fn api(self) -> Response {
+    pub fn api(self) -> Response {
         let status = self.status();
         let message = match self {
             Self::NotFound(m) | Self::Invalid(m) => m,
@@ -60,7 +60,7 @@ impl Failure {
         (status, Json(serde_json::json!({ "error": message }))).into_response()
     }
 
-    fn page(self, lang: Lang) -> Response {
+    pub fn page(self, lang: Lang) -> Response {
         let t = Tr(lang);
         match self {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, t.get("error-not-found")).into_response(),
