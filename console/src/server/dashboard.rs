@@ -20,8 +20,9 @@ use crate::state::alerts::{self, Filter, Spread};
 use crate::state::{audit, org};
 use crate::when::{local_micros, parse_time};
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct DashboardParams {
     /// An age, a date or a time; empty: the last 7 days.
     pub since: String,
@@ -30,7 +31,7 @@ pub struct DashboardParams {
 /// The range shown when none is given.
 const DEFAULT_SINCE: &str = "7d";
 
-#[derive(Debug, Default, serde::Serialize)]
+#[derive(Debug, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct Dashboard {
     /// Microseconds since the epoch.
     pub since: i64,
@@ -74,6 +75,9 @@ pub fn dashboard(app: &App, p: &Principal, params: &DashboardParams) -> Result<D
     Ok(dashboard)
 }
 
+#[utoipa::path(get, path = "/api/v1/dashboard", tag = "dashboard", params(DashboardParams),
+    responses((status = 200, description = "Alerts and records over the range, within the caller's organizations", body = Dashboard),
+              (status = 400, description = "A range that does not parse", body = crate::server::openapi::ErrorAnswer)))]
 pub async fn api_dashboard(
     AxState(app): AxState<Arc<App>>,
     Extension(p): Extension<Principal>,

@@ -6,6 +6,7 @@
 pub mod dashboard;
 pub mod feed;
 pub mod i18n;
+pub mod openapi;
 pub mod permission;
 pub mod routes;
 pub mod search;

@@ -88,6 +88,8 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Verb::Get, "/audit", Permission::ReadAudit),
     route(Verb::Get, "/audit.csv", Permission::ReadAudit),
     route(Verb::Get, "/api/v1/me", Permission::SignedIn),
+    route(Verb::Get, "/api/v1/audit", Permission::ReadAudit),
+    route(Verb::Get, "/api/v1/openapi.json", Permission::SignedIn),
     route(Verb::Get, "/api/v1/search", Permission::Search),
     route(Verb::Get, "/search", Permission::Search),
     route(Verb::Get, "/search.csv", Permission::Search),
@@ -130,6 +132,8 @@ fn handler(spec: &RouteSpec) -> MethodRouter<Arc<App>> {
         (Verb::Get, "/audit") => get(audit_page),
         (Verb::Get, "/audit.csv") => get(audit_csv),
         (Verb::Get, "/api/v1/me") => get(api_me),
+        (Verb::Get, "/api/v1/audit") => get(api_audit),
+        (Verb::Get, "/api/v1/openapi.json") => get(super::openapi::document),
         (Verb::Get, "/api/v1/search") => get(search::api_search),
         (Verb::Get, "/search") => get(search::search_page),
         (Verb::Get, "/search.csv") | (Verb::Get, "/search.ndjson") => get(search::export),
@@ -558,7 +562,40 @@ async fn audit_page(
     }
 }
 
-async fn api_me(Extension(p): Extension<Principal>) -> Json<serde_json::Value> {
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct AuditParams {
+    /// Newest entries to return, 1 to 100000 (200).
+    limit: Option<usize>,
+}
+
+/// The audit trail's newest entries within the caller's organizations (the command line's
+/// only for the root), newest first; reading it is itself an entry.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
+    responses((status = 200, description = "Entries, newest first, each with its hash and the hash before it", body = Vec<audit::Stored>)))]
+pub(super) async fn api_audit(
+    AxState(app): AxState<Arc<App>>,
+    Extension(p): Extension<Principal>,
+    axum::extract::Query(params): axum::extract::Query<AuditParams>,
+) -> Response {
+    let limit = params.limit.unwrap_or(200).clamp(1, 100_000);
+    let worker = app.clone();
+    match tokio::task::spawn_blocking(move || visible_audit(&worker, &p, "audit.view", limit)).await {
+        Ok(Ok(entries)) => Json(entries).into_response(),
+        Ok(Err(e)) => {
+            tracing::error!("audit: {e}");
+            internal_error(Lang::En)
+        }
+        Err(e) => {
+            tracing::error!("audit: {e}");
+            internal_error(Lang::En)
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "session",
+    responses((status = 200, description = "Who is asking: a user or a token, its role and organization", body = super::openapi::MeAnswer)))]
+pub(super) async fn api_me(Extension(p): Extension<Principal>) -> Json<serde_json::Value> {
     let (name, kind) = match &p {
         Principal::User { user, .. } => (user.name.clone(), "user"),
         Principal::Token(t) => (t.actor().name, "token"),

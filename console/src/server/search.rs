@@ -25,8 +25,9 @@ use crate::state::{audit, org, saved};
 use crate::when::{local_micros, local_time, parse_time};
 
 /// A search as the page's form and the API's query string give it.
-#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     pub q: String,
     /// An age (`24h`), a date, a local time or RFC 3339; empty: the last 24 hours.
@@ -108,7 +109,7 @@ impl From<QueryError> for SearchError {
 }
 
 /// What a search found.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Found {
     pub total: u64,
     pub records: Vec<Value>,
@@ -203,6 +204,9 @@ fn api_error(e: SearchError) -> Response {
 
 /// `GET /api/v1/search`: records newest first (`total`, `records`, `next`), with the
 /// histogram and top values when asked (`charts=1`, `agg=FIELD`).
+#[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchParams, ("charts" = Option<String>, Query, description = "`1`: the histogram too")),
+    responses((status = 200, description = "Records newest first within the caller's organizations", body = Found),
+              (status = 400, description = "The query, at its place (`position`, in characters)", body = crate::server::openapi::QueryErrorAnswer)))]
 pub async fn api_search(
     AxState(app): AxState<Arc<App>>,
     Extension(p): Extension<Principal>,

@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params, params_f
 use super::{Actor, StateError, audit, case, now_text, suppression};
 
 /// Where an alert stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Not looked at yet (the inbox).
@@ -48,7 +48,7 @@ impl Status {
 }
 
 /// What an alert turned out to be, given when it is closed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     TruePositive,
@@ -80,7 +80,7 @@ fn rank(severity: &str) -> i64 {
 }
 
 /// One alert with its triage state.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Alert {
     pub id: String,
     /// Microseconds since the epoch.
@@ -139,7 +139,7 @@ fn alert_row(r: &Row<'_>) -> rusqlite::Result<Alert> {
 }
 
 /// One entry of an alert's history.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
     pub ts: String,
     pub actor: String,
@@ -148,7 +148,7 @@ pub struct HistoryEntry {
 }
 
 /// Which alerts, besides the caller's scope (always applied). Empty fields do not filter.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct Filter {
     /// `open` (new, acknowledged or escalated; the default), `all`, or one status.
@@ -368,7 +368,7 @@ pub fn held(conn: &Connection) -> Result<std::collections::HashSet<u128>, StateE
 
 /// Alerts of one rule and source (and destination, when grouped by it), as the queue shows
 /// them.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Group {
     pub rule_id: String,
     pub title: String,
@@ -510,7 +510,7 @@ impl Action {
 }
 
 /// What [`act`] did.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Acted {
     pub alerts: usize,
     /// The case the alerts went into, when escalated.
@@ -639,7 +639,7 @@ fn common_org(conn: &Connection, ids: &[String]) -> Result<Option<String>, State
 /// How the alerts `filter` matches in `scope` spread: per time bucket (`bucket` microseconds,
 /// oldest first), and the ten most frequent rules, sources, destinations, severities and
 /// statuses.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct Spread {
     pub over_time: Vec<(i64, i64)>,
     /// Rule id, title, count.

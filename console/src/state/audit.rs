@@ -75,7 +75,7 @@ impl<'a> Entry<'a> {
 }
 
 /// One entry as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Stored {
     pub seq: i64,
     pub ts: String,

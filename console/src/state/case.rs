@@ -8,7 +8,7 @@ use super::{Actor, StateError, audit, now_text};
 /// Where a case stands.
 pub const STATUSES: [&str; 3] = ["open", "in_progress", "closed"];
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Case {
     pub id: i64,
     pub title: String,
@@ -23,7 +23,7 @@ pub struct Case {
 }
 
 /// One line of a case's timeline.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Event {
     pub ts: String,
     pub actor: String,

@@ -4,7 +4,7 @@ use rusqlite::{Connection, Transaction, params};
 
 use super::{Actor, StateError, audit, now_text};
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Saved {
     pub id: i64,
     pub name: String,

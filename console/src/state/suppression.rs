@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{Actor, StateError, audit, now_text, org};
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Suppression {
     pub id: i64,
     pub rule_id: String,
@@ -75,7 +75,7 @@ pub fn in_force(conn: &Connection, now: i64) -> Result<Vec<InForce>, StateError>
 }
 
 /// What a new suppression says.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct New {
     pub rule_id: String,
     #[serde(default)]

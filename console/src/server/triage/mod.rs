@@ -88,8 +88,9 @@ fn scope(app: &App, p: &Principal) -> Result<Option<Vec<String>>, Failure> {
 
 /// A filter as the query string and the forms give it: every value text, times in any form
 /// `canh search` takes (`24h`, `2026-11-02`, RFC 3339).
-#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize, utoipa::ToSchema, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct FilterParams {
     pub status: String,
     pub severity: String,
@@ -181,6 +182,8 @@ impl FilterParams {
     }
 }
 
+/// A filter with paging (described to OpenAPI as the filter's parameters, `limit` and
+/// `offset`: utoipa does not read `flatten`).
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default)]
 pub struct ListParams {
@@ -246,7 +249,7 @@ pub fn list(
 }
 
 /// One alert with everything an analyst needs to decide.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Detail {
     pub alert: alerts::Alert,
     /// The alert as the store holds it.
@@ -306,7 +309,7 @@ fn quoted(v: &str) -> String {
 }
 
 /// An action as either face asks for it.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct ActRequest {
     /// These alerts; when empty, every alert `filter` matches.
@@ -365,7 +368,7 @@ pub fn suppressions(app: &App, p: &Principal) -> Result<Vec<suppression::Suppres
 
 /// A suppression as either face asks for it: `days` from now, or `expires` (seconds since the
 /// epoch).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct SuppressRequest {
     pub rule_id: String,
@@ -410,7 +413,7 @@ pub fn cases(app: &App, p: &Principal) -> Result<Vec<case::Case>, Failure> {
 }
 
 /// A case with its timeline and alerts.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct CaseDetail {
     pub case: case::Case,
     pub timeline: Vec<case::Event>,
@@ -430,7 +433,7 @@ pub fn case_detail(app: &App, p: &Principal, id: i64) -> Result<CaseDetail, Fail
 }
 
 /// A change to a case as either face asks for it: one of a note, an assignee, a status.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct CaseRequest {
     pub note: String,
