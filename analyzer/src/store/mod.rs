@@ -41,7 +41,13 @@ pub type Day = String;
 pub struct Store {
     events: PathBuf,
     fields: Fields,
+    /// Readers of the days searched, kept while their `meta.json` is unchanged: opening a
+    /// day's index and its segments for each search cost a server more than the search did.
+    readers: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Day, (MetaStamp, tantivy::IndexReader)>>>,
 }
+
+/// A day's `meta.json` as last seen (a commit or a merge rewrites it).
+type MetaStamp = (std::time::SystemTime, u64);
 
 /// What one day holds.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -76,7 +82,7 @@ impl Store {
                 let _ = std::fs::remove_dir_all(entry.path());
             }
         }
-        Ok(Self { events, fields: Fields::new() })
+        Ok(Self { events, fields: Fields::new(), readers: Default::default() })
     }
 
     /// `<data>/events`.
@@ -131,9 +137,33 @@ impl Store {
         Ok(self.day_reader(day)?.searcher())
     }
 
-    /// A reader of a day; where its lock file cannot be written (a read-only store), the day is
-    /// read without one ([`read_only`]).
+    /// A reader of a day: the one kept from the last search while the day has not changed,
+    /// else a new one (kept in its place).
     fn day_reader(&self, day: &str) -> Result<tantivy::IndexReader, StoreError> {
+        let stamp = std::fs::metadata(self.events.join(day).join("meta.json"))
+            .ok()
+            .and_then(|m| Some((m.modified().ok()?, m.len())));
+        let Some(stamp) = stamp else { return self.open_day_reader(day) };
+        let mut readers = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((seen, reader)) = readers.get(day)
+            && *seen == stamp
+        {
+            return Ok(reader.clone());
+        }
+        let reader = self.open_day_reader(day)?;
+        readers.insert(day.to_string(), (stamp, reader.clone()));
+        Ok(reader)
+    }
+
+    /// Forgets the readers of days that are gone (dropped by retention).
+    pub fn forget_gone_days(&self) {
+        let mut readers = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        readers.retain(|day, _| self.events.join(day).is_dir());
+    }
+
+    /// Opens a reader of a day; where its lock file cannot be written (a read-only store), the
+    /// day is read without one ([`read_only`]).
+    fn open_day_reader(&self, day: &str) -> Result<tantivy::IndexReader, StoreError> {
         let failed = |source| StoreError::Index { day: day.to_string(), source };
         match reader(&self.index(day)?) {
             Err(tantivy::TantivyError::LockFailure(..)) => {

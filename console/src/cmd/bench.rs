@@ -6,6 +6,7 @@
 //!   `canh replay --extract-files` wrote) scanned once, as `yr scan` and `yara` would: MB/s.
 //!
 //! - `canh bench events` and `canh bench search`: the event store (see [`super::bench_store`]).
+//! - `canh bench console`: the console under concurrent clients (see [`super::bench_console`]).
 //!
 //! `bench/rules.sh` runs the first two beside `yr scan`, classic `yara` and `canh replay` with and
 //! without rules, for figures measured in the same run.
@@ -42,6 +43,9 @@ enum BenchCommand {
     Events(super::bench_store::EventsArgs),
     /// Latency (p50, p95) of five analyst queries over an event store.
     Search(super::bench_store::SearchBenchArgs),
+    /// Latency (p50, p95, p99) of the console's alert queue, alert detail and search under
+    /// concurrent clients, over a store (see `canh bench events`).
+    Console(super::bench_console::ConsoleBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +84,7 @@ pub fn run(args: BenchArgs) -> Result<i32> {
         BenchCommand::Yara(a) => yara(a),
         BenchCommand::Events(a) => super::bench_store::events(a),
         BenchCommand::Search(a) => super::bench_store::search(a),
+        BenchCommand::Console(a) => super::bench_console::run(a),
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod bench_console;
 pub mod bench_store;
 pub mod demo;
 pub mod demo_province;

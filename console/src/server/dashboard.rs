@@ -9,7 +9,6 @@ use askama::Template;
 use axum::Json;
 use axum::extract::{Extension, Query, State as AxState};
 use axum::response::{IntoResponse, Response};
-use canh_analyzer::store::Store;
 use canh_analyzer::store::aggregate::{Agg, AggResult};
 use canh_analyzer::store::query::Search;
 
@@ -57,10 +56,10 @@ pub fn dashboard(app: &App, p: &Principal, params: &DashboardParams) -> Result<D
     let now = time::OffsetDateTime::now_utc();
     let since = parse_time(asked, now).map_err(|e| Failure::Invalid(format!("since: {e}")))?;
     let bucket = bucket_for((now.unix_timestamp_nanos() / 1000) as i64 - since);
-    let scope = org::scope(app.lock().conn(), p.org())?;
+    let scope = org::scope(&*app.read()?, p.org())?;
     let filter = Filter { status: "all".into(), since: Some(since), ..Default::default() };
-    let spread = alerts::spread(app.lock().conn(), &scope, &filter, bucket)?;
-    let store = Store::open(&app.data).map_err(|e| Failure::Internal(e.to_string()))?;
+    let spread = alerts::spread(&*app.read()?, &scope, &filter, bucket)?;
+    let store = app.store().map_err(|e| Failure::Internal(e.to_string()))?;
     let search = Search { query: "*".into(), since: Some(since), orgs: scope, ..Default::default() };
     let terms = |field: &str| -> Result<Vec<(String, u64)>, Failure> {
         let agg = Agg::Terms { field: field.into(), size: 15 };
@@ -71,7 +70,7 @@ pub fn dashboard(app: &App, p: &Principal, params: &DashboardParams) -> Result<D
     };
     let dashboard =
         Dashboard { since, bucket, alerts: spread, records_by_type: terms("_type")?, records_by_org: terms("_org")? };
-    app.lock().record(audit::Entry::done(&p.actor(), "dashboard.view", asked))?;
+    app.audit(audit::Entry::done(&p.actor(), "dashboard.view", asked))?;
     Ok(dashboard)
 }
 

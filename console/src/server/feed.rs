@@ -5,7 +5,6 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use canh_analyzer::store::Store;
 use canh_analyzer::store::feed::AlertFeed;
 
 use super::routes::App;
@@ -33,9 +32,10 @@ pub fn sync(app: &App, sync: &Mutex<AlertSync>) -> anyhow::Result<Taken> {
     let sync = &mut *sync;
     let held = match &mut sync.held {
         Some(h) => h,
-        None => sync.held.insert(alerts::held(app.lock().conn())?),
+        None => sync.held.insert(alerts::held(&*app.read()?)?),
     };
-    let store = Store::open(&app.data)?;
+    let store = app.store()?;
+    store.forget_gone_days();
     let fed = sync.feed.poll(&store, |id| held.contains(&id))?;
     if fed.is_empty() {
         return Ok(Taken::default());
@@ -44,6 +44,7 @@ pub fn sync(app: &App, sync: &Mutex<AlertSync>) -> anyhow::Result<Taken> {
     let taken = app.lock().change(|tx| alerts::take(tx, &incoming, now_unix()))?;
     held.extend(fed.iter().map(|f| f.store_id));
     if taken.added > 0 {
+        app.triage_changed();
         tracing::info!(added = taken.added, suppressed = taken.suppressed, "alerts taken into triage");
     }
     if taken.unreadable > 0 {

@@ -30,18 +30,66 @@ use crate::state::{Actor, State, now_unix as now, token};
 
 /// What every handler shares.
 pub struct App {
+    /// The writer: changes, each with its audit entry, one at a time.
     pub state: Mutex<State>,
     pub policy: Policy,
     /// The data directory: the event store is under `events/`.
     pub data: std::path::PathBuf,
     /// What the triage table has taken from the store so far.
     pub alert_sync: Mutex<super::feed::AlertSync>,
+    /// The event store, opened at its first use and kept (with its days' readers).
+    store: std::sync::OnceLock<canh_analyzer::store::Store>,
+    /// Read-only connections for reads, so that no read waits behind a write.
+    readers: Mutex<Vec<rusqlite::Connection>>,
+    /// Entries of actions that changed nothing (views, searches, refusals), appended by
+    /// [`audit_writer`] together: concurrent requests share one transaction and one flush.
+    audit_jobs: Mutex<std::sync::mpsc::Sender<AuditJob>>,
+    /// Bumped by every change to alerts: answers cached before it are stale.
+    pub triage_generation: std::sync::atomic::AtomicU64,
+    /// The alert queue's last answers, by caller's scope and filter, with their generation.
+    pub queue_cache: Mutex<HashMap<String, (u64, Arc<Vec<crate::state::alerts::Group>>)>>,
 }
+
+/// An entry to append and where to say it is appended.
+struct AuditJob {
+    entry: audit::OwnedEntry,
+    done: std::sync::mpsc::Sender<Result<(), String>>,
+}
+
+/// Most read connections kept.
+const READERS: usize = 8;
 
 impl App {
     pub fn new(state: State, policy: Policy) -> Arc<Self> {
         let data = state.dir().to_path_buf();
-        Arc::new(Self { state: Mutex::new(state), policy, data, alert_sync: Mutex::default() })
+        let (jobs, queue) = std::sync::mpsc::channel();
+        Arc::new_cyclic(|app| {
+            let app = app.clone();
+            std::thread::Builder::new()
+                .name("audit-writer".into())
+                .spawn(move || audit_writer(app, queue))
+                .expect("a thread for the audit writer");
+            Self {
+                state: Mutex::new(state),
+                policy,
+                data,
+                alert_sync: Mutex::default(),
+                store: Default::default(),
+                readers: Mutex::default(),
+                audit_jobs: Mutex::new(jobs),
+                triage_generation: Default::default(),
+                queue_cache: Mutex::default(),
+            }
+        })
+    }
+
+    /// The event store of the data directory.
+    pub fn store(&self) -> Result<&canh_analyzer::store::Store, canh_analyzer::store::StoreError> {
+        if let Some(store) = self.store.get() {
+            return Ok(store);
+        }
+        let opened = canh_analyzer::store::Store::open(&self.data)?;
+        Ok(self.store.get_or_init(|| opened))
     }
 
     /// Takes the alerts the store has that triage has not (the server does this every few
@@ -50,9 +98,84 @@ impl App {
         super::feed::sync(self, &self.alert_sync)
     }
 
+    /// The writer (for changes).
     pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A handler that panicked mid-transaction rolled it back; the state is still whole.
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A connection to read with (returned to the pool when dropped).
+    pub(crate) fn read(&self) -> Result<Reader<'_>, crate::state::StateError> {
+        let kept = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match kept {
+            Some(c) => c,
+            None => self.lock().open_reader()?,
+        };
+        Ok(Reader { app: self, conn: Some(conn) })
+    }
+
+    /// Appends the entry of an action that changed nothing, and returns once it is committed
+    /// (with the entries of the requests that came meanwhile: one transaction for them all).
+    pub(crate) fn audit(&self, entry: audit::Entry<'_>) -> Result<(), crate::state::StateError> {
+        let (done, committed) = std::sync::mpsc::channel();
+        let job = AuditJob { entry: audit::OwnedEntry::of(&entry), done };
+        let sent = self.audit_jobs.lock().unwrap_or_else(|p| p.into_inner()).send(job);
+        let outcome = match sent {
+            Ok(()) => committed.recv().unwrap_or_else(|_| Err("the audit writer stopped".into())),
+            Err(_) => Err("the audit writer stopped".into()),
+        };
+        outcome.map_err(|message| crate::state::StateError::Invalid { field: "audit", message })
+    }
+
+    /// Something changed alerts: cached queues are stale.
+    pub(crate) fn triage_changed(&self) {
+        self.triage_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Appends the audit jobs as they come, all those waiting in one transaction.
+fn audit_writer(app: std::sync::Weak<App>, jobs: std::sync::mpsc::Receiver<AuditJob>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < 1000 {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let Some(app) = app.upgrade() else { return };
+        let outcome = app
+            .lock()
+            .change(|tx| batch.iter().try_for_each(|job| audit::append(tx, job.entry.entry()).map(|_| ())))
+            .map_err(|e| e.to_string());
+        for job in batch {
+            let _ = job.done.send(outcome.clone());
+        }
+    }
+}
+
+/// A read connection, back to the pool when dropped.
+pub(crate) struct Reader<'a> {
+    app: &'a App,
+    conn: Option<rusqlite::Connection>,
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = rusqlite::Connection;
+
+    fn deref(&self) -> &rusqlite::Connection {
+        self.conn.as_ref().expect("held until dropped")
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        let mut pool = self.app.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < READERS
+            && let Some(conn) = self.conn.take()
+        {
+            pool.push(conn);
+        }
     }
 }
 
@@ -287,14 +410,18 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 fn principal(app: &App, headers: &HeaderMap) -> Option<Principal> {
-    let state = app.lock();
     if let Some(bearer) =
         headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
     {
-        return token::check(state.conn(), bearer.trim(), now()).ok().flatten().map(Principal::Token);
+        return token::check(app.lock().conn(), bearer.trim(), now()).ok().flatten().map(Principal::Token);
     }
     let token = cookie(headers, SESSION_COOKIE)?;
-    let (user, csrf) = session::lookup(state.conn(), &app.policy, &token, now()).ok().flatten()?;
+    let now = now();
+    // A read first: the writer only when the session is to be touched or ended.
+    if let session::Peeked::Live(user, csrf) = session::peek(&*app.read().ok()?, &app.policy, &token, now).ok()? {
+        return Some(Principal::User { user, token, csrf });
+    }
+    let (user, csrf) = session::lookup(app.lock().conn(), &app.policy, &token, now).ok().flatten()?;
     Some(Principal::User { user, token, csrf })
 }
 
@@ -342,7 +469,7 @@ async fn guard(
     };
     if !spec.permission.granted_to(p.role()) {
         let actor = p.actor();
-        let _ = app.lock().record(
+        let _ = app.audit(
             audit::Entry::new(&actor, "route", spec.path, Outcome::Denied).detail(&format!("{:?}", spec.permission)),
         );
         return (StatusCode::FORBIDDEN, t.get("error-forbidden")).into_response();
@@ -367,7 +494,7 @@ async fn guard(
         };
         if field.as_deref() != Some(csrf.as_str()) {
             let actor = p.actor();
-            let _ = app.lock().record(audit::Entry::new(&actor, "csrf", spec.path, Outcome::Denied));
+            let _ = app.audit(audit::Entry::new(&actor, "csrf", spec.path, Outcome::Denied));
             return (StatusCode::FORBIDDEN, t.get("error-csrf")).into_response();
         }
         req = Request::from_parts(parts, Body::from(bytes));
@@ -503,11 +630,11 @@ fn visible_audit(
     action: &str,
     limit: usize,
 ) -> Result<Vec<audit::Stored>, crate::state::StateError> {
-    let mut state = app.lock();
-    state.record(audit::Entry::done(&p.actor(), action, "recent"))?;
-    let scope = crate::state::org::scope(state.conn(), p.org())?;
+    app.audit(audit::Entry::done(&p.actor(), action, "recent"))?;
+    let conn = app.read()?;
+    let scope = crate::state::org::scope(&conn, p.org())?;
     let visible = |e: &audit::Stored| scope.as_ref().is_none_or(|codes| codes.contains(&e.org));
-    Ok(audit::recent(state.conn(), limit)?.into_iter().filter(visible).collect())
+    Ok(audit::recent(&conn, limit)?.into_iter().filter(visible).collect())
 }
 
 /// The audit trail as CSV, for auditors' spreadsheets: text cells a spreadsheet would run as

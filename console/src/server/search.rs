@@ -13,7 +13,6 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Extension, Path, Query, State as AxState};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use canh_analyzer::store::Store;
 use canh_analyzer::store::aggregate::{Agg, AggResult};
 use canh_analyzer::store::query::{Cursor, QueryError, Search};
 use serde_json::Value;
@@ -137,14 +136,14 @@ fn interval_for(span: i64) -> &'static str {
 }
 
 fn scope(app: &App, p: &Principal) -> Result<Option<Vec<String>>, Failure> {
-    Ok(org::scope(app.lock().conn(), p.org())?)
+    Ok(org::scope(&*app.read()?, p.org())?)
 }
 
 /// Runs a search for `p`, audited with its outcome.
 pub fn run(app: &App, p: &Principal, params: &SearchParams, with_charts: bool) -> Result<Found, SearchError> {
     let search = params.search(scope(app, p)?, params.limit()?)?;
     let found = (|| -> Result<Found, SearchError> {
-        let store = Store::open(&app.data).map_err(|e| Failure::Internal(e.to_string()))?;
+        let store = app.store().map_err(|e| Failure::Internal(e.to_string()))?;
         let hits = store.search(&search)?;
         let (mut histogram, mut interval, mut top) = (Vec::new(), String::new(), None);
         if with_charts {
@@ -176,7 +175,7 @@ pub fn run(app: &App, p: &Principal, params: &SearchParams, with_charts: bool) -
         Err(SearchError::Query { message, .. }) => (audit::Outcome::Failed, message.clone()),
         Err(SearchError::Other(f)) => (audit::Outcome::Failed, format!("{f:?}")),
     };
-    app.lock().record(audit::Entry::new(&p.actor(), "search", &params.q, outcome).detail(&detail))?;
+    app.audit(audit::Entry::new(&p.actor(), "search", &params.q, outcome).detail(&detail))?;
     found
 }
 
@@ -238,8 +237,7 @@ pub async fn export(
     let prepared = (|| -> Result<Search, Failure> {
         let search = params.search(scope(&app, &p)?, 1000)?;
         let what = if csv { "search.export.csv" } else { "search.export.ndjson" };
-        app.lock()
-            .record(audit::Entry::done(&p.actor(), what, &params.q).detail(&format!("since {}", params.since())))?;
+        app.audit(audit::Entry::done(&p.actor(), what, &params.q).detail(&format!("since {}", params.since())))?;
         Ok(search)
     })();
     let mut search = match prepared {
@@ -251,10 +249,9 @@ pub async fn export(
         }
     };
     // A bad query is answered before any byte of the file.
-    let data = app.data.clone();
     let first = {
-        let (data, search) = (data.clone(), search.clone());
-        tokio::task::spawn_blocking(move || Store::open(&data).map_err(QueryError::from)?.search(&search)).await
+        let (app, search) = (app.clone(), search.clone());
+        tokio::task::spawn_blocking(move || app.store().map_err(QueryError::from)?.search(&search)).await
     };
     let first = match first {
         Ok(Ok(hits)) => hits,
@@ -266,7 +263,7 @@ pub async fn export(
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
     tokio::task::spawn_blocking(move || {
-        let store = match Store::open(&data) {
+        let store = match app.store() {
             Ok(s) => s,
             Err(e) => return tracing::error!("export: {e}"),
         };
@@ -416,7 +413,7 @@ pub async fn search_page(
     let worker = app.clone();
     let asked = params.clone();
     let outcome = tokio::task::spawn_blocking(move || {
-        let saved = user.map(|u| saved::list(worker.lock().conn(), u)).transpose()?.unwrap_or_default();
+        let saved = user.map(|u| saved::list(&*worker.read()?, u)).transpose()?.unwrap_or_default();
         Ok::<_, crate::state::StateError>((run(&worker, &p, &asked, true), saved))
     })
     .await;

@@ -74,6 +74,42 @@ impl<'a> Entry<'a> {
     }
 }
 
+/// An entry that owns its text, to be appended later (by the console's audit writer, which
+/// appends the entries of concurrent requests in one transaction).
+#[derive(Debug, Clone)]
+pub struct OwnedEntry {
+    pub actor: String,
+    pub org: String,
+    pub action: String,
+    pub target: String,
+    pub outcome: Outcome,
+    pub detail: String,
+}
+
+impl OwnedEntry {
+    pub fn of(e: &Entry<'_>) -> Self {
+        Self {
+            actor: e.actor.into(),
+            org: e.org.into(),
+            action: e.action.into(),
+            target: e.target.into(),
+            outcome: e.outcome,
+            detail: e.detail.clone(),
+        }
+    }
+
+    pub fn entry(&self) -> Entry<'_> {
+        Entry {
+            actor: &self.actor,
+            org: &self.org,
+            action: &self.action,
+            target: &self.target,
+            outcome: self.outcome,
+            detail: self.detail.clone(),
+        }
+    }
+}
+
 /// One entry as stored.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Stored {

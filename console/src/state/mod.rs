@@ -94,6 +94,18 @@ impl State {
         Ok(Self { conn, dir: dir.to_path_buf(), anchor_key: None })
     }
 
+    /// A connection for reads only, beside the writer: in WAL mode a reader never waits for
+    /// the writer nor the writer for it.
+    pub fn open_reader(&self) -> Result<Connection, StateError> {
+        let path = self.dir.join(Self::FILE);
+        let open = || -> rusqlite::Result<Connection> {
+            let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+            conn.busy_timeout(std::time::Duration::from_secs(5))?;
+            Ok(conn)
+        };
+        open().map_err(|source| StateError::Open { path: path.clone(), source })
+    }
+
     /// The data directory this state belongs to.
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -185,6 +185,35 @@ fn check_code(
 
 /// The user and CSRF token of a live session, touching it; `None` when the token is unknown
 /// or the session ran out (then it is deleted).
+/// A session as a read connection sees it: live and recently touched (nothing to write), or
+/// needing the writer (to be touched, or ended as expired), or unknown.
+pub enum Peeked {
+    Live(User, String),
+    NeedsWriter,
+    Unknown,
+}
+
+/// Looks a session up without writing: most requests need no more.
+pub fn peek(conn: &Connection, policy: &Policy, token: &str, now: i64) -> Result<Peeked, StateError> {
+    let sql = concat!(
+        "SELECT ",
+        user::user_columns!(),
+        ", s.csrf, s.created, s.last_seen FROM sessions s JOIN users u ON u.id = s.user
+         JOIN orgs o ON o.id = u.org WHERE s.token_hash = ?1 AND u.disabled = 0"
+    );
+    let row = conn
+        .query_row(sql, [secret_hash(token)], |r| Ok((user::row(r)?, r.get(6)?, r.get(7)?, r.get(8)?)))
+        .optional()?;
+    let Some((user, csrf, created, last_seen)): Option<(User, String, i64, i64)> = row else {
+        return Ok(Peeked::Unknown);
+    };
+    let expired = now - last_seen >= policy.idle || now - created >= policy.absolute;
+    Ok(if expired || now - last_seen >= TOUCH_EVERY { Peeked::NeedsWriter } else { Peeked::Live(user, csrf) })
+}
+
+/// How often a session's last use is written down, in seconds.
+pub const TOUCH_EVERY: i64 = 30;
+
 pub fn lookup(conn: &Connection, policy: &Policy, token: &str, now: i64) -> Result<Option<(User, String)>, StateError> {
     let hash = secret_hash(token);
     let sql = concat!(
@@ -199,7 +228,11 @@ pub fn lookup(conn: &Connection, policy: &Policy, token: &str, now: i64) -> Resu
         conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [&hash])?;
         return Ok(None);
     }
-    conn.execute("UPDATE sessions SET last_seen = ?1 WHERE token_hash = ?2", params![now, hash])?;
+    // Touched at most every half minute: a write (and its disk flush) on every request would
+    // make every request wait for the writer, and idle time counted to 30 s is close enough.
+    if now - last_seen >= TOUCH_EVERY {
+        conn.execute("UPDATE sessions SET last_seen = ?1 WHERE token_hash = ?2", params![now, hash])?;
+    }
     Ok(Some((user, csrf)))
 }
 

@@ -91,7 +91,11 @@ pub fn check(conn: &Connection, secret: &str, now: i64) -> Result<Option<Princip
         )
         .optional()?;
     let Some((token_id, label, owner, role, org)) = row else { return Ok(None) };
-    conn.execute("UPDATE tokens SET last_used = ?1 WHERE id = ?2", params![now, token_id])?;
+    // Written at most every half minute (see `session::TOUCH_EVERY`).
+    conn.execute(
+        "UPDATE tokens SET last_used = ?1 WHERE id = ?2 AND (last_used IS NULL OR last_used <= ?1 - ?3)",
+        params![now, token_id, super::session::TOUCH_EVERY],
+    )?;
     let role = Role::parse(&role).ok_or_else(|| StateError::Invalid { field: "role", message: role.clone() })?;
     Ok(Some(Principal { token_id, label, owner, role, org }))
 }

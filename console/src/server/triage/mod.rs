@@ -83,7 +83,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 fn scope(app: &App, p: &Principal) -> Result<Option<Vec<String>>, Failure> {
-    Ok(org::scope(app.lock().conn(), p.org())?)
+    Ok(org::scope(&*app.read()?, p.org())?)
 }
 
 /// A filter as the query string and the forms give it: every value text, times in any form
@@ -223,13 +223,32 @@ fn query_string(pairs: &[(&str, &str)]) -> String {
 }
 
 /// The queue: groups of alerts, audited as a view.
+/// Answers are cached until alerts change (a new alert, an action): analysts watching the
+/// same queue share one computation of it.
 pub fn queue(app: &App, p: &Principal, params: &FilterParams) -> Result<Vec<alerts::Group>, Failure> {
     let filter = params.filter()?;
     let scope = scope(app, p)?;
-    let mut state = app.lock();
-    let groups = alerts::queue(state.conn(), &scope, &filter, params.by == "dst", 500)?;
-    state.record(audit::Entry::done(&p.actor(), "alert.queue", &filter.describe()))?;
-    Ok(groups)
+    let by_dst = params.by == "dst";
+    let key = format!("{scope:?}|{filter:?}|{by_dst}");
+    let generation = app.triage_generation.load(std::sync::atomic::Ordering::SeqCst);
+    let cached = {
+        let cache = app.queue_cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.get(&key).filter(|(g, _)| *g == generation).map(|(_, groups)| groups.clone())
+    };
+    let groups = match cached {
+        Some(groups) => groups,
+        None => {
+            let groups = std::sync::Arc::new(alerts::queue(&*app.read()?, &scope, &filter, by_dst, 500)?);
+            let mut cache = app.queue_cache.lock().unwrap_or_else(|e| e.into_inner());
+            if cache.len() >= 256 {
+                cache.clear();
+            }
+            cache.insert(key, (generation, groups.clone()));
+            groups
+        }
+    };
+    app.audit(audit::Entry::done(&p.actor(), "alert.queue", &filter.describe()))?;
+    Ok((*groups).clone())
 }
 
 /// Alerts one by one, newest first, with how many match.
@@ -242,9 +261,8 @@ pub fn list(
 ) -> Result<(Vec<alerts::Alert>, i64), Failure> {
     let filter = params.filter()?;
     let scope = scope(app, p)?;
-    let mut state = app.lock();
-    let found = alerts::list(state.conn(), &scope, &filter, limit, offset)?;
-    state.record(audit::Entry::done(&p.actor(), "alert.list", &filter.describe()))?;
+    let found = alerts::list(&*app.read()?, &scope, &filter, limit, offset)?;
+    app.audit(audit::Entry::done(&p.actor(), "alert.list", &filter.describe()))?;
     Ok(found)
 }
 
@@ -268,19 +286,18 @@ pub fn detail(app: &App, p: &Principal, id: &str) -> Result<Detail, Failure> {
     let scope = scope(app, p)?;
     let actor = p.actor();
     let (alert, history, case) = {
-        let mut state = app.lock();
-        let Some(alert) = alerts::get(state.conn(), &scope, id)? else {
+        let conn = app.read()?;
+        let Some(alert) = alerts::get(&conn, &scope, id)? else {
+            drop(conn);
             // Looking for an alert one may not see is worth knowing about.
-            state.record(
-                audit::Entry::new(&actor, "alert.view", id, audit::Outcome::Denied).detail("not found in scope"),
-            )?;
+            app.audit(audit::Entry::new(&actor, "alert.view", id, audit::Outcome::Denied).detail("not found in scope"))?;
             return Err(Failure::NotFound(format!("no alert `{id}`")));
         };
-        let history = alerts::history_of(state.conn(), id)?;
-        let case = alert.case_id.map(|c| case::get(state.conn(), &scope, c)).transpose()?.flatten();
-        state.record(audit::Entry::done(&actor, "alert.view", id))?;
+        let history = alerts::history_of(&conn, id)?;
+        let case = alert.case_id.map(|c| case::get(&conn, &scope, c)).transpose()?.flatten();
         (alert, history, case)
     };
+    app.audit(audit::Entry::done(&actor, "alert.view", id))?;
     let mut terms: Vec<String> = alert.uids.iter().map(|u| format!("uid:{}", quoted(u))).collect();
     if !alert.community_id.is_empty() {
         terms.push(format!("community_id:{}", quoted(&alert.community_id)));
@@ -296,7 +313,7 @@ pub fn detail(app: &App, p: &Principal, id: &str) -> Result<Detail, Failure> {
             orgs: scope,
             ..Default::default()
         };
-        let store = canh_analyzer::store::Store::open(&app.data).map_err(|e| Failure::Internal(e.to_string()))?;
+        let store = app.store().map_err(|e| Failure::Internal(e.to_string()))?;
         store.search(&search).map_err(|e| Failure::Internal(e.to_string()))?.records
     };
     let record = serde_json::from_str(&alert.raw).unwrap_or(serde_json::Value::Null);
@@ -355,14 +372,15 @@ pub fn act(app: &App, p: &Principal, req: &ActRequest) -> Result<alerts::Acted, 
     };
     let scope = scope(app, p)?;
     let actor = p.actor();
-    Ok(app.lock().change(|tx| alerts::act(tx, &actor, &scope, &target, &action, &req.comment))?)
+    let acted = app.lock().change(|tx| alerts::act(tx, &actor, &scope, &target, &action, &req.comment))?;
+    app.triage_changed();
+    Ok(acted)
 }
 
 pub fn suppressions(app: &App, p: &Principal) -> Result<Vec<suppression::Suppression>, Failure> {
     let scope = scope(app, p)?;
-    let mut state = app.lock();
-    let all = suppression::list(state.conn(), &scope)?;
-    state.record(audit::Entry::done(&p.actor(), "suppression.list", "all"))?;
+    let all = suppression::list(&*app.read()?, &scope)?;
+    app.audit(audit::Entry::done(&p.actor(), "suppression.list", "all"))?;
     Ok(all)
 }
 
@@ -406,9 +424,8 @@ pub fn unsuppress(app: &App, p: &Principal, id: i64) -> Result<(), Failure> {
 
 pub fn cases(app: &App, p: &Principal) -> Result<Vec<case::Case>, Failure> {
     let scope = scope(app, p)?;
-    let mut state = app.lock();
-    let all = case::list(state.conn(), &scope, 500)?;
-    state.record(audit::Entry::done(&p.actor(), "case.list", "all"))?;
+    let all = case::list(&*app.read()?, &scope, 500)?;
+    app.audit(audit::Entry::done(&p.actor(), "case.list", "all"))?;
     Ok(all)
 }
 
@@ -422,13 +439,14 @@ pub struct CaseDetail {
 
 pub fn case_detail(app: &App, p: &Principal, id: i64) -> Result<CaseDetail, Failure> {
     let scope = scope(app, p)?;
-    let mut state = app.lock();
-    let Some(found) = case::get(state.conn(), &scope, id)? else {
-        return Err(Failure::NotFound(format!("no case #{id}")));
+    let (found, timeline, alerts) = {
+        let conn = app.read()?;
+        let Some(found) = case::get(&conn, &scope, id)? else {
+            return Err(Failure::NotFound(format!("no case #{id}")));
+        };
+        (found, case::timeline(&conn, id)?, case::alerts(&conn, &scope, id)?)
     };
-    let timeline = case::timeline(state.conn(), id)?;
-    let alerts = case::alerts(state.conn(), &scope, id)?;
-    state.record(audit::Entry::done(&p.actor(), "case.view", &format!("#{id}")))?;
+    app.audit(audit::Entry::done(&p.actor(), "case.view", &format!("#{id}")))?;
     Ok(CaseDetail { case: found, timeline, alerts })
 }
 
