@@ -159,3 +159,24 @@ async fn searches_are_saved_per_user() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(!get(&app, &token, "/search").await.2.contains("POST to QLVB"));
 }
+
+/// Searches at once: each is audited (the audit writer appends concurrent entries together),
+/// and the chain still holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_searches_are_each_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = setup(dir.path());
+    let (token, _) = sign_in(&app, "kiem");
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let (app, token) = (app.clone(), token.clone());
+        tasks.push(tokio::spawn(async move { get(&app, &token, &format!("/api/v1/search?q=uid%3AC{i}")).await.0 }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::OK);
+    }
+    let state = app.state.lock().unwrap();
+    let searches = audit::recent(state.conn(), 1000).unwrap().into_iter().filter(|e| e.action == "search").count();
+    assert_eq!(searches, 40);
+    assert!(audit::verify(state.conn(), dir.path(), None).unwrap().holds());
+}

@@ -76,7 +76,8 @@ fn top_up_alerts(store: &Store, want: u64) -> Result<()> {
     }
     let days = store.days();
     let first = canh_analyzer::store::day_start(&days[0]).unwrap_or(0);
-    let last = canh_analyzer::store::day_start(days.last().expect("a day")).unwrap_or(0) + canh_analyzer::store::DAY_MICROS;
+    let last =
+        canh_analyzer::store::day_start(days.last().expect("a day")).unwrap_or(0) + canh_analyzer::store::DAY_MICROS;
     let mut rng = SmallRng::seed_from_u64(2026);
     let mut w = StoreWriter::new(store, CommitPolicy { records: 50_000, interval: Duration::from_secs(600) });
     let missing = want - held.total;
@@ -87,7 +88,8 @@ fn top_up_alerts(store: &Store, want: u64) -> Result<()> {
         let ts = rng.random_range(first..last) as f64 / 1e6;
         m.insert("ts".into(), ts.into());
         // A few thousand sources (scanners, infected hosts), a few hundred destinations.
-        let src = format!("10.{}.{}.{}", 20 + rng.random_range(0..4u8), rng.random_range(0..8u8), rng.random_range(1..250u8));
+        let src =
+            format!("10.{}.{}.{}", 20 + rng.random_range(0..4u8), rng.random_range(0..8u8), rng.random_range(1..250u8));
         let dst = format!("10.10.{}.{}", rng.random_range(0..4u8), rng.random_range(1..100u8));
         m.insert("id.orig_h".into(), src.into());
         m.insert("id.resp_h".into(), dst.into());
@@ -160,7 +162,11 @@ async fn connect(
     Ok(sender)
 }
 
-async fn get(sender: &mut hyper::client::conn::http1::SendRequest<Body>, path: &str, cookie: &str) -> Result<(u16, usize)> {
+async fn get(
+    sender: &mut hyper::client::conn::http1::SendRequest<Body>,
+    path: &str,
+    cookie: &str,
+) -> Result<(u16, usize)> {
     sender.ready().await?;
     let req = hyper::Request::get(path)
         .header(hyper::header::HOST, "localhost")

@@ -36,7 +36,7 @@ pub fn sync(app: &App, sync: &Mutex<AlertSync>) -> anyhow::Result<Taken> {
     };
     let store = app.store()?;
     store.forget_gone_days();
-    let fed = sync.feed.poll(&store, |id| held.contains(&id))?;
+    let fed = sync.feed.poll(store, |id| held.contains(&id))?;
     if fed.is_empty() {
         return Ok(Taken::default());
     }

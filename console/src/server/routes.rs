@@ -47,8 +47,11 @@ pub struct App {
     /// Bumped by every change to alerts: answers cached before it are stale.
     pub triage_generation: std::sync::atomic::AtomicU64,
     /// The alert queue's last answers, by caller's scope and filter, with their generation.
-    pub queue_cache: Mutex<HashMap<String, (u64, Arc<Vec<crate::state::alerts::Group>>)>>,
+    pub queue_cache: Mutex<HashMap<String, CachedQueue>>,
 }
+
+/// A queue's answer and the triage generation it was computed at.
+pub type CachedQueue = (u64, Arc<Vec<crate::state::alerts::Group>>);
 
 /// An entry to append and where to say it is appended.
 struct AuditJob {

@@ -290,7 +290,9 @@ pub fn detail(app: &App, p: &Principal, id: &str) -> Result<Detail, Failure> {
         let Some(alert) = alerts::get(&conn, &scope, id)? else {
             drop(conn);
             // Looking for an alert one may not see is worth knowing about.
-            app.audit(audit::Entry::new(&actor, "alert.view", id, audit::Outcome::Denied).detail("not found in scope"))?;
+            app.audit(
+                audit::Entry::new(&actor, "alert.view", id, audit::Outcome::Denied).detail("not found in scope"),
+            )?;
             return Err(Failure::NotFound(format!("no alert `{id}`")));
         };
         let history = alerts::history_of(&conn, id)?;
