@@ -210,6 +210,7 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Verb::Get, "/signin", Permission::Public),
     route(Verb::Post, "/signin", Permission::Public),
     route(Verb::Get, "/", Permission::SignedIn),
+    route(Verb::Get, "/signout", Permission::SignedIn),
     route(Verb::Post, "/signout", Permission::SignedIn),
     route(Verb::Get, "/audit", Permission::ReadAudit),
     route(Verb::Get, "/audit.csv", Permission::ReadAudit),
@@ -254,6 +255,7 @@ fn handler(spec: &RouteSpec) -> MethodRouter<Arc<App>> {
         (Verb::Get, "/signin") => get(signin_page),
         (Verb::Post, "/signin") => post(signin_submit),
         (Verb::Get, "/") => get(home),
+        (Verb::Get, "/signout") => get(signout_page),
         (Verb::Post, "/signout") => post(signout),
         (Verb::Get, "/audit") => get(audit_page),
         (Verb::Get, "/audit.csv") => get(audit_csv),
@@ -610,6 +612,22 @@ async fn home(Extension(p): Extension<Principal>, Extension(lang): Extension<Lan
         Principal::User { user, csrf, .. } => {
             page(&HomePage { t: Tr(lang), name: &user.name, role: user.role.as_str(), org: &user.org, csrf })
         }
+        Principal::Token(_) => Redirect::to("/api/v1/me").into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "signout.html")]
+struct SignoutPage<'a> {
+    t: Tr,
+    name: &'a str,
+    csrf: &'a str,
+}
+
+/// The sign-out form, linked from every page (a sign-out is a POST with the CSRF token).
+async fn signout_page(Extension(p): Extension<Principal>, Extension(lang): Extension<Lang>) -> Response {
+    match &p {
+        Principal::User { user, csrf, .. } => page(&SignoutPage { t: Tr(lang), name: &user.name, csrf }),
         Principal::Token(_) => Redirect::to("/api/v1/me").into_response(),
     }
 }
