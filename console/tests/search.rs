@@ -158,6 +158,31 @@ async fn searches_are_saved_per_user() {
         routes::router(app.clone()).oneshot(post("/search/saved/1/delete", format!("csrf={csrf}"))).await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(!get(&app, &token, "/search").await.2.contains("POST to QLVB"));
+    // The same through the API.
+    let json = |path: &str, body: serde_json::Value| {
+        Request::builder()
+            .method("POST")
+            .uri(path)
+            .header(header::HOST, "console.test")
+            .header(header::COOKIE, format!("{SESSION_COOKIE}={token}"))
+            .header("x-csrf-token", &csrf)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let body = serde_json::json!({"name": "DNS", "q": "_type:dns", "since": "24h"});
+    let res = routes::router(app.clone()).oneshot(json("/api/v1/searches", body)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let (_, _, list) = get(&app, &token, "/api/v1/searches").await;
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list[0]["name"], "DNS");
+    assert_eq!(get(&app, &other, "/api/v1/searches").await.2, "[]");
+    let id = list[0]["id"].as_i64().unwrap();
+    let delete = format!("/api/v1/searches/{id}/delete");
+    let res = routes::router(app.clone()).oneshot(json(&delete, serde_json::json!({}))).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = routes::router(app.clone()).oneshot(json(&delete, serde_json::json!({}))).await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
 /// Searches at once: each is audited (the audit writer appends concurrent entries together),

@@ -223,6 +223,9 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Verb::Get, "/search.ndjson", Permission::Search),
     route(Verb::Post, "/search/saved", Permission::Search),
     route(Verb::Post, "/search/saved/{id}/delete", Permission::Search),
+    route(Verb::Get, "/api/v1/searches", Permission::Search),
+    route(Verb::Post, "/api/v1/searches", Permission::Search),
+    route(Verb::Post, "/api/v1/searches/{id}/delete", Permission::Search),
     route(Verb::Get, "/assets/console.css", Permission::Public),
     route(Verb::Get, "/assets/console.js", Permission::Public),
     route(Verb::Get, "/dashboard", Permission::ReadAlerts),
@@ -267,6 +270,9 @@ fn handler(spec: &RouteSpec) -> MethodRouter<Arc<App>> {
         (Verb::Get, "/search.csv") | (Verb::Get, "/search.ndjson") => get(search::export),
         (Verb::Post, "/search/saved") => post(search::save_form),
         (Verb::Post, "/search/saved/{id}/delete") => post(search::delete_form),
+        (Verb::Get, "/api/v1/searches") => get(search::api_saved),
+        (Verb::Post, "/api/v1/searches") => post(search::api_save),
+        (Verb::Post, "/api/v1/searches/{id}/delete") => post(search::api_delete_saved),
         (Verb::Get, "/assets/console.css") => {
             get(|| async { asset("text/css", include_str!("../../assets/console.css")) })
         }

@@ -497,6 +497,95 @@ pub async fn search_page(
     res
 }
 
+/// The user whose saved searches these are: the signed-in user, or a token's owner.
+fn owner(app: &App, p: &Principal) -> Result<i64, Failure> {
+    Ok(match p {
+        Principal::User { user, .. } => user.id,
+        Principal::Token(t) => crate::state::user::get(&*app.read()?, &t.owner)?.id,
+    })
+}
+
+/// A search to save, as either face gives it.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct SaveRequest {
+    pub name: String,
+    pub q: String,
+    pub since: String,
+    pub until: String,
+}
+
+/// The caller's saved searches, by name.
+pub fn saved_searches(app: &App, p: &Principal) -> Result<Vec<saved::Saved>, Failure> {
+    let user = owner(app, p)?;
+    Ok(saved::list(&*app.read()?, user)?)
+}
+
+/// Saves (or replaces, by name) a search of the caller's.
+pub fn save(app: &App, p: &Principal, req: &SaveRequest) -> Result<i64, Failure> {
+    let user = owner(app, p)?;
+    let s = saved::Saved {
+        id: 0,
+        name: req.name.clone(),
+        query: req.q.clone(),
+        since: req.since.clone(),
+        until: req.until.clone(),
+    };
+    let actor = p.actor();
+    Ok(app.lock().change(|tx| saved::save(tx, &actor, user, &s))?)
+}
+
+/// Deletes one of the caller's saved searches.
+pub fn delete_saved(app: &App, p: &Principal, id: i64) -> Result<(), Failure> {
+    let user = owner(app, p)?;
+    let actor = p.actor();
+    Ok(app.lock().change(|tx| saved::delete(tx, &actor, user, id))?)
+}
+
+async fn answer<T: serde::Serialize + Send + 'static>(
+    app: &Arc<App>,
+    f: impl FnOnce(&App) -> Result<T, Failure> + Send + 'static,
+) -> Response {
+    let app = app.clone();
+    match tokio::task::spawn_blocking(move || f(&app)).await {
+        Ok(Ok(v)) => Json(v).into_response(),
+        Ok(Err(f)) => f.api(),
+        Err(e) => Failure::Internal(e.to_string()).api(),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/searches", tag = "search",
+    responses((status = 200, description = "The caller's saved searches, by name", body = Vec<saved::Saved>)))]
+pub async fn api_saved(AxState(app): AxState<Arc<App>>, Extension(p): Extension<Principal>) -> Response {
+    answer(&app, move |app| saved_searches(app, &p)).await
+}
+
+#[utoipa::path(post, path = "/api/v1/searches", tag = "search", request_body = SaveRequest,
+    responses((status = 200, description = "Saved (a search of the same name replaced)", body = crate::server::openapi::IdAnswer),
+              (status = 400, description = "No name", body = crate::server::openapi::ErrorAnswer)))]
+pub async fn api_save(
+    AxState(app): AxState<Arc<App>>,
+    Extension(p): Extension<Principal>,
+    Json(req): Json<SaveRequest>,
+) -> Response {
+    answer(&app, move |app| Ok(serde_json::json!({ "id": save(app, &p, &req)? }))).await
+}
+
+#[utoipa::path(post, path = "/api/v1/searches/{id}/delete", tag = "search", params(("id" = i64, Path, description = "The saved search's number")),
+    responses((status = 200, description = "Deleted"), (status = 404, description = "Not one of the caller's", body = crate::server::openapi::ErrorAnswer)))]
+pub async fn api_delete_saved(
+    AxState(app): AxState<Arc<App>>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Response {
+    answer(&app, move |app| {
+        let id = id.parse::<i64>().map_err(|_| Failure::NotFound(format!("no saved search `{id}`")))?;
+        delete_saved(app, &p, id)?;
+        Ok(serde_json::json!({ "deleted": id }))
+    })
+    .await
+}
+
 /// `POST /search/saved`: saves the search of the form under a name.
 pub async fn save_form(
     AxState(app): AxState<Arc<App>>,
@@ -504,20 +593,18 @@ pub async fn save_form(
     Extension(lang): Extension<Lang>,
     body: Bytes,
 ) -> Response {
-    let Principal::User { user, .. } = &p else { return (StatusCode::BAD_REQUEST, "pages only").into_response() };
     let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let one = |name: &str| pairs.iter().find(|(k, _)| k == name).map_or(String::new(), |(_, v)| v.clone());
-    let s = saved::Saved { id: 0, name: one("name"), query: one("q"), since: one("since"), until: one("until") };
-    let (actor, user) = (p.actor(), user.id);
+    let req = SaveRequest { name: one("name"), q: one("q"), since: one("since"), until: one("until") };
     let back = format!(
         "/search?{}",
-        SearchParams { q: s.query.clone(), since: s.since.clone(), until: s.until.clone(), ..Default::default() }
+        SearchParams { q: req.q.clone(), since: req.since.clone(), until: req.until.clone(), ..Default::default() }
             .with(&[])
     );
     let worker = app.clone();
-    match tokio::task::spawn_blocking(move || worker.lock().change(|tx| saved::save(tx, &actor, user, &s))).await {
+    match tokio::task::spawn_blocking(move || save(&worker, &p, &req)).await {
         Ok(Ok(_)) => Redirect::to(&back).into_response(),
-        Ok(Err(e)) => (StatusCode::BAD_REQUEST, format!("{}: {e}", Tr(lang).get("error-invalid"))).into_response(),
+        Ok(Err(f)) => f.page(lang),
         Err(_) => internal_error(lang),
     }
 }
@@ -529,15 +616,13 @@ pub async fn delete_form(
     Extension(lang): Extension<Lang>,
     Path(id): Path<String>,
 ) -> Response {
-    let Principal::User { user, .. } = &p else { return (StatusCode::BAD_REQUEST, "pages only").into_response() };
     let Ok(id) = id.parse::<i64>() else {
         return (StatusCode::NOT_FOUND, Tr(lang).get("error-not-found")).into_response();
     };
-    let (actor, user) = (p.actor(), user.id);
     let worker = app.clone();
-    match tokio::task::spawn_blocking(move || worker.lock().change(|tx| saved::delete(tx, &actor, user, id))).await {
+    match tokio::task::spawn_blocking(move || delete_saved(&worker, &p, id)).await {
         Ok(Ok(())) => Redirect::to("/search").into_response(),
-        Ok(Err(_)) => (StatusCode::NOT_FOUND, Tr(lang).get("error-not-found")).into_response(),
+        Ok(Err(f)) => f.page(lang),
         Err(_) => internal_error(lang),
     }
 }
