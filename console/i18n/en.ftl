@@ -144,3 +144,7 @@ dash-severities = Alerts by severity
 dash-statuses = Alerts by status
 dash-record-types = Records per type
 dash-orgs = Records per organization
+account-title = Account
+account-role = Role
+account-zone = Show times in
+account-save = Save

@@ -144,3 +144,7 @@ dash-severities = Cảnh báo theo mức độ
 dash-statuses = Cảnh báo theo trạng thái
 dash-record-types = Bản ghi theo loại
 dash-orgs = Bản ghi theo đơn vị
+account-title = Tài khoản
+account-role = Vai trò
+account-zone = Hiển thị thời gian theo
+account-save = Lưu

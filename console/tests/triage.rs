@@ -487,3 +487,29 @@ async fn the_dashboard_counts_within_the_callers_organizations() {
     let (status, _) = an.get("/api/v1/dashboard?since=yesterday").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn times_are_shown_and_read_in_the_users_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = setup(dir.path());
+    // 2027-01-15 08:00:00 UTC: 15:00 in Vietnam.
+    write(
+        dir.path(),
+        &[alert("z0", DDNS, "DNS query for a dynamic-DNS provider", "so-a", "10.10.2.45", "A x", 1_800_000_000.0)],
+    );
+    app.sync_alerts().unwrap();
+    let an = Client::new(&app, "an");
+    let (_, html) = an.get("/alerts/list?status=all").await;
+    assert!(html.contains("2027-01-15 15:00:00"), "Vietnam's time by default");
+    // A local time typed in a filter is Vietnam's too.
+    assert_eq!(an.json("/api/v1/alerts?status=all&since=2027-01-15+14:30").await["total"], 1);
+    assert_eq!(an.post_form("/account", "utc_offset=0").await, StatusCode::SEE_OTHER);
+    let (_, html) = an.get("/alerts/list?status=all").await;
+    assert!(html.contains("2027-01-15 08:00:00") && !html.contains("2027-01-15 15:00:00"), "UTC once chosen");
+    assert_eq!(an.json("/api/v1/alerts?status=all&since=2027-01-15+14:30").await["total"], 0);
+    assert_eq!(an.json("/api/v1/alerts?status=all&since=2027-01-15+07:30").await["total"], 1);
+    let (_, account) = an.get("/account").await;
+    assert!(account.contains("<option value=\"0\" selected>UTC+00:00</option>"), "{account}");
+    // Only offsets of real zones.
+    assert_eq!(an.post_form("/account", "utc_offset=17").await, StatusCode::BAD_REQUEST);
+}

@@ -17,7 +17,6 @@ use super::routes::{App, Principal, page};
 use super::triage::Failure;
 use crate::state::alerts::{self, Filter, Spread};
 use crate::state::{audit, org};
-use crate::when::{local_micros, parse_time};
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
 #[serde(default)]
@@ -54,7 +53,7 @@ fn bucket_for(span: i64) -> i64 {
 pub fn dashboard(app: &App, p: &Principal, params: &DashboardParams) -> Result<Dashboard, Failure> {
     let asked = if params.since.trim().is_empty() { DEFAULT_SINCE } else { params.since.trim() };
     let now = time::OffsetDateTime::now_utc();
-    let since = parse_time(asked, now).map_err(|e| Failure::Invalid(format!("since: {e}")))?;
+    let since = p.zone().parse(asked, now).map_err(|e| Failure::Invalid(format!("since: {e}")))?;
     let bucket = bucket_for((now.unix_timestamp_nanos() / 1000) as i64 - since);
     let scope = org::scope(&*app.read()?, p.org())?;
     let filter = Filter { status: "all".into(), since: Some(since), ..Default::default() };
@@ -149,6 +148,7 @@ pub async fn dashboard_page(
     Query(params): Query<DashboardParams>,
 ) -> Response {
     let t = Tr(lang);
+    let zone = p.zone();
     let worker = app.clone();
     let asked = params.clone();
     let d = match tokio::task::spawn_blocking(move || dashboard(&worker, &p, &asked)).await {
@@ -168,10 +168,10 @@ pub async fn dashboard_page(
                 x: ((start - d.since).max(0) / d.bucket) as u64 * 10,
                 y: 100 - size,
                 size,
-                label: local_micros(*start),
+                label: zone.micros(*start),
                 count: n.to_string(),
                 href: link(
-                    &[("status", "all"), ("since", &local_micros(*start)), ("until", &local_micros(start + d.bucket))],
+                    &[("status", "all"), ("since", &zone.micros(*start)), ("until", &zone.micros(start + d.bucket))],
                     "/alerts",
                 ),
             }

@@ -210,6 +210,8 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Verb::Get, "/signin", Permission::Public),
     route(Verb::Post, "/signin", Permission::Public),
     route(Verb::Get, "/", Permission::SignedIn),
+    route(Verb::Get, "/account", Permission::SignedIn),
+    route(Verb::Post, "/account", Permission::SignedIn),
     route(Verb::Get, "/signout", Permission::SignedIn),
     route(Verb::Post, "/signout", Permission::SignedIn),
     route(Verb::Get, "/audit", Permission::ReadAudit),
@@ -258,6 +260,8 @@ fn handler(spec: &RouteSpec) -> MethodRouter<Arc<App>> {
         (Verb::Get, "/signin") => get(signin_page),
         (Verb::Post, "/signin") => post(signin_submit),
         (Verb::Get, "/") => get(home),
+        (Verb::Get, "/account") => get(account_page),
+        (Verb::Post, "/account") => post(account_submit),
         (Verb::Get, "/signout") => get(signout_page),
         (Verb::Post, "/signout") => post(signout),
         (Verb::Get, "/audit") => get(audit_page),
@@ -398,6 +402,14 @@ impl Principal {
         match self {
             Self::User { user, .. } => &user.org,
             Self::Token(t) => &t.org,
+        }
+    }
+
+    /// Where the caller reads times: the user's chosen offset; Vietnam's for tokens.
+    pub fn zone(&self) -> crate::when::Zone {
+        match self {
+            Self::User { user, .. } => crate::when::Zone::minutes(user.utc_offset),
+            Self::Token(_) => crate::when::Zone::vietnam(),
         }
     }
 
@@ -628,6 +640,59 @@ struct SignoutPage<'a> {
     t: Tr,
     name: &'a str,
     csrf: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage<'a> {
+    t: Tr,
+    name: &'a str,
+    role: &'a str,
+    org: &'a str,
+    csrf: &'a str,
+    /// Offset in minutes, its label, whether it is the user's.
+    zones: Vec<(i32, String, bool)>,
+}
+
+/// The signed-in user's account: where their times are shown.
+async fn account_page(Extension(p): Extension<Principal>, Extension(lang): Extension<Lang>) -> Response {
+    let Principal::User { user, csrf, .. } = &p else { return Redirect::to("/api/v1/me").into_response() };
+    let zones = crate::state::user::UTC_OFFSETS
+        .iter()
+        .map(|&m| {
+            let mut label = crate::when::Zone::minutes(m).label();
+            if m == crate::state::user::VIETNAM_OFFSET {
+                label.push_str(" — Asia/Ho_Chi_Minh");
+            }
+            (m, label, m == user.utc_offset)
+        })
+        .collect();
+    page(&AccountPage { t: Tr(lang), name: &user.name, role: user.role.as_str(), org: &user.org, csrf, zones })
+}
+
+#[derive(serde::Deserialize)]
+struct AccountForm {
+    utc_offset: i32,
+}
+
+async fn account_submit(
+    AxState(app): AxState<Arc<App>>,
+    Extension(p): Extension<Principal>,
+    Extension(lang): Extension<Lang>,
+    Form(form): Form<AccountForm>,
+) -> Response {
+    let Principal::User { user, .. } = &p else { return Redirect::to("/api/v1/me").into_response() };
+    let (actor, name) = (p.actor(), user.name.clone());
+    let worker = app.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        worker.lock().change(|tx| crate::state::user::set_utc_offset(tx, &actor, &name, form.utc_offset))
+    })
+    .await;
+    match outcome {
+        Ok(Ok(())) => Redirect::to("/account").into_response(),
+        Ok(Err(e)) => (StatusCode::BAD_REQUEST, format!("{}: {e}", Tr(lang).get("error-invalid"))).into_response(),
+        Err(_) => internal_error(lang),
+    }
 }
 
 /// The sign-out form, linked from every page (a sign-out is a POST with the CSRF token).

@@ -21,7 +21,7 @@ use super::i18n::{Lang, Tr};
 use super::routes::{App, Principal, internal_error, page};
 use super::triage::Failure;
 use crate::state::{audit, org, saved};
-use crate::when::{local_micros, local_time, parse_time};
+use crate::when::Zone;
 
 /// A search as the page's form and the API's query string give it.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize, utoipa::IntoParams)]
@@ -47,12 +47,12 @@ impl SearchParams {
         if self.since.trim().is_empty() { DEFAULT_SINCE } else { self.since.trim() }
     }
 
-    /// The store's search, within `scope`.
-    fn search(&self, scope: Option<Vec<String>>, limit: usize) -> Result<Search, Failure> {
+    /// The store's search, within `scope`, its times read in `zone`.
+    fn search(&self, scope: Option<Vec<String>>, limit: usize, zone: Zone) -> Result<Search, Failure> {
         let now = time::OffsetDateTime::now_utc();
-        let since = parse_time(self.since(), now).map_err(|e| Failure::Invalid(format!("since: {e}")))?;
+        let since = zone.parse(self.since(), now).map_err(|e| Failure::Invalid(format!("since: {e}")))?;
         let until = (!self.until.trim().is_empty())
-            .then(|| parse_time(self.until.trim(), now).map_err(|e| Failure::Invalid(format!("until: {e}"))))
+            .then(|| zone.parse(self.until.trim(), now).map_err(|e| Failure::Invalid(format!("until: {e}"))))
             .transpose()?;
         let after = (!self.after.is_empty())
             .then(|| self.after.parse::<Cursor>().map_err(|e| Failure::Invalid(format!("after: {e}"))))
@@ -141,7 +141,7 @@ fn scope(app: &App, p: &Principal) -> Result<Option<Vec<String>>, Failure> {
 
 /// Runs a search for `p`, audited with its outcome.
 pub fn run(app: &App, p: &Principal, params: &SearchParams, with_charts: bool) -> Result<Found, SearchError> {
-    let search = params.search(scope(app, p)?, params.limit()?)?;
+    let search = params.search(scope(app, p)?, params.limit()?, p.zone())?;
     let found = (|| -> Result<Found, SearchError> {
         let store = app.store().map_err(|e| Failure::Internal(e.to_string()))?;
         let hits = store.search(&search)?;
@@ -235,7 +235,7 @@ pub async fn export(
 ) -> Response {
     let csv = uri.path().ends_with(".csv");
     let prepared = (|| -> Result<Search, Failure> {
-        let search = params.search(scope(&app, &p)?, 1000)?;
+        let search = params.search(scope(&app, &p)?, 1000, p.zone())?;
         let what = if csv { "search.export.csv" } else { "search.export.ndjson" };
         app.audit(audit::Entry::done(&p.actor(), what, &params.q).detail(&format!("since {}", params.since())))?;
         Ok(search)
@@ -368,7 +368,7 @@ fn narrowed(q: &str, field: &str, value: &str) -> String {
     if q.trim().is_empty() || q.trim() == "*" { term } else { format!("({q}) AND {term}") }
 }
 
-fn rows_of(params: &SearchParams, records: &[Value]) -> Vec<Row> {
+fn rows_of(params: &SearchParams, records: &[Value], zone: Zone) -> Vec<Row> {
     records
         .iter()
         .map(|r| {
@@ -388,7 +388,7 @@ fn rows_of(params: &SearchParams, records: &[Value]) -> Vec<Row> {
                 })
                 .collect();
             Row {
-                ts: r.get("ts").and_then(Value::as_f64).map(local_time).unwrap_or_default(),
+                ts: r.get("ts").and_then(Value::as_f64).map(|t| zone.seconds(t)).unwrap_or_default(),
                 kind: r.get("_type").and_then(Value::as_str).unwrap_or("").to_string(),
                 src: crate::cmd::search::endpoint(r, "id.orig_h", "id.orig_p"),
                 dst: crate::cmd::search::endpoint(r, "id.resp_h", "id.resp_p"),
@@ -406,6 +406,7 @@ pub async fn search_page(
     Query(params): Query<SearchParams>,
 ) -> Response {
     let t = Tr(lang);
+    let zone = p.zone();
     let (csrf, user) = match &p {
         Principal::User { csrf, user, .. } => (csrf.clone(), Some(user.id)),
         Principal::Token(_) => (String::new(), None),
@@ -459,12 +460,12 @@ pub async fn search_page(
                 .enumerate()
                 .map(|(i, (start, n))| {
                     let height = (n * 100).div_ceil(peak);
-                    Bar { x: i * 10, y: 100 - height, height, label: format!("{} — {n}", local_micros(*start)) }
+                    Bar { x: i * 10, y: 100 - height, height, label: format!("{} — {n}", zone.micros(*start)) }
                 })
                 .collect();
             view.chart_width = f.histogram.len() * 10;
             view.total = f.total;
-            view.rows = rows_of(&params, &f.records);
+            view.rows = rows_of(&params, &f.records, zone);
             view.top = f
                 .top
                 .map(|(buckets, _)| {

@@ -202,7 +202,7 @@ pub fn peek(conn: &Connection, policy: &Policy, token: &str, now: i64) -> Result
          JOIN orgs o ON o.id = u.org WHERE s.token_hash = ?1 AND u.disabled = 0"
     );
     let row = conn
-        .query_row(sql, [secret_hash(token)], |r| Ok((user::row(r)?, r.get(6)?, r.get(7)?, r.get(8)?)))
+        .query_row(sql, [secret_hash(token)], |r| Ok((user::row(r)?, r.get(7)?, r.get(8)?, r.get(9)?)))
         .optional()?;
     let Some((user, csrf, created, last_seen)): Option<(User, String, i64, i64)> = row else {
         return Ok(Peeked::Unknown);
@@ -222,7 +222,7 @@ pub fn lookup(conn: &Connection, policy: &Policy, token: &str, now: i64) -> Resu
         ", s.csrf, s.created, s.last_seen FROM sessions s JOIN users u ON u.id = s.user
          JOIN orgs o ON o.id = u.org WHERE s.token_hash = ?1 AND u.disabled = 0"
     );
-    let row = conn.query_row(sql, [&hash], |r| Ok((user::row(r)?, r.get(6)?, r.get(7)?, r.get(8)?))).optional()?;
+    let row = conn.query_row(sql, [&hash], |r| Ok((user::row(r)?, r.get(7)?, r.get(8)?, r.get(9)?))).optional()?;
     let Some((user, csrf, created, last_seen)): Option<(User, String, i64, i64)> = row else { return Ok(None) };
     if now - last_seen >= policy.idle || now - created >= policy.absolute {
         conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [&hash])?;

@@ -54,6 +54,8 @@ pub struct User {
     pub org: String,
     pub has_totp: bool,
     pub disabled: bool,
+    /// The offset from UTC the console shows this user's times in, in minutes.
+    pub utc_offset: i32,
 }
 
 /// A user name: 1 to 64 of letters, digits, `. _ - @`.
@@ -96,14 +98,22 @@ pub fn add(
         tx,
         audit::Entry::done(actor, "user.add", name).detail(&format!("role {} in {org_code}", role.as_str())),
     )?;
-    Ok(User { id, name: name.to_string(), role, org: org_code.to_string(), has_totp: false, disabled: false })
+    Ok(User {
+        id,
+        name: name.to_string(),
+        role,
+        org: org_code.to_string(),
+        has_totp: false,
+        disabled: false,
+        utc_offset: VIETNAM_OFFSET,
+    })
 }
 
 /// The columns [`row`] reads, from `users u` joined with `orgs o` (a macro, so that queries
 /// can be put together from it at compile time).
 macro_rules! user_columns {
     () => {
-        "u.id, u.name, u.role, o.code, u.totp_secret IS NOT NULL, u.disabled"
+        "u.id, u.name, u.role, o.code, u.totp_secret IS NOT NULL, u.disabled, u.utc_offset"
     };
 }
 pub(super) use user_columns;
@@ -121,7 +131,41 @@ pub(super) fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
         org: r.get(3)?,
         has_totp: r.get(4)?,
         disabled: r.get(5)?,
+        utc_offset: r.get(6)?,
     })
+}
+
+/// The offsets from UTC a user may choose for the times the console shows, in minutes;
+/// Vietnam's (Asia/Ho_Chi_Minh, +07:00 all year) is the default.
+pub const UTC_OFFSETS: &[i32] = &[
+    -720, -660, -600, -540, -480, -420, -360, -300, -240, -180, -120, -60, 0, 60, 120, 180, 210, 240, 270, 300, 330,
+    345, 360, 390, 420, 480, 525, 540, 570, 600, 660, 720, 780, 840,
+];
+
+/// Vietnam's offset, in minutes.
+pub const VIETNAM_OFFSET: i32 = 420;
+
+/// Sets the offset from UTC the console shows `name`'s times in, with its audit entry.
+pub fn set_utc_offset(tx: &Transaction<'_>, actor: &super::Actor, name: &str, minutes: i32) -> Result<(), StateError> {
+    if !UTC_OFFSETS.contains(&minutes) {
+        return Err(StateError::Invalid {
+            field: "utc_offset",
+            message: format!("{minutes} minutes is not an offset of a time zone"),
+        });
+    }
+    let changed = tx.execute("UPDATE users SET utc_offset = ?1 WHERE name = ?2", rusqlite::params![minutes, name])?;
+    if changed == 0 {
+        return Err(StateError::NotFound { what: "user", name: name.to_string() });
+    }
+    audit::append(
+        tx,
+        audit::Entry::done(actor, "user.zone", name).detail(&format!(
+            "UTC{:+03}:{:02}",
+            minutes / 60,
+            (minutes % 60).abs()
+        )),
+    )?;
+    Ok(())
 }
 
 pub fn list(conn: &Connection) -> Result<Vec<User>, StateError> {

@@ -17,7 +17,7 @@ use crate::state::alerts::{self, Action, Filter, Target, Verdict};
 use crate::state::case::{self, Change};
 use crate::state::suppression;
 use crate::state::{StateError, audit, now_unix, org};
-use crate::when::{local_micros, local_text, parse_time};
+use crate::when::Zone;
 
 /// Why an operation did not happen, for either face.
 #[derive(Debug)]
@@ -107,11 +107,12 @@ pub struct FilterParams {
 }
 
 impl FilterParams {
-    pub fn filter(&self) -> Result<Filter, Failure> {
+    /// The filter, its times read in `zone`.
+    pub fn filter(&self, zone: Zone) -> Result<Filter, Failure> {
         let now = time::OffsetDateTime::now_utc();
         let when = |field: &str, v: &str| {
             (!v.trim().is_empty())
-                .then(|| parse_time(v.trim(), now).map_err(|e| Failure::Invalid(format!("{field}: {e}"))))
+                .then(|| zone.parse(v.trim(), now).map_err(|e| Failure::Invalid(format!("{field}: {e}"))))
                 .transpose()
         };
         let case_id = (!self.case.trim().is_empty())
@@ -226,7 +227,7 @@ fn query_string(pairs: &[(&str, &str)]) -> String {
 /// Answers are cached until alerts change (a new alert, an action): analysts watching the
 /// same queue share one computation of it.
 pub fn queue(app: &App, p: &Principal, params: &FilterParams) -> Result<Vec<alerts::Group>, Failure> {
-    let filter = params.filter()?;
+    let filter = params.filter(p.zone())?;
     let scope = scope(app, p)?;
     let by_dst = params.by == "dst";
     let key = format!("{scope:?}|{filter:?}|{by_dst}");
@@ -259,7 +260,7 @@ pub fn list(
     limit: usize,
     offset: usize,
 ) -> Result<(Vec<alerts::Alert>, i64), Failure> {
-    let filter = params.filter()?;
+    let filter = params.filter(p.zone())?;
     let scope = scope(app, p)?;
     let found = alerts::list(&*app.read()?, &scope, &filter, limit, offset)?;
     app.audit(audit::Entry::done(&p.actor(), "alert.list", &filter.describe()))?;
@@ -368,7 +369,7 @@ pub fn act(app: &App, p: &Principal, req: &ActRequest) -> Result<alerts::Acted, 
         let Some(filter) = &req.filter else {
             return Err(Failure::Invalid("ids: choose alerts, or give a filter for every alert it matches".into()));
         };
-        Target::Matching(filter.filter()?)
+        Target::Matching(filter.filter(p.zone())?)
     } else {
         Target::Ids(req.ids.clone())
     };

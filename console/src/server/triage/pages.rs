@@ -11,11 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::*;
 use crate::server::i18n::{Lang, Tr};
 use crate::server::routes::{App, Principal, page};
-
-/// A time, and the text shown for it.
-fn when(micros: i64) -> String {
-    local_micros(micros)
-}
+use crate::when::Zone;
 
 /// The signed-in user's CSRF token (API tokens never see a page).
 fn csrf_of(p: &Principal) -> String {
@@ -76,6 +72,7 @@ pub async fn queue_page(
     Extension(lang): Extension<Lang>,
     Query(params): Query<FilterParams>,
 ) -> Response {
+    let zone = p.zone();
     let shown = params.clone();
     match blocking(&app, move |app| queue(app, &p, &shown)).await {
         Ok(groups) => {
@@ -87,7 +84,7 @@ pub async fn queue_page(
                         narrow.push(("dst", d.as_str()));
                     }
                     let open = params.with(&narrow);
-                    GroupRow { first: when(g.first), last: when(g.last), open, group: g }
+                    GroupRow { first: zone.micros(g.first), last: zone.micros(g.last), open, group: g }
                 })
                 .collect();
             let t = Tr(lang);
@@ -114,8 +111,8 @@ struct AlertRow {
 }
 
 impl AlertRow {
-    fn new(t: &Tr, alert: alerts::Alert) -> Self {
-        Self { ts: when(alert.ts), status: t.get(&format!("status-{}", alert.status.as_str())), alert }
+    fn new(t: &Tr, zone: Zone, alert: alerts::Alert) -> Self {
+        Self { ts: zone.micros(alert.ts), status: t.get(&format!("status-{}", alert.status.as_str())), alert }
     }
 }
 
@@ -143,6 +140,7 @@ pub async fn list_page(
     Extension(lang): Extension<Lang>,
     Query(params): Query<ListParams>,
 ) -> Response {
+    let zone = p.zone();
     let csrf = csrf_of(&p);
     let shown = params.filter.clone();
     let found = blocking(&app, move |app| {
@@ -153,7 +151,7 @@ pub async fn list_page(
     match found {
         Ok((alerts, total)) => {
             let t = Tr(lang);
-            let rows = alerts.into_iter().map(|a| AlertRow::new(&t, a)).collect();
+            let rows = alerts.into_iter().map(|a| AlertRow::new(&t, zone, a)).collect();
             let filter_query = shown.with(&[]);
             let back = format!("/alerts/list?{filter_query}");
             page(&ListPage {
@@ -205,13 +203,14 @@ pub async fn alert_page(
     Extension(lang): Extension<Lang>,
     Path(id): Path<String>,
 ) -> Response {
+    let zone = p.zone();
     let csrf = csrf_of(&p);
     let t = Tr(lang);
     match blocking(&app, move |app| detail(app, &p, &id)).await {
         Ok(mut d) => {
-            d.history.iter_mut().for_each(|h| h.ts = local_text(&h.ts));
+            d.history.iter_mut().for_each(|h| h.ts = zone.text(&h.ts));
             let a = &d.alert;
-            let minutes = |m: i64| local_micros(a.ts + m * 60_000_000);
+            let minutes = |m: i64| zone.micros(a.ts + m * 60_000_000);
             let mut pivots = Vec::new();
             let mut search = |label: String, q: String, since: String, until: String| {
                 let href = format!("/search?{}", query_string(&[("q", &q), ("since", &since), ("until", &until)]));
@@ -251,13 +250,13 @@ pub async fn alert_page(
                 .iter()
                 .map(|r| {
                     let field = |k: &str| r.get(k).map(|v| v.as_str().map_or_else(|| v.to_string(), String::from));
-                    let ts = r.get("ts").and_then(|v| v.as_f64()).map(crate::when::local_time).unwrap_or_default();
+                    let ts = r.get("ts").and_then(|v| v.as_f64()).map(|t| zone.seconds(t)).unwrap_or_default();
                     (ts, field("_type").unwrap_or_default(), serde_json::to_string_pretty(r).unwrap_or_default())
                 })
                 .collect();
             let record_text = serde_json::to_string_pretty(&d.record).unwrap_or_default();
             let back = format!("/alerts/{}", a.id);
-            let ts = when(a.ts);
+            let ts = zone.micros(a.ts);
             let status = t.get(&format!("status-{}", a.status.as_str()));
             let verdict = a.verdict.map(|v| t.get(v.as_str()));
             page(&AlertPage {
@@ -347,6 +346,7 @@ pub async fn suppressions_page(
     Extension(p): Extension<Principal>,
     Extension(lang): Extension<Lang>,
 ) -> Response {
+    let zone = p.zone();
     let csrf = csrf_of(&p);
     match blocking(&app, move |app| suppressions(app, &p)).await {
         Ok(all) => {
@@ -354,7 +354,7 @@ pub async fn suppressions_page(
             let rows = all
                 .into_iter()
                 .map(|s| {
-                    let expires = local_micros(s.expires * 1_000_000);
+                    let expires = zone.micros(s.expires * 1_000_000);
                     let live = s.removed.is_none() && s.expires > now;
                     (s, expires, live)
                 })
@@ -410,9 +410,10 @@ pub async fn cases_page(
     Extension(p): Extension<Principal>,
     Extension(lang): Extension<Lang>,
 ) -> Response {
+    let zone = p.zone();
     match blocking(&app, move |app| cases(app, &p)).await {
         Ok(mut cases) => {
-            cases.iter_mut().for_each(|c| c.updated = local_text(&c.updated));
+            cases.iter_mut().for_each(|c| c.updated = zone.text(&c.updated));
             page(&CasesPage { t: Tr(lang), cases })
         }
         Err(f) => f.page(lang),
@@ -435,13 +436,14 @@ pub async fn case_page(
     Extension(lang): Extension<Lang>,
     Path(id): Path<String>,
 ) -> Response {
+    let zone = p.zone();
     let csrf = csrf_of(&p);
     match blocking(&app, move |app| case_detail(app, &p, number(&id, "case")?)).await {
         Ok(mut d) => {
-            d.timeline.iter_mut().for_each(|e| e.ts = local_text(&e.ts));
-            d.case.created = local_text(&d.case.created);
+            d.timeline.iter_mut().for_each(|e| e.ts = zone.text(&e.ts));
+            d.case.created = zone.text(&d.case.created);
             let t = Tr(lang);
-            let rows = std::mem::take(&mut d.alerts).into_iter().map(|a| AlertRow::new(&t, a)).collect();
+            let rows = std::mem::take(&mut d.alerts).into_iter().map(|a| AlertRow::new(&t, zone, a)).collect();
             page(&CasePage { t, csrf, d, rows, statuses: &case::STATUSES })
         }
         Err(f) => f.page(lang),
