@@ -42,7 +42,9 @@
 //! ```
 //!
 //! The file is `--config FILE`, else `CANH_CONFIG`, else `canh.toml` in the working directory
-//! when there is one; without a file every setting has its default.
+//! when there is one; without a file every setting has its default. Every key of `[server]`
+//! and `[store]` is overridden by its environment variable, `CANH_<TABLE>_<KEY>`
+//! (`CANH_SERVER_SESSION_HOURS=8`, `CANH_STORE_COMMIT_SECONDS=5`; see [`ENV_KEYS`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -143,11 +145,14 @@ pub struct DataArgs {
 
 impl DataArgs {
     /// The configuration these flags point at.
+    /// The configuration: the file's (if any), each key overridden by its environment
+    /// variable ([`ENV_KEYS`]).
     pub fn load(&self) -> Result<Config> {
+        let env = |name: &str| std::env::var(name).ok();
         match &self.config {
-            Some(path) => Config::read(path),
-            None if Path::new("canh.toml").is_file() => Config::read(Path::new("canh.toml")),
-            None => Ok(Config::default()),
+            Some(path) => Config::read_with(path, env),
+            None if Path::new("canh.toml").is_file() => Config::read_with(Path::new("canh.toml"), env),
+            None => Config::parse("", "the defaults", env),
         }
     }
 
@@ -157,21 +162,68 @@ impl DataArgs {
     }
 }
 
+/// The keys the environment overrides, by table: `CANH_SERVER_LISTEN`,
+/// `CANH_STORE_COMMIT_SECONDS`, … (the table and the key in capitals). A value is read as TOML
+/// (`8443`, `true`, `"text"`), else as text (`0.0.0.0:8443`, a path).
+pub const ENV_KEYS: &[(&str, &[&str])] = &[
+    ("server", &["listen", "cert", "key", "session_idle_minutes", "session_hours"]),
+    ("store", &["commit_records", "commit_seconds", "disk_budget_gb", "default_retention_days"]),
+];
+
+/// The environment variable of a key.
+pub fn env_name(table: &str, key: &str) -> String {
+    format!("CANH_{}_{}", table.to_uppercase(), key.to_uppercase())
+}
+
 impl Config {
     pub fn read(path: &Path) -> Result<Self> {
+        Self::read_with(path, |_| None)
+    }
+
+    /// The file, then the environment (`env` gives a variable's value).
+    pub fn read_with(path: &Path, env: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let config: Config = toml::from_str(&text).map_err(|e| {
-            // toml's message names the line and column already; say which file.
-            anyhow::anyhow!("{}: {e}", path.display())
+        Self::parse(&text, &path.display().to_string(), env)
+    }
+
+    /// A configuration's text (from `origin`) with the environment's overrides.
+    pub fn parse(text: &str, origin: &str, env: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        // toml's message names the line and column already; say which file.
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+        let mut overridden = Vec::new();
+        for (name, keys) in ENV_KEYS {
+            for key in *keys {
+                let var = env_name(name, key);
+                let Some(raw) = env(&var) else { continue };
+                let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+                    .ok()
+                    .and_then(|mut t| t.remove("v"))
+                    .unwrap_or(toml::Value::String(raw));
+                let section = table.entry(name.to_string()).or_insert_with(|| toml::Value::Table(Default::default()));
+                let Some(section) = section.as_table_mut() else { bail!("{origin}: `{name}` is not a table") };
+                section.insert(key.to_string(), value);
+                overridden.push(var);
+            }
+        }
+        let config: Config = toml::Value::Table(table).try_into().map_err(|e| {
+            if overridden.is_empty() {
+                anyhow::anyhow!("{origin}: {e}")
+            } else {
+                anyhow::anyhow!("{origin} with {}: {e}", overridden.join(", "))
+            }
         })?;
         for org in &config.orgs {
             if Level::new(org.level).is_none() {
-                bail!("{}: org `{}`: level {} is not a security level (1 to 5)", path.display(), org.id, org.level);
+                bail!("{origin}: org `{}`: level {} is not a security level (1 to 5)", org.id, org.level);
             }
         }
-        config
-            .check()
-            .map_err(|(key, why)| anyhow::anyhow!("{}:{}: `{key}` {why}", path.display(), line_of(&text, key)))?;
+        config.check().map_err(|(key, why)| {
+            let from_env = overridden.iter().find(|v| v.ends_with(&format!("_{}", key.to_uppercase())));
+            match from_env {
+                Some(var) => anyhow::anyhow!("{var}: `{key}` {why}"),
+                None => anyhow::anyhow!("{origin}:{}: `{key}` {why}", line_of(text, key)),
+            }
+        })?;
         Ok(config)
     }
 
@@ -287,6 +339,30 @@ mod tests {
         assert_eq!(short.retention().days("dns", "x"), 184);
         assert_eq!(short.retention_warnings().len(), 1, "{:?}", short.retention_warnings());
         assert!(toml::from_str::<Config>("[store]\ncommit_record = 5\n").is_err(), "unknown keys are refused");
+    }
+
+    #[test]
+    fn the_environment_overrides_each_key() {
+        let env = |name: &str| match name {
+            "CANH_SERVER_LISTEN" => Some("0.0.0.0:9443".to_string()),
+            "CANH_SERVER_SESSION_HOURS" => Some("8".to_string()),
+            "CANH_SERVER_CERT" => Some("/etc/canh/console.crt".to_string()),
+            "CANH_SERVER_KEY" => Some("/etc/canh/console.key".to_string()),
+            "CANH_STORE_COMMIT_SECONDS" => Some("5".to_string()),
+            _ => None,
+        };
+        let c = Config::parse("[server]\nsession_hours = 10\nsession_idle_minutes = 20\n", "canh.toml", env).unwrap();
+        assert_eq!(c.server.listen.to_string(), "0.0.0.0:9443");
+        assert_eq!((c.server.session_hours, c.server.session_idle_minutes), (8, 20));
+        assert_eq!(c.server.cert.as_deref(), Some(Path::new("/etc/canh/console.crt")));
+        assert_eq!(c.store.commit_seconds, 5);
+        // A bad value names its variable.
+        let bad = |name: &str| (name == "CANH_STORE_COMMIT_SECONDS").then(|| "0".to_string());
+        let e = Config::parse("", "the defaults", bad).unwrap_err().to_string();
+        assert!(e.starts_with("CANH_STORE_COMMIT_SECONDS: `commit_seconds` must be at least 1"), "{e}");
+        let bad = |name: &str| (name == "CANH_SERVER_SESSION_HOURS").then(|| "many".to_string());
+        let e = Config::parse("", "the defaults", bad).unwrap_err().to_string();
+        assert!(e.contains("CANH_SERVER_SESSION_HOURS"), "{e}");
     }
 
     #[test]
