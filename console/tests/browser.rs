@@ -342,9 +342,25 @@ async fn walk(c: &Client, base: &str, app: &Arc<App>, secret: &str) -> Step {
     open_safely(c, base, "/alerts?lang=en").await?;
     let group = wd(c.find(Locator::LinkText("Bulk citizen identity numbers (CCCD) sent in cleartext")).await)?;
     wd(group.click().await)?;
+    // By keyboard: j selects the first row, x ticks it, Enter opens it.
     let first = wd(c.find(Locator::Css("table.alerts tbody tr td:nth-child(2) a")).await)?;
     let href = wd(first.attr("href").await)?.unwrap_or_default();
-    wd(c.goto(&format!("{base}{href}")).await)?;
+    let body = wd(c.find(Locator::Css("body")).await)?;
+    wd(body.send_keys("jx").await)?;
+    let ticked = wd(c
+        .execute(
+            "const row = document.querySelector('table.alerts tbody tr');
+             return row.classList.contains('selected') && row.querySelector('input[type=checkbox]').checked;",
+            vec![],
+        )
+        .await)?;
+    check(ticked == true, "j selects the first alert and x ticks it")?;
+    wd(body.send_keys("\u{E007}").await)?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while wd(c.current_url().await)?.path() != href {
+        check(Instant::now() < deadline, format!("Enter opens the selected alert ({href})"))?;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let alert_url = wd(c.current_url().await)?;
     let form = wd(c.form(Locator::Css("form[action='/alerts/act']")).await)?;
     wd(form.set_by_name("action", "escalate").await)?;
