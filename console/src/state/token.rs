@@ -79,25 +79,32 @@ pub fn issue(
     Ok((id, secret))
 }
 
-/// The principal of a live token (unknown, expired, revoked, or its owner disabled: `None`).
-pub fn check(conn: &Connection, secret: &str, now: i64) -> Result<Option<Principal>, StateError> {
-    let row: Option<(i64, String, String, String, String)> = conn
+/// The principal of a live token (unknown, expired, revoked, or its owner disabled: `None`),
+/// and whether its last use is older than `session::TOUCH_EVERY` (so that [`check`], on the
+/// writer, should record this one). Reads only.
+pub fn peek(conn: &Connection, secret: &str, now: i64) -> Result<Option<(Principal, bool)>, StateError> {
+    let row: Option<(i64, String, String, String, String, Option<i64>)> = conn
         .query_row(
-            "SELECT t.id, t.label, u.name, t.role, o.code FROM tokens t JOIN users u ON u.id = t.owner
+            "SELECT t.id, t.label, u.name, t.role, o.code, t.last_used FROM tokens t JOIN users u ON u.id = t.owner
              JOIN orgs o ON o.id = t.org
              WHERE t.hash = ?1 AND t.revoked IS NULL AND t.expires > ?2 AND u.disabled = 0",
             params![secret_hash(secret), now],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
         )
         .optional()?;
-    let Some((token_id, label, owner, role, org)) = row else { return Ok(None) };
-    // Written at most every half minute (see `session::TOUCH_EVERY`).
-    conn.execute(
-        "UPDATE tokens SET last_used = ?1 WHERE id = ?2 AND (last_used IS NULL OR last_used <= ?1 - ?3)",
-        params![now, token_id, super::session::TOUCH_EVERY],
-    )?;
+    let Some((token_id, label, owner, role, org, last_used)) = row else { return Ok(None) };
     let role = Role::parse(&role).ok_or_else(|| StateError::Invalid { field: "role", message: role.clone() })?;
-    Ok(Some(Principal { token_id, label, owner, role, org }))
+    let stale = last_used.is_none_or(|t| now - t >= super::session::TOUCH_EVERY);
+    Ok(Some((Principal { token_id, label, owner, role, org }, stale)))
+}
+
+/// The principal of a live token, its use recorded (at most every half minute).
+pub fn check(conn: &Connection, secret: &str, now: i64) -> Result<Option<Principal>, StateError> {
+    let Some((principal, stale)) = peek(conn, secret, now)? else { return Ok(None) };
+    if stale {
+        conn.execute("UPDATE tokens SET last_used = ?1 WHERE id = ?2", params![now, principal.token_id])?;
+    }
+    Ok(Some(principal))
 }
 
 /// Revokes a token at once.
