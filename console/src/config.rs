@@ -144,8 +144,7 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
-    /// The configuration these flags point at.
-    /// The configuration: the file's (if any), each key overridden by its environment
+    /// The configuration these flags point at: the file's (if any), each key overridden by its environment
     /// variable ([`ENV_KEYS`]).
     pub fn load(&self) -> Result<Config> {
         let env = |name: &str| std::env::var(name).ok();

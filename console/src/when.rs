@@ -8,9 +8,12 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
-/// Vietnam's time (Asia/Ho_Chi_Minh has kept +07:00 without daylight saving since 1975).
-pub fn vietnam() -> UtcOffset {
-    UtcOffset::from_hms(7, 0, 0).expect("valid offset")
+/// Vietnam's offset from UTC in minutes (Asia/Ho_Chi_Minh has kept +07:00 without daylight
+/// saving since 1975): the default zone of every user.
+pub const VIETNAM_MINUTES: i32 = 420;
+
+fn vietnam() -> UtcOffset {
+    UtcOffset::from_whole_seconds(VIETNAM_MINUTES * 60).expect("valid offset")
 }
 
 /// Where times are shown and read: an offset from UTC.
@@ -73,7 +76,7 @@ pub fn parse_time(s: &str, now: OffsetDateTime) -> Result<i64> {
 }
 
 /// The same, with dates and local times in `zone`.
-pub fn parse_time_in(s: &str, now: OffsetDateTime, zone: UtcOffset) -> Result<i64> {
+fn parse_time_in(s: &str, now: OffsetDateTime, zone: UtcOffset) -> Result<i64> {
     let micros = |t: OffsetDateTime| (t.unix_timestamp_nanos() / 1000) as i64;
     let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
     let unit = &s[digits.len()..];
@@ -97,7 +100,7 @@ pub fn parse_time_in(s: &str, now: OffsetDateTime, zone: UtcOffset) -> Result<i6
     if let Ok(d) = Date::parse(s, format_description!("[year]-[month]-[day]")) {
         return Ok(micros(PrimitiveDateTime::new(d, Time::MIDNIGHT).assume_offset(zone)));
     }
-    // The table's own format, in Vietnam's time: what an analyst copies from a result.
+    // The table's own format, in the zone's time: what an analyst copies from a result.
     for format in [
         format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond]"),
         format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
@@ -115,9 +118,4 @@ pub fn parse_time_in(s: &str, now: OffsetDateTime, zone: UtcOffset) -> Result<i6
 /// A record's time as Vietnam's local time, to the millisecond.
 pub fn local_time(ts: f64) -> String {
     Zone::vietnam().seconds(ts)
-}
-
-/// A time in microseconds since the epoch as Vietnam's local time, to the second.
-pub fn local_micros(micros: i64) -> String {
-    Zone::vietnam().micros(micros)
 }

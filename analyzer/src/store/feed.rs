@@ -10,14 +10,13 @@
 //! document is.
 
 use std::collections::{HashMap, HashSet};
-use std::time::SystemTime;
 
 use tantivy::index::SegmentId;
 use tantivy::query::{EnableScoring, Query as _, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value as _};
 use tantivy::{DocAddress, TantivyDocument, Term};
 
-use super::{Day, Store, StoreError};
+use super::{Day, MetaStamp, Store, StoreError};
 use canh_sensor::record::names;
 
 /// One alert as the store holds it.
@@ -32,8 +31,7 @@ pub struct FedAlert {
 /// What a day looked like at the last poll.
 #[derive(Debug, Default)]
 struct DaySeen {
-    /// `meta.json`'s modification time and length: a commit rewrites it.
-    meta: Option<(SystemTime, u64)>,
+    meta: Option<MetaStamp>,
     segments: HashSet<SegmentId>,
 }
 
@@ -60,9 +58,7 @@ impl AlertFeed {
         let (high, low) = (fields.schema.get_field_name(fields.id), fields.schema.get_field_name(fields.seq));
         let mut out = Vec::new();
         for day in days {
-            let meta = std::fs::metadata(store.events_dir().join(&day).join("meta.json"))
-                .ok()
-                .and_then(|m| Some((m.modified().ok()?, m.len())));
+            let meta = store.day_stamp(&day);
             let seen = self.days.entry(day.clone()).or_default();
             if meta.is_some() && seen.meta == meta {
                 continue;

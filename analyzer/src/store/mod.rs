@@ -47,7 +47,7 @@ pub struct Store {
 }
 
 /// A day's `meta.json` as last seen (a commit or a merge rewrites it).
-type MetaStamp = (std::time::SystemTime, u64);
+pub type MetaStamp = (std::time::SystemTime, u64);
 
 /// What one day holds.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -140,10 +140,7 @@ impl Store {
     /// A reader of a day: the one kept from the last search while the day has not changed,
     /// else a new one (kept in its place).
     fn day_reader(&self, day: &str) -> Result<tantivy::IndexReader, StoreError> {
-        let stamp = std::fs::metadata(self.events.join(day).join("meta.json"))
-            .ok()
-            .and_then(|m| Some((m.modified().ok()?, m.len())));
-        let Some(stamp) = stamp else { return self.open_day_reader(day) };
+        let Some(stamp) = self.day_stamp(day) else { return self.open_day_reader(day) };
         let mut readers = self.readers.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((seen, reader)) = readers.get(day)
             && *seen == stamp
@@ -153,6 +150,13 @@ impl Store {
         let reader = self.open_day_reader(day)?;
         readers.insert(day.to_string(), (stamp, reader.clone()));
         Ok(reader)
+    }
+
+    /// What a day's `meta.json` looks like now (`None` before its first commit): a change means
+    /// a commit or a merge since.
+    pub fn day_stamp(&self, day: &str) -> Option<MetaStamp> {
+        let m = std::fs::metadata(self.events.join(day).join("meta.json")).ok()?;
+        Some((m.modified().ok()?, m.len()))
     }
 
     /// Forgets the readers of days that are gone (dropped by retention).

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use crate::config::DataArgs;
 use crate::escape;
-pub use crate::when::{local_time, parse_time, vietnam};
+use crate::when::{local_time, parse_time};
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {

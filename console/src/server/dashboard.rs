@@ -6,15 +6,14 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Json;
 use axum::extract::{Extension, Query, State as AxState};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use canh_analyzer::store::aggregate::{Agg, AggResult};
 use canh_analyzer::store::query::Search;
 
 use super::i18n::{Lang, Tr};
 use super::routes::{App, Principal, page};
-use super::triage::Failure;
+use super::triage::{Failure, query_string, quoted};
 use crate::state::alerts::{self, Filter, Spread};
 use crate::state::{audit, org};
 
@@ -81,12 +80,7 @@ pub async fn api_dashboard(
     Extension(p): Extension<Principal>,
     Query(params): Query<DashboardParams>,
 ) -> Response {
-    let worker = app.clone();
-    match tokio::task::spawn_blocking(move || dashboard(&worker, &p, &params)).await {
-        Ok(Ok(d)) => Json(d).into_response(),
-        Ok(Err(f)) => f.api(),
-        Err(e) => Failure::Internal(e.to_string()).api(),
-    }
+    super::triage::api::answer(&app, move |app| dashboard(app, &p, &params)).await
 }
 
 /// A bar of a chart: where it sits, how long, and what it says.
@@ -134,11 +128,7 @@ struct DashboardPage {
 }
 
 fn link(pairs: &[(&str, &str)], path: &str) -> String {
-    let mut s = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        s.append_pair(k, v);
-    }
-    format!("{path}?{}", s.finish())
+    format!("{path}?{}", query_string(pairs))
 }
 
 pub async fn dashboard_page(
@@ -214,13 +204,13 @@ pub async fn dashboard_page(
         chart(
             "dash-record-types",
             bars(&as_f64u(&d.records_by_type), |v| {
-                link(&[("q", &format!("_type:\"{v}\"")), ("since", &since)], "/search")
+                link(&[("q", &format!("_type:{}", quoted(v))), ("since", &since)], "/search")
             }),
         ),
         chart(
             "dash-orgs",
             bars(&as_f64u(&d.records_by_org), |v| {
-                link(&[("q", &format!("_org:\"{v}\"")), ("since", &since)], "/search")
+                link(&[("q", &format!("_org:{}", quoted(v))), ("since", &since)], "/search")
             }),
         ),
     ];

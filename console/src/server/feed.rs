@@ -2,7 +2,7 @@
 //! `canh ingest` or the sensors add while the server runs reach the queue within a poll.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use canh_analyzer::store::feed::AlertFeed;
@@ -27,8 +27,8 @@ impl Default for AlertSync {
 }
 
 /// Takes what the store has that triage has not. One at a time (the sync's lock).
-pub fn sync(app: &App, sync: &Mutex<AlertSync>) -> anyhow::Result<Taken> {
-    let mut sync = sync.lock().unwrap_or_else(|p| p.into_inner());
+pub fn sync(app: &App) -> anyhow::Result<Taken> {
+    let mut sync = app.alert_sync.lock().unwrap_or_else(|p| p.into_inner());
     let sync = &mut *sync;
     let held = match &mut sync.held {
         Some(h) => h,
@@ -57,7 +57,7 @@ pub fn sync(app: &App, sync: &Mutex<AlertSync>) -> anyhow::Result<Taken> {
 pub async fn keep_in_step(app: Arc<App>) {
     loop {
         let worker = app.clone();
-        match tokio::task::spawn_blocking(move || sync(&worker, &worker.alert_sync)).await {
+        match tokio::task::spawn_blocking(move || sync(&worker)).await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!("taking alerts from the store: {e:#}"),
             Err(e) => tracing::error!("alert sync task: {e}"),

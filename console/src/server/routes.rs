@@ -98,7 +98,7 @@ impl App {
     /// Takes the alerts the store has that triage has not (the server does this every few
     /// seconds; tests and tools call it when they need it now).
     pub fn sync_alerts(&self) -> anyhow::Result<crate::state::alerts::Taken> {
-        super::feed::sync(self, &self.alert_sync)
+        super::feed::sync(self)
     }
 
     /// The writer (for changes).
@@ -666,7 +666,7 @@ async fn account_page(Extension(p): Extension<Principal>, Extension(lang): Exten
         .iter()
         .map(|&m| {
             let mut label = crate::when::Zone::minutes(m).label();
-            if m == crate::state::user::VIETNAM_OFFSET {
+            if m == crate::when::VIETNAM_MINUTES {
                 label.push_str(" — Asia/Ho_Chi_Minh");
             }
             (m, label, m == user.utc_offset)

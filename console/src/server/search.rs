@@ -19,8 +19,9 @@ use serde_json::Value;
 
 use super::i18n::{Lang, Tr};
 use super::routes::{App, Principal, internal_error, page};
-use super::triage::Failure;
-use crate::state::{audit, org, saved};
+use super::triage::api::answer;
+use super::triage::{Failure, quoted, scope};
+use crate::state::{audit, saved};
 use crate::when::Zone;
 
 /// A search as the page's form and the API's query string give it.
@@ -133,10 +134,6 @@ fn interval_for(span: i64) -> &'static str {
         ("7d", 604_800),
     ];
     STEPS.iter().find(|(_, secs)| span / (secs * 1_000_000) <= 60).map_or("30d", |(name, _)| name)
-}
-
-fn scope(app: &App, p: &Principal) -> Result<Option<Vec<String>>, Failure> {
-    Ok(org::scope(&*app.read()?, p.org())?)
 }
 
 /// Runs a search for `p`, audited with its outcome.
@@ -364,7 +361,7 @@ const AGG_FIELDS: [&str; 9] =
 
 /// A query narrowed to one more value.
 fn narrowed(q: &str, field: &str, value: &str) -> String {
-    let term = format!("{field}:\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""));
+    let term = format!("{field}:{}", quoted(value));
     if q.trim().is_empty() || q.trim() == "*" { term } else { format!("({q}) AND {term}") }
 }
 
@@ -541,18 +538,6 @@ pub fn delete_saved(app: &App, p: &Principal, id: i64) -> Result<(), Failure> {
     let user = owner(app, p)?;
     let actor = p.actor();
     Ok(app.lock().change(|tx| saved::delete(tx, &actor, user, id))?)
-}
-
-async fn answer<T: serde::Serialize + Send + 'static>(
-    app: &Arc<App>,
-    f: impl FnOnce(&App) -> Result<T, Failure> + Send + 'static,
-) -> Response {
-    let app = app.clone();
-    match tokio::task::spawn_blocking(move || f(&app)).await {
-        Ok(Ok(v)) => Json(v).into_response(),
-        Ok(Err(f)) => f.api(),
-        Err(e) => Failure::Internal(e.to_string()).api(),
-    }
 }
 
 #[utoipa::path(get, path = "/api/v1/searches", tag = "search",

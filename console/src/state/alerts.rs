@@ -148,8 +148,7 @@ pub struct HistoryEntry {
 }
 
 /// Which alerts, besides the caller's scope (always applied). Empty fields do not filter.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     /// `open` (new, acknowledged or escalated; the default), `all`, or one status.
     pub status: String,

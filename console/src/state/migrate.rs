@@ -153,7 +153,8 @@ const STEPS: &[&str] = &[
          created TEXT NOT NULL,
          UNIQUE (user, name)
      );",
-    // 6: the offset from UTC each user's times are shown in (minutes; Vietnam's by default).
+    // 6: the offset from UTC each user's times are shown in (minutes; Vietnam's by default,
+    // `when::VIETNAM_MINUTES`).
     "ALTER TABLE users ADD COLUMN utc_offset INTEGER NOT NULL DEFAULT 420;",
 ];
 

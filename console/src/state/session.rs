@@ -183,8 +183,6 @@ fn check_code(
     }
 }
 
-/// The user and CSRF token of a live session, touching it; `None` when the token is unknown
-/// or the session ran out (then it is deleted).
 /// A session as a read connection sees it: live and recently touched (nothing to write), or
 /// needing the writer (to be touched, or ended as expired), or unknown.
 pub enum Peeked {
@@ -193,47 +191,57 @@ pub enum Peeked {
     Unknown,
 }
 
-/// Looks a session up without writing: most requests need no more.
-pub fn peek(conn: &Connection, policy: &Policy, token: &str, now: i64) -> Result<Peeked, StateError> {
-    let sql = concat!(
-        "SELECT ",
-        user::user_columns!(),
-        ", s.csrf, s.created, s.last_seen FROM sessions s JOIN users u ON u.id = s.user
-         JOIN orgs o ON o.id = u.org WHERE s.token_hash = ?1 AND u.disabled = 0"
-    );
-    let row = conn
-        .query_row(sql, [secret_hash(token)], |r| Ok((user::row(r)?, r.get(7)?, r.get(8)?, r.get(9)?)))
-        .optional()?;
-    let Some((user, csrf, created, last_seen)): Option<(User, String, i64, i64)> = row else {
-        return Ok(Peeked::Unknown);
-    };
-    let expired = now - last_seen >= policy.idle || now - created >= policy.absolute;
-    Ok(if expired || now - last_seen >= TOUCH_EVERY { Peeked::NeedsWriter } else { Peeked::Live(user, csrf) })
-}
-
-/// How often a session's last use is written down, in seconds.
+/// How often a session's last use is written down, in seconds: a write (and its disk flush)
+/// on every request would make every request wait for the writer, and idle time counted to
+/// 30 s is close enough.
 pub const TOUCH_EVERY: i64 = 30;
 
-pub fn lookup(conn: &Connection, policy: &Policy, token: &str, now: i64) -> Result<Option<(User, String)>, StateError> {
-    let hash = secret_hash(token);
+/// A session's user, CSRF token, and whether it ran out (`now`) or is due a touch.
+struct Found {
+    user: User,
+    csrf: String,
+    expired: bool,
+    touch: bool,
+}
+
+fn find(conn: &Connection, policy: &Policy, hash: &str, now: i64) -> Result<Option<Found>, StateError> {
     let sql = concat!(
         "SELECT ",
         user::user_columns!(),
         ", s.csrf, s.created, s.last_seen FROM sessions s JOIN users u ON u.id = s.user
          JOIN orgs o ON o.id = u.org WHERE s.token_hash = ?1 AND u.disabled = 0"
     );
-    let row = conn.query_row(sql, [&hash], |r| Ok((user::row(r)?, r.get(7)?, r.get(8)?, r.get(9)?))).optional()?;
-    let Some((user, csrf, created, last_seen)): Option<(User, String, i64, i64)> = row else { return Ok(None) };
-    if now - last_seen >= policy.idle || now - created >= policy.absolute {
+    let row = conn.query_row(sql, [hash], |r| Ok((user::row(r)?, r.get(7)?, r.get(8)?, r.get(9)?))).optional()?;
+    Ok(row.map(|(user, csrf, created, last_seen): (User, String, i64, i64)| Found {
+        user,
+        csrf,
+        expired: now - last_seen >= policy.idle || now - created >= policy.absolute,
+        touch: now - last_seen >= TOUCH_EVERY,
+    }))
+}
+
+/// Looks a session up without writing: most requests need no more.
+pub fn peek(conn: &Connection, policy: &Policy, token: &str, now: i64) -> Result<Peeked, StateError> {
+    Ok(match find(conn, policy, &secret_hash(token), now)? {
+        None => Peeked::Unknown,
+        Some(f) if f.expired || f.touch => Peeked::NeedsWriter,
+        Some(f) => Peeked::Live(f.user, f.csrf),
+    })
+}
+
+/// The user and CSRF token of a live session, touching it (at most every [`TOUCH_EVERY`]);
+/// `None` when the token is unknown or the session ran out (then it is deleted).
+pub fn lookup(conn: &Connection, policy: &Policy, token: &str, now: i64) -> Result<Option<(User, String)>, StateError> {
+    let hash = secret_hash(token);
+    let Some(found) = find(conn, policy, &hash, now)? else { return Ok(None) };
+    if found.expired {
         conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [&hash])?;
         return Ok(None);
     }
-    // Touched at most every half minute: a write (and its disk flush) on every request would
-    // make every request wait for the writer, and idle time counted to 30 s is close enough.
-    if now - last_seen >= TOUCH_EVERY {
+    if found.touch {
         conn.execute("UPDATE sessions SET last_seen = ?1 WHERE token_hash = ?2", params![now, hash])?;
     }
-    Ok(Some((user, csrf)))
+    Ok(Some((found.user, found.csrf)))
 }
 
 /// Ends a session (sign-out), with its audit entry.

@@ -75,12 +75,10 @@ pub fn in_force(conn: &Connection, now: i64) -> Result<Vec<InForce>, StateError>
 }
 
 /// What a new suppression says.
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default)]
 pub struct New {
     pub rule_id: String,
-    #[serde(default)]
     pub src: Option<String>,
-    #[serde(default)]
     pub dst: Option<String>,
     pub reason: String,
     /// Seconds since the epoch.

@@ -105,7 +105,7 @@ pub fn add(
         org: org_code.to_string(),
         has_totp: false,
         disabled: false,
-        utc_offset: VIETNAM_OFFSET,
+        utc_offset: crate::when::VIETNAM_MINUTES,
     })
 }
 
@@ -142,9 +142,6 @@ pub const UTC_OFFSETS: &[i32] = &[
     345, 360, 390, 420, 480, 525, 540, 570, 600, 660, 720, 780, 840,
 ];
 
-/// Vietnam's offset, in minutes.
-pub const VIETNAM_OFFSET: i32 = 420;
-
 /// Sets the offset from UTC the console shows `name`'s times in, with its audit entry.
 pub fn set_utc_offset(tx: &Transaction<'_>, actor: &super::Actor, name: &str, minutes: i32) -> Result<(), StateError> {
     if !UTC_OFFSETS.contains(&minutes) {
@@ -159,11 +156,7 @@ pub fn set_utc_offset(tx: &Transaction<'_>, actor: &super::Actor, name: &str, mi
     }
     audit::append(
         tx,
-        audit::Entry::done(actor, "user.zone", name).detail(&format!(
-            "UTC{:+03}:{:02}",
-            minutes / 60,
-            (minutes % 60).abs()
-        )),
+        audit::Entry::done(actor, "user.zone", name).detail(&crate::when::Zone::minutes(minutes).label()),
     )?;
     Ok(())
 }

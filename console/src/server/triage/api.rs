@@ -13,7 +13,7 @@ use crate::server::openapi::{CasesAnswer, ErrorAnswer, IdAnswer, ListAnswer, Que
 use crate::server::routes::{App, Principal};
 
 /// The API's answer: what the service gives, as JSON, or the failure with its status.
-async fn answer<T: serde::Serialize + Send + 'static>(
+pub(crate) async fn answer<T: serde::Serialize + Send + 'static>(
     app: &Arc<App>,
     f: impl FnOnce(&App) -> Result<T, Failure> + Send + 'static,
 ) -> Response {

@@ -74,7 +74,7 @@ impl Failure {
 }
 
 /// Runs a service function off the async threads (SQLite and the store block).
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     app: &Arc<App>,
     f: impl FnOnce(&App) -> Result<T, Failure> + Send + 'static,
 ) -> Result<T, Failure> {
@@ -82,7 +82,8 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(move || f(&app)).await.unwrap_or_else(|e| Err(Failure::Internal(e.to_string())))
 }
 
-fn scope(app: &App, p: &Principal) -> Result<Option<Vec<String>>, Failure> {
+/// The organizations `p` may see (`None`: all).
+pub(crate) fn scope(app: &App, p: &Principal) -> Result<Option<Vec<String>>, Failure> {
     Ok(org::scope(&*app.read()?, p.org())?)
 }
 
@@ -215,7 +216,7 @@ fn number(id: &str, what: &str) -> Result<i64, Failure> {
 }
 
 /// A query string from pairs.
-fn query_string(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn query_string(pairs: &[(&str, &str)]) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
     for (k, v) in pairs {
         s.append_pair(k, v);
@@ -324,7 +325,7 @@ pub fn detail(app: &App, p: &Principal, id: &str) -> Result<Detail, Failure> {
 }
 
 /// A value as one quoted term of the query language.
-fn quoted(v: &str) -> String {
+pub(crate) fn quoted(v: &str) -> String {
     format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
