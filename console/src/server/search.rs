@@ -114,26 +114,32 @@ pub struct Found {
     pub total: u64,
     pub records: Vec<Value>,
     pub next: Option<String>,
-    /// Records per interval over the range, oldest first.
+    /// Records per interval over the range, oldest first (intervals without records left out).
     pub histogram: Vec<(i64, u64)>,
     pub interval: String,
+    /// The range searched, microseconds since the epoch (`until` excluded).
+    pub since: i64,
+    pub until: i64,
     /// The top values of `agg`, when asked.
     pub top: Option<(Vec<(String, u64)>, u64)>,
 }
 
-/// The widest interval of these that still gives at most 60 bars over `span` microseconds.
-fn interval_for(span: i64) -> &'static str {
-    const STEPS: [(&str, i64); 8] = [
-        ("1m", 60),
-        ("5m", 300),
-        ("15m", 900),
-        ("1h", 3600),
-        ("3h", 10_800),
-        ("12h", 43_200),
-        ("1d", 86_400),
-        ("7d", 604_800),
-    ];
-    STEPS.iter().find(|(_, secs)| span / (secs * 1_000_000) <= 60).map_or("30d", |(name, _)| name)
+/// Histogram intervals, by name and seconds.
+const INTERVALS: [(&str, i64); 9] = [
+    ("1m", 60),
+    ("5m", 300),
+    ("15m", 900),
+    ("1h", 3600),
+    ("3h", 10_800),
+    ("12h", 43_200),
+    ("1d", 86_400),
+    ("7d", 604_800),
+    ("30d", 2_592_000),
+];
+
+/// The narrowest interval that still gives at most 60 bars over `span` microseconds.
+fn interval_for(span: i64) -> (&'static str, i64) {
+    *INTERVALS.iter().find(|(_, secs)| span / (secs * 1_000_000) <= 60).unwrap_or(&INTERVALS[8])
 }
 
 /// Runs a search for `p`, audited with its outcome.
@@ -143,9 +149,10 @@ pub fn run(app: &App, p: &Principal, params: &SearchParams, with_charts: bool) -
         let store = app.store().map_err(|e| Failure::Internal(e.to_string()))?;
         let hits = store.search(&search)?;
         let (mut histogram, mut interval, mut top) = (Vec::new(), String::new(), None);
+        let (since, until) =
+            (search.since.unwrap_or(0), search.until.unwrap_or_else(|| crate::state::now_unix() * 1_000_000));
         if with_charts {
-            let span = search.until.unwrap_or_else(|| crate::state::now_unix() * 1_000_000) - search.since.unwrap_or(0);
-            interval = interval_for(span).to_string();
+            interval = interval_for(until - since).0.to_string();
             if let AggResult::DateHistogram { buckets } =
                 store.aggregate(&search, &Agg::DateHistogram { interval: interval.clone() })?
             {
@@ -164,6 +171,8 @@ pub fn run(app: &App, p: &Principal, params: &SearchParams, with_charts: bool) -
             next: hits.next.map(|c| c.to_string()),
             histogram,
             interval,
+            since,
+            until,
             top,
         })
     })();
@@ -450,17 +459,21 @@ pub async fn search_page(
     };
     match found {
         Ok(f) => {
+            // Each interval of the range has its place, 10 units wide: a bar stands where its
+            // records are, and intervals without records are gaps.
+            let step = interval_for(f.until - f.since).1 * 1_000_000;
+            let first = f.since.div_euclid(step) * step;
             let peak = f.histogram.iter().map(|b| b.1).max().unwrap_or(0).max(1);
             view.bars = f
                 .histogram
                 .iter()
-                .enumerate()
-                .map(|(i, (start, n))| {
+                .map(|(start, n)| {
                     let height = (n * 100).div_ceil(peak);
-                    Bar { x: i * 10, y: 100 - height, height, label: format!("{} — {n}", zone.micros(*start)) }
+                    let x = ((start - first).max(0) / step) as usize * 10;
+                    Bar { x, y: 100 - height, height, label: format!("{} — {n}", zone.micros(*start)) }
                 })
                 .collect();
-            view.chart_width = f.histogram.len() * 10;
+            view.chart_width = (((f.until - first) / step) as usize + 1) * 10;
             view.total = f.total;
             view.rows = rows_of(&params, &f.records, zone);
             view.top = f
