@@ -1,25 +1,41 @@
 //! # canh-compliance
 //!
-//! Security-level compliance (an toàn hệ thống thông tin theo cấp độ): the level
-//! classification (cấp độ — security level), the versioned requirement catalog per level
-//! (Decree 85/2016 with TCVN 11930:2017, then Decree 331/2026 with TCVN 14423:2026), and the
-//! dossier (hồ sơ đề xuất cấp độ) workflow — proposal, appraisal (thẩm định), approval
-//! (phê duyệt) — with reports.
+//! Security-level compliance (an ninh mạng theo cấp độ) for the information systems of
+//! Vietnamese agencies, under both rulebooks that are live in 2026: Decree 331/2026/NĐ-CP with
+//! TCVN 14423:2026, and Decree 85/2016/NĐ-CP with TCVN 11930:2017 for the systems that
+//! transition under it. The facts, their confidence and citations: `shared/domain/`.
 //!
 //! Domain logic only, testable without a network or a browser; it must not depend on the
-//! sensor, the analyzer or the console.
+//! sensor, the analyzer or the console. What the SOC knows (log retention held, traffic seen,
+//! triage times) reaches it through [`evidence::SocFacts`], which the console implements.
 //!
-//! - [`level::Level`]: cấp độ 1 to 5;
-//! - [`log_retention::minimum_log_retention`]: how long a level's logs must be kept (the event
-//!   store's default retention for an org comes from its highest level).
+//! - [`system`]: the inventory's information system (hệ thống thông tin) and its profile;
+//! - [`import`]: the inventory from the CSV and XLSX sheets agencies keep;
+//! - [`classify`]: the level (cấp độ) a profile gives, criterion by criterion;
+//! - [`level::Level`] and [`regime::Regime`]: cấp độ 1–5 and the two rulebooks;
+//! - [`calendar`]: working days with Vietnam's holidays (Tết by the lunar calendar);
+//! - [`log_retention::minimum_log_retention`]: how long a level's logs must be kept.
 //!
 //! ```
-//! use canh_compliance::level::Level;
-//! use canh_compliance::log_retention::minimum_log_retention;
+//! use canh_compliance::classify::classify;
+//! use canh_compliance::regime::Regime;
+//! use canh_compliance::system::{InformationClass, Profile, SystemType};
 //!
-//! let level: Level = "3".parse().unwrap();
-//! assert_eq!(minimum_log_retention(level).days, 92);
+//! let portal = Profile {
+//!     system_type: SystemType::CitizenService,
+//!     information: [InformationClass::Personal].into(),
+//!     handles_administrative_procedures: true,
+//!     basic_subjects: 40_000,
+//!     ..Default::default()
+//! };
+//! let c = classify(Regime::Nd331, &portal);
+//! assert_eq!(c.level.unwrap().number(), 3);
+//! assert_eq!(c.decisive().next().unwrap().clause, "13.2.b");
 //! ```
 
+pub mod calendar;
+pub mod classify;
 pub mod level;
 pub mod log_retention;
+pub mod regime;
+pub mod system;
