@@ -2,8 +2,9 @@
 //! and the Hùng Kings' commemoration (10/3 âm lịch).
 //!
 //! Hồ Ngọc Đức's published method: new moons and the sun's longitude from Jean Meeus'
-//! "Astronomical Algorithms" series, reckoned at UTC+7 — which is why Vietnam's Tết falls a
-//! apart from China's in some years (a month earlier in 1985, a day in 2007). No maintained crate computes it.
+//! "Astronomical Algorithms" series, reckoned at UTC+7 — which is why Vietnam's Tết falls
+//! apart from China's in some years (a month earlier in 1985, a day in 2007). No maintained
+//! crate computes it.
 
 use std::f64::consts::PI;
 
