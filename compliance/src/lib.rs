@@ -12,6 +12,8 @@
 //! - [`system`]: the inventory's information system (hệ thống thông tin) and its profile;
 //! - [`import`]: the inventory from the CSV and XLSX sheets agencies keep;
 //! - [`classify`]: the level (cấp độ) a profile gives, criterion by criterion;
+//! - [`catalog`]: the requirements of each level under each regime, as versioned data;
+//! - [`evidence`]: evidence files by SHA-256, their expiry, and the SOC's own evidence;
 //! - [`level::Level`] and [`regime::Regime`]: cấp độ 1–5 and the two rulebooks;
 //! - [`calendar`]: working days with Vietnam's holidays (Tết by the lunar calendar);
 //! - [`log_retention::minimum_log_retention`]: how long a level's logs must be kept.
@@ -34,7 +36,9 @@
 //! ```
 
 pub mod calendar;
+pub mod catalog;
 pub mod classify;
+pub mod evidence;
 pub mod level;
 pub mod log_retention;
 pub mod regime;
