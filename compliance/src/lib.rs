@@ -13,6 +13,8 @@
 //! - [`import`]: the inventory from the CSV and XLSX sheets agencies keep;
 //! - [`classify`]: the level (cấp độ) a profile gives, criterion by criterion;
 //! - [`catalog`]: the requirements of each level under each regime, as versioned data;
+//! - [`assessment`]: the gap assessment of a system against its level;
+//! - [`dossier`]: the dossier workflow, its deadlines, gates and authorities;
 //! - [`evidence`]: evidence files by SHA-256, their expiry, and the SOC's own evidence;
 //! - [`level::Level`] and [`regime::Regime`]: cấp độ 1–5 and the two rulebooks;
 //! - [`calendar`]: working days with Vietnam's holidays (Tết by the lunar calendar);
@@ -35,10 +37,13 @@
 //! assert_eq!(c.decisive().next().unwrap().clause, "13.2.b");
 //! ```
 
+pub mod assessment;
 pub mod calendar;
 pub mod catalog;
 pub mod classify;
+pub mod dossier;
 pub mod evidence;
+pub mod import;
 pub mod level;
 pub mod log_retention;
 pub mod regime;

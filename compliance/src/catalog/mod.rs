@@ -162,7 +162,7 @@ impl Catalog {
         let clause = &self.level_clause[usize::from(level.number() - 1)];
         let mut groups: Vec<(&Group, &str)> =
             self.groups.iter().filter_map(|g| g.number(level).map(|n| (g, n))).collect();
-        groups.sort_by(|a, b| natural(a.1).cmp(&natural(b.1)));
+        groups.sort_by_key(|g| natural(g.1));
         let mut out = Vec::new();
         for (group, number) in groups {
             let general = if self.id.starts_with("nd331") {
