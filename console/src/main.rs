@@ -88,6 +88,8 @@ enum Command {
     Bench(cmd::bench::BenchArgs),
     /// Organizations: the province, its departments and communes, their units.
     Org(cmd::org::OrgArgs),
+    /// Information systems: inventory, import, security level (cấp độ).
+    System(cmd::system::SystemArgs),
     /// Console users, each with one role and one organization.
     User(cmd::user::UserArgs),
     /// The hash-chained audit trail: verify it, anchor it, read it.
@@ -115,6 +117,7 @@ fn main() {
         Command::Store(a) => cmd::store::run(a),
         Command::Ingest(a) => cmd::ingest::run(a),
         Command::Org(a) => cmd::org::run(a),
+        Command::System(a) => cmd::system::run(a),
         Command::User(a) => cmd::user::run(a),
         Command::Audit(a) => cmd::audit::run(a),
         Command::Token(a) => cmd::token::run(a),

@@ -14,6 +14,7 @@ pub mod rules;
 pub mod search;
 pub mod server;
 pub mod store;
+pub mod system;
 pub mod token;
 pub mod user;
 

@@ -156,6 +156,136 @@ const STEPS: &[&str] = &[
     // 6: the offset from UTC each user's times are shown in (minutes; Vietnam's by default,
     // `when::VIETNAM_MINUTES`).
     "ALTER TABLE users ADD COLUMN utc_offset INTEGER NOT NULL DEFAULT 420;",
+    // 7: compliance — information systems (the inventory: `data` is the system as JSON, the
+    // columns what lists filter on), their classifications, dossiers with their steps, gap
+    // assessments and their snapshots, evidence, the province's authorities, the security
+    // regulation of each organization, and the administrator's holiday edits.
+    "CREATE TABLE systems (
+         id INTEGER PRIMARY KEY,
+         org TEXT NOT NULL,
+         code TEXT NOT NULL,
+         name TEXT NOT NULL,
+         data TEXT NOT NULL,
+         level INTEGER,
+         regime TEXT,
+         approved_level INTEGER,
+         approved_regime TEXT,
+         approved_profile TEXT,
+         risk_assessed TEXT,
+         created TEXT NOT NULL,
+         updated TEXT NOT NULL,
+         UNIQUE (org, code)
+     );
+     CREATE TABLE classifications (
+         id INTEGER PRIMARY KEY,
+         system INTEGER NOT NULL REFERENCES systems(id),
+         regime TEXT NOT NULL,
+         level INTEGER,
+         result TEXT NOT NULL,
+         profile TEXT NOT NULL,
+         actor TEXT NOT NULL,
+         ts TEXT NOT NULL
+     );
+     CREATE INDEX classifications_by_system ON classifications (system, id);
+     CREATE TABLE dossiers (
+         id INTEGER PRIMARY KEY,
+         org TEXT NOT NULL,
+         regime TEXT NOT NULL,
+         level INTEGER NOT NULL,
+         stage TEXT NOT NULL,
+         since TEXT NOT NULL,
+         due TEXT,
+         state TEXT NOT NULL,
+         redetermines INTEGER REFERENCES dossiers(id),
+         created TEXT NOT NULL,
+         updated TEXT NOT NULL
+     );
+     CREATE INDEX dossiers_by_org ON dossiers (org, stage);
+     CREATE TABLE dossier_systems (
+         dossier INTEGER NOT NULL REFERENCES dossiers(id),
+         system INTEGER NOT NULL REFERENCES systems(id),
+         PRIMARY KEY (dossier, system)
+     );
+     CREATE TABLE dossier_events (
+         id INTEGER PRIMARY KEY,
+         dossier INTEGER NOT NULL REFERENCES dossiers(id),
+         ts TEXT NOT NULL,
+         day TEXT NOT NULL,
+         actor TEXT NOT NULL,
+         action TEXT NOT NULL,
+         part TEXT NOT NULL,
+         from_stage TEXT NOT NULL,
+         to_stage TEXT NOT NULL,
+         reason TEXT NOT NULL,
+         due TEXT
+     );
+     CREATE INDEX dossier_events_by_dossier ON dossier_events (dossier, id);
+     CREATE TABLE assessments (
+         system INTEGER NOT NULL REFERENCES systems(id),
+         regime TEXT NOT NULL,
+         item TEXT NOT NULL,
+         status TEXT NOT NULL,
+         reason TEXT NOT NULL,
+         measure TEXT NOT NULL,
+         owner TEXT NOT NULL,
+         due TEXT,
+         actor TEXT NOT NULL,
+         updated TEXT NOT NULL,
+         PRIMARY KEY (system, regime, item)
+     );
+     CREATE TABLE assessment_snapshots (
+         id INTEGER PRIMARY KEY,
+         system INTEGER NOT NULL REFERENCES systems(id),
+         regime TEXT NOT NULL,
+         level INTEGER NOT NULL,
+         entries TEXT NOT NULL,
+         actor TEXT NOT NULL,
+         ts TEXT NOT NULL
+     );
+     CREATE TABLE evidence (
+         id INTEGER PRIMARY KEY,
+         org TEXT NOT NULL,
+         system INTEGER REFERENCES systems(id),
+         dossier INTEGER REFERENCES dossiers(id),
+         item TEXT,
+         name TEXT NOT NULL,
+         sha256 TEXT NOT NULL,
+         size INTEGER NOT NULL,
+         media_type TEXT NOT NULL,
+         collected TEXT NOT NULL,
+         expires TEXT,
+         revision_of INTEGER REFERENCES evidence(id),
+         actor TEXT NOT NULL,
+         ts TEXT NOT NULL
+     );
+     CREATE INDEX evidence_by_system ON evidence (system, item);
+     CREATE TABLE soc_findings (
+         system INTEGER NOT NULL REFERENCES systems(id),
+         check_name TEXT NOT NULL,
+         finding TEXT NOT NULL,
+         PRIMARY KEY (system, check_name)
+     );
+     CREATE TABLE authorities (
+         level INTEGER NOT NULL,
+         part TEXT NOT NULL,
+         org TEXT NOT NULL,
+         PRIMARY KEY (level, part)
+     );
+     CREATE TABLE regulations (
+         org TEXT PRIMARY KEY,
+         number TEXT NOT NULL,
+         issued TEXT NOT NULL,
+         issuer TEXT NOT NULL,
+         actor TEXT NOT NULL,
+         ts TEXT NOT NULL
+     );
+     CREATE TABLE holidays (
+         day TEXT PRIMARY KEY,
+         kind TEXT NOT NULL,
+         name TEXT NOT NULL,
+         actor TEXT NOT NULL,
+         ts TEXT NOT NULL
+     );",
 ];
 
 pub fn run(conn: &mut Connection) -> Result<(), StateError> {

@@ -1,5 +1,6 @@
 //! The console's mutable state in SQLite: organizations, users, sessions and tokens, alert
-//! triage, suppressions and cases, and the audit trail.
+//! triage, suppressions and cases, the compliance desk (information systems, dossiers,
+//! assessments, evidence), and the audit trail.
 //!
 //! One database file per data directory (`DATA/canh.db`), in WAL mode so that readers never
 //! wait for the writer, with foreign keys on and versioned migrations ([`migrate`]). Every
@@ -10,6 +11,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod case;
+pub mod inventory;
 mod migrate;
 pub mod org;
 pub mod password;
