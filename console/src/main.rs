@@ -90,6 +90,10 @@ enum Command {
     Org(cmd::org::OrgArgs),
     /// Information systems: inventory, import, security level (cấp độ).
     System(cmd::system::SystemArgs),
+    /// Level dossiers: open, follow, act (submit, appraise, approve); regulations, authorities.
+    Dossier(cmd::dossier::DossierArgs),
+    /// The working-day calendar: Vietnam's holidays and the administrator's edits.
+    Calendar(cmd::dossier::CalendarArgs),
     /// Console users, each with one role and one organization.
     User(cmd::user::UserArgs),
     /// The hash-chained audit trail: verify it, anchor it, read it.
@@ -118,6 +122,8 @@ fn main() {
         Command::Ingest(a) => cmd::ingest::run(a),
         Command::Org(a) => cmd::org::run(a),
         Command::System(a) => cmd::system::run(a),
+        Command::Dossier(a) => cmd::dossier::run(a),
+        Command::Calendar(a) => cmd::dossier::run_calendar(a),
         Command::User(a) => cmd::user::run(a),
         Command::Audit(a) => cmd::audit::run(a),
         Command::Token(a) => cmd::token::run(a),

@@ -71,6 +71,17 @@ impl Zone {
 
 /// A `--since`/`--until` value as microseconds since the epoch, given the time now; dates and
 /// local times are Vietnam's.
+/// Today's date in Vietnam: the day deadlines are counted from.
+pub fn today_in_vietnam() -> Date {
+    OffsetDateTime::now_utc().to_offset(vietnam()).date()
+}
+
+/// A date written YYYY-MM-DD.
+pub fn parse_date(s: &str) -> Result<Date> {
+    Date::parse(s.trim(), format_description!("[year]-[month]-[day]"))
+        .map_err(|_| anyhow::anyhow!("`{s}` is not a date (YYYY-MM-DD)"))
+}
+
 pub fn parse_time(s: &str, now: OffsetDateTime) -> Result<i64> {
     parse_time_in(s, now, vietnam())
 }

@@ -6,6 +6,7 @@ pub mod bench_console;
 pub mod bench_store;
 pub mod demo;
 pub mod demo_province;
+pub mod dossier;
 pub mod generate;
 pub mod ingest;
 pub mod org;

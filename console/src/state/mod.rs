@@ -10,7 +10,9 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod calendar;
 pub mod case;
+pub mod dossier;
 pub mod inventory;
 mod migrate;
 pub mod org;
