@@ -272,24 +272,22 @@ fn fill(s: &mut InformationSystem, field: Field, value: &str) -> Result<(), Stri
         Field::Infrastructure => s.infrastructure = value.to_string(),
         Field::Connected => s.connected_systems = list(value).map(str::to_string).collect(),
         Field::Zones => s.zones = list(value).map(zone).collect::<Result<_, _>>()?,
-        Field::Devices => {
-            s.devices = list(value)
-                .map(|d| {
-                    let p = parts(d);
-                    Device { name: p[0].clone(), kind: p[1].clone(), location: p[2].clone(), purpose: p[3].clone() }
-                })
-                .collect()
-        }
-        Field::Applications => {
-            s.applications = list(value)
-                .map(|a| {
-                    let p = parts(a);
-                    Application { name: p[0].clone(), server: p[1].clone(), os: p[2].clone(), purpose: p[3].clone() }
-                })
-                .collect()
-        }
+        Field::Devices => s.devices = list(value).map(device).collect(),
+        Field::Applications => s.applications = list(value).map(application).collect(),
     }
     Ok(())
+}
+
+/// A device written `name | kind | location | purpose`.
+pub fn device(entry: &str) -> Device {
+    let p = parts(entry);
+    Device { name: p[0].clone(), kind: p[1].clone(), location: p[2].clone(), purpose: p[3].clone() }
+}
+
+/// An application written `name | server | OS | purpose`.
+pub fn application(entry: &str) -> Application {
+    let p = parts(entry);
+    Application { name: p[0].clone(), server: p[1].clone(), os: p[2].clone(), purpose: p[3].clone() }
 }
 
 fn parts(entry: &str) -> [String; 4] {
@@ -297,7 +295,8 @@ fn parts(entry: &str) -> [String; 4] {
     std::array::from_fn(|_| p.next().unwrap_or_default())
 }
 
-fn zone(entry: &str) -> Result<Zone, String> {
+/// A zone written `name: 10.0.0.0/24, 203.0.113.0/28` (private and public told apart).
+pub fn zone(entry: &str) -> Result<Zone, String> {
     let (name, ranges) =
         entry.split_once(':').ok_or_else(|| format!("`{entry}`: write a zone as `name: 10.0.0.0/24, …`"))?;
     let mut zone = Zone { name: name.trim().to_string(), ..Default::default() };

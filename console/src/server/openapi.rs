@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+use super::compliance::api as compliance_api;
 use super::triage::{self, api};
 use super::{dashboard, routes, search};
 use crate::state::{alerts, case, suppression};
@@ -110,6 +111,14 @@ impl Modify for Security {
         api::api_cases,
         api::api_case,
         api::api_change_case,
+        compliance_api::api_systems,
+        compliance_api::api_system,
+        compliance_api::api_add_system,
+        compliance_api::api_classify,
+        compliance_api::api_dossiers,
+        compliance_api::api_dossier,
+        compliance_api::api_open_dossier,
+        compliance_api::api_act,
     ),
     components(schemas(triage::FilterParams)),
     modifiers(&Security),

@@ -16,6 +16,13 @@ pub enum Permission {
     ReadAlerts,
     /// Act on alerts: acknowledge, assign, escalate, close; cases; suppressions.
     Triage,
+    /// Read information systems, their levels and dossiers (of the user's subtree, and the
+    /// dossiers routed to the user's organization).
+    ReadCompliance,
+    /// Add, edit, import and classify information systems (of the user's subtree).
+    EditSystems,
+    /// Open and act on dossiers; which steps is the user's part on each dossier.
+    ActOnDossiers,
     /// Read the audit trail.
     ReadAudit,
     /// Manage users, organizations and tokens.
@@ -29,6 +36,9 @@ impl Permission {
             Self::Search => matches!(role, Role::Admin | Role::Analyst | Role::Auditor),
             Self::ReadAlerts => matches!(role, Role::Admin | Role::Analyst | Role::Auditor),
             Self::Triage => matches!(role, Role::Admin | Role::Analyst),
+            Self::ReadCompliance => !matches!(role, Role::Analyst),
+            Self::EditSystems => matches!(role, Role::Admin | Role::SystemOwner),
+            Self::ActOnDossiers => matches!(role, Role::SystemOwner | Role::Appraiser | Role::Approver),
             Self::ReadAudit => matches!(role, Role::Admin | Role::Auditor),
             Self::Administer => role == Role::Admin,
         }

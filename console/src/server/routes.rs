@@ -22,7 +22,7 @@ use axum::{Form, Json, Router};
 
 use super::i18n::{Lang, Tr};
 use super::permission::Permission;
-use super::{dashboard, search, triage};
+use super::{compliance, dashboard, search, triage};
 use crate::state::audit::{self, Outcome};
 use crate::state::session::{self, Policy, Refusal};
 use crate::state::user::{Role, User};
@@ -252,6 +252,27 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Verb::Get, "/api/v1/cases", Permission::ReadAlerts),
     route(Verb::Get, "/api/v1/cases/{id}", Permission::ReadAlerts),
     route(Verb::Post, "/api/v1/cases/{id}", Permission::Triage),
+    route(Verb::Get, "/systems", Permission::ReadCompliance),
+    route(Verb::Post, "/systems", Permission::EditSystems),
+    route(Verb::Get, "/systems/new", Permission::EditSystems),
+    route(Verb::Post, "/systems/import", Permission::EditSystems),
+    route(Verb::Get, "/systems/{id}", Permission::ReadCompliance),
+    route(Verb::Post, "/systems/{id}", Permission::EditSystems),
+    route(Verb::Get, "/systems/{id}/edit", Permission::EditSystems),
+    route(Verb::Get, "/systems/{id}/classify", Permission::EditSystems),
+    route(Verb::Post, "/systems/{id}/classify", Permission::EditSystems),
+    route(Verb::Get, "/dossiers", Permission::ReadCompliance),
+    route(Verb::Post, "/dossiers", Permission::ActOnDossiers),
+    route(Verb::Get, "/dossiers/{id}", Permission::ReadCompliance),
+    route(Verb::Post, "/dossiers/{id}/act", Permission::ActOnDossiers),
+    route(Verb::Get, "/api/v1/systems", Permission::ReadCompliance),
+    route(Verb::Post, "/api/v1/systems", Permission::EditSystems),
+    route(Verb::Get, "/api/v1/systems/{id}", Permission::ReadCompliance),
+    route(Verb::Post, "/api/v1/systems/{id}/classify", Permission::EditSystems),
+    route(Verb::Get, "/api/v1/dossiers", Permission::ReadCompliance),
+    route(Verb::Post, "/api/v1/dossiers", Permission::ActOnDossiers),
+    route(Verb::Get, "/api/v1/dossiers/{id}", Permission::ReadCompliance),
+    route(Verb::Post, "/api/v1/dossiers/{id}/act", Permission::ActOnDossiers),
 ];
 
 fn handler(spec: &RouteSpec) -> MethodRouter<Arc<App>> {
@@ -305,6 +326,27 @@ fn handler(spec: &RouteSpec) -> MethodRouter<Arc<App>> {
         (Verb::Get, "/api/v1/cases") => get(triage::api::api_cases),
         (Verb::Get, "/api/v1/cases/{id}") => get(triage::api::api_case),
         (Verb::Post, "/api/v1/cases/{id}") => post(triage::api::api_change_case),
+        (Verb::Get, "/systems") => get(compliance::pages::systems_page),
+        (Verb::Post, "/systems") => post(compliance::pages::create_system),
+        (Verb::Get, "/systems/new") => get(compliance::pages::new_system_page),
+        (Verb::Post, "/systems/import") => post(compliance::pages::import_form),
+        (Verb::Get, "/systems/{id}") => get(compliance::pages::system_page),
+        (Verb::Post, "/systems/{id}") => post(compliance::pages::update_system),
+        (Verb::Get, "/systems/{id}/edit") => get(compliance::pages::edit_system_page),
+        (Verb::Get, "/systems/{id}/classify") => get(compliance::pages::classify_page),
+        (Verb::Post, "/systems/{id}/classify") => post(compliance::pages::classify_form),
+        (Verb::Get, "/dossiers") => get(compliance::pages::dossiers_page),
+        (Verb::Post, "/dossiers") => post(compliance::pages::open_dossier_form),
+        (Verb::Get, "/dossiers/{id}") => get(compliance::pages::dossier_page),
+        (Verb::Post, "/dossiers/{id}/act") => post(compliance::pages::act_form),
+        (Verb::Get, "/api/v1/systems") => get(compliance::api::api_systems),
+        (Verb::Post, "/api/v1/systems") => post(compliance::api::api_add_system),
+        (Verb::Get, "/api/v1/systems/{id}") => get(compliance::api::api_system),
+        (Verb::Post, "/api/v1/systems/{id}/classify") => post(compliance::api::api_classify),
+        (Verb::Get, "/api/v1/dossiers") => get(compliance::api::api_dossiers),
+        (Verb::Post, "/api/v1/dossiers") => post(compliance::api::api_open_dossier),
+        (Verb::Get, "/api/v1/dossiers/{id}") => get(compliance::api::api_dossier),
+        (Verb::Post, "/api/v1/dossiers/{id}/act") => post(compliance::api::api_act),
         (verb, path) => panic!("route {verb:?} {path} has no handler"),
     }
 }
@@ -334,6 +376,7 @@ pub fn router(app: Arc<App>) -> Router {
     })
     .layer(middleware::from_fn(language))
     .layer(middleware::map_response(security_headers))
+    .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD))
     .with_state(app)
 }
 
@@ -508,11 +551,21 @@ async fn guard(
         // The CSRF token comes as a header (scripts in the page) or as the form's `csrf` field.
         let header_token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(String::from);
         let (parts, body) = req.into_parts();
-        let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        // Files (a spreadsheet, an evidence document) come as multipart forms, and larger.
+        let multipart = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        let limit = if multipart { MAX_UPLOAD } else { 1 << 20 };
+        let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
             return (StatusCode::PAYLOAD_TOO_LARGE, t.get("error-too-large")).into_response();
         };
         let field = if header_token.is_some() {
             header_token
+        } else if multipart {
+            let probe = Request::from_parts(parts.clone(), Body::from(bytes.clone()));
+            multipart_field(probe, "csrf").await
         } else {
             let probe = Request::from_parts(parts.clone(), Body::from(bytes.clone()));
             Form::<HashMap<String, String>>::from_request(probe, &())
@@ -529,6 +582,20 @@ async fn guard(
     }
     req.extensions_mut().insert(p);
     next.run(req).await
+}
+
+/// The largest file a form may carry (32 MiB).
+pub const MAX_UPLOAD: usize = 32 << 20;
+
+/// A text field of a multipart form.
+async fn multipart_field(req: Request, name: &str) -> Option<String> {
+    let mut form = axum::extract::Multipart::from_request(req, &()).await.ok()?;
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some(name) {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 #[derive(Template)]

@@ -29,7 +29,7 @@ pub struct Stored {
 }
 
 /// A recorded step.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Event {
     pub ts: String,
     /// The working day it counts as.

@@ -211,7 +211,7 @@ impl ListParams {
 }
 
 /// A number from the path (a case, a suppression); anything else is not found.
-fn number(id: &str, what: &str) -> Result<i64, Failure> {
+pub(crate) fn number(id: &str, what: &str) -> Result<i64, Failure> {
     id.parse().map_err(|_| Failure::NotFound(format!("no {what} `{id}`")))
 }
 

@@ -14,7 +14,7 @@ use crate::server::routes::{App, Principal, page};
 use crate::when::Zone;
 
 /// The signed-in user's CSRF token (API tokens never see a page).
-fn csrf_of(p: &Principal) -> String {
+pub(crate) fn csrf_of(p: &Principal) -> String {
     match p {
         Principal::User { csrf, .. } => csrf.clone(),
         Principal::Token(_) => String::new(),
@@ -278,11 +278,11 @@ pub async fn alert_page(
 }
 
 /// A form's fields, repeated names kept (`ids` once per alert chosen).
-fn form_pairs(body: &Bytes) -> Vec<(String, String)> {
+pub(crate) fn form_pairs(body: &Bytes) -> Vec<(String, String)> {
     form_urlencoded::parse(body).into_owned().collect()
 }
 
-fn one<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+pub(crate) fn one<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
     pairs.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
 }
 

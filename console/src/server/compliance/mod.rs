@@ -1,0 +1,404 @@
+//! The compliance desk: information systems, their classification, and their dossiers. One
+//! service function per operation (here), called by the pages ([`pages`]) and the JSON API
+//! ([`api`]) alike, so that who may see and do what — and the audit entry — is decided once.
+//!
+//! Who sees what: a user sees the systems and dossiers of their organization's subtree, and,
+//! as an appraiser or approver, the dossiers routed to their organization (and those
+//! dossiers' systems). Who does what on a dossier is its part ([`Part`]): the system owner of
+//! the dossier's organization prepares and files; the appraiser and approver of the
+//! organizations the province routes each level to appraise and approve.
+
+pub mod api;
+pub mod pages;
+
+use canh_compliance::classify::Classification;
+use canh_compliance::dossier::{Action, Part, Stage};
+use canh_compliance::level::Level;
+use canh_compliance::regime::Regime;
+use canh_compliance::system::{InformationSystem, Profile};
+use rusqlite::Connection;
+
+use super::routes::{App, Principal};
+use super::triage::{Failure, scope};
+use crate::state::dossier::{self, Stored as StoredDossier};
+use crate::state::inventory::{self, Stored as StoredSystem};
+use crate::state::user::Role;
+use crate::state::{audit, calendar, org};
+use crate::when::today_in_vietnam;
+
+/// The parts `p` may take on a dossier.
+pub fn parts_of(conn: &Connection, p: &Principal, d: &StoredDossier) -> Result<Vec<Part>, Failure> {
+    let mine = org::subtree(conn, p.org())?;
+    let within = |code: &str| mine.iter().any(|o| o == code);
+    let level = d.dossier.level;
+    let mut parts = Vec::new();
+    match p.role() {
+        Role::SystemOwner if within(&d.org) => parts.push(Part::Preparer),
+        Role::Appraiser => {
+            if level.number() >= 4 && within(&dossier::routed_org(conn, &d.org, level, Part::Opinion)?) {
+                parts.push(Part::Opinion);
+            }
+            if within(&dossier::routed_org(conn, &d.org, level, Part::Appraiser)?) {
+                parts.push(Part::Appraiser);
+            }
+        }
+        Role::Approver if within(&dossier::routed_org(conn, &d.org, level, Part::Approver)?) => {
+            parts.push(Part::Approver)
+        }
+        _ => {}
+    }
+    Ok(parts)
+}
+
+/// Whether `p` may see a dossier: within scope, or routed to them.
+fn sees(conn: &Connection, p: &Principal, scope: &Option<Vec<String>>, d: &StoredDossier) -> Result<bool, Failure> {
+    if scope.as_ref().is_none_or(|s| s.iter().any(|o| *o == d.org)) {
+        return Ok(true);
+    }
+    Ok(!parts_of(conn, p, d)?.is_empty())
+}
+
+/// The dossiers `p` sees.
+pub fn dossiers(app: &App, p: &Principal) -> Result<Vec<StoredDossier>, Failure> {
+    let scope = scope(app, p)?;
+    let conn = app.read()?;
+    let mut out = Vec::new();
+    for d in dossier::list(&conn)? {
+        if sees(&conn, p, &scope, &d)? {
+            out.push(d);
+        }
+    }
+    drop(conn);
+    app.audit(audit::Entry::done(&p.actor(), "dossier.list", "all"))?;
+    Ok(out)
+}
+
+/// A system row of a list.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SystemRow {
+    pub id: i64,
+    pub org: String,
+    pub code: String,
+    pub name: String,
+    /// Art. 9.2's point (a–đ).
+    pub system_type: String,
+    pub level: Option<u8>,
+    pub regime: Option<String>,
+    pub approved_level: Option<u8>,
+    /// The stage of its newest dossier.
+    pub dossier_stage: Option<String>,
+}
+
+/// The systems `p` sees: within scope, or covered by a dossier routed to them.
+pub fn systems(app: &App, p: &Principal) -> Result<Vec<SystemRow>, Failure> {
+    let scope = scope(app, p)?;
+    let conn = app.read()?;
+    let all = inventory::list(&conn, &None)?;
+    let dossiers = dossier::list(&conn)?;
+    let mut rows = Vec::new();
+    for s in all {
+        let mine = dossiers.iter().filter(|d| d.systems.contains(&s.id)).collect::<Vec<_>>();
+        let in_scope = scope.as_ref().is_none_or(|sc| sc.iter().any(|o| *o == s.system.org));
+        let routed =
+            mine.iter().map(|d| parts_of(&conn, p, d)).collect::<Result<Vec<_>, _>>()?.iter().any(|p| !p.is_empty());
+        if in_scope || routed {
+            let newest = mine.iter().max_by_key(|d| d.id).map(|d| d.dossier.stage.key().to_string());
+            rows.push(SystemRow {
+                id: s.id,
+                org: s.system.org.clone(),
+                code: s.system.code.clone(),
+                name: s.system.name.clone(),
+                system_type: s.system.profile.system_type.point().to_string(),
+                level: s.level,
+                regime: s.regime.map(|r| r.id().to_string()),
+                approved_level: s.approved_level,
+                dossier_stage: newest,
+            });
+        }
+    }
+    drop(conn);
+    app.audit(audit::Entry::done(&p.actor(), "system.list", "all"))?;
+    Ok(rows)
+}
+
+/// One system with what the desk shows of it.
+pub struct SystemDetail {
+    pub stored: StoredSystem,
+    pub classification: Option<inventory::Kept>,
+    pub dossiers: Vec<StoredDossier>,
+    /// `p` may edit it (a system owner of its organization).
+    pub can_edit: bool,
+}
+
+fn system_visible(conn: &Connection, app: &App, p: &Principal, id: i64) -> Result<StoredSystem, Failure> {
+    let scope = scope(app, p)?;
+    let not_found = || Failure::NotFound(format!("no information system {id}"));
+    let s = inventory::get(conn, &None, id)?.ok_or_else(not_found)?;
+    if scope.as_ref().is_none_or(|sc| sc.iter().any(|o| *o == s.system.org)) {
+        return Ok(s);
+    }
+    for d in dossier::list(conn)?.iter().filter(|d| d.systems.contains(&id)) {
+        if !parts_of(conn, p, d)?.is_empty() {
+            return Ok(s);
+        }
+    }
+    Err(not_found())
+}
+
+/// Whether `p` edits systems of `org`: a system owner (or the administrator) whose subtree
+/// holds it.
+fn edits(conn: &Connection, p: &Principal, org_code: &str) -> Result<bool, Failure> {
+    if !matches!(p.role(), Role::SystemOwner | Role::Admin) {
+        return Ok(false);
+    }
+    Ok(org::subtree(conn, p.org())?.iter().any(|o| o == org_code))
+}
+
+pub fn system_detail(app: &App, p: &Principal, id: i64) -> Result<SystemDetail, Failure> {
+    let conn = app.read()?;
+    let stored = system_visible(&conn, app, p, id)?;
+    let classification = inventory::classifications(&conn, id)?.into_iter().next();
+    let dossiers = dossier::list(&conn)?.into_iter().filter(|d| d.systems.contains(&id)).collect();
+    let can_edit = edits(&conn, p, &stored.system.org)?;
+    drop(conn);
+    let target = format!("{}/{}", stored.system.org, stored.system.code);
+    app.audit(audit::Entry::done(&p.actor(), "system.view", &target))?;
+    Ok(SystemDetail { stored, classification, dossiers, can_edit })
+}
+
+/// Adds (`id` None) or replaces a system; the organization must be within `p`'s subtree.
+pub fn save_system(app: &App, p: &Principal, id: Option<i64>, system: InformationSystem) -> Result<i64, Failure> {
+    {
+        let conn = app.read()?;
+        if !edits(&conn, p, &system.org)? {
+            return Err(Failure::NotFound(format!("no organization `{}` of yours", system.org)));
+        }
+        if let Some(id) = id {
+            let old = system_visible(&conn, app, p, id)?;
+            if !edits(&conn, p, &old.system.org)? {
+                return Err(Failure::NotFound(format!("no information system {id}")));
+            }
+        }
+    }
+    let actor = p.actor();
+    let stored = app.lock().change(|tx| match id {
+        Some(id) => inventory::update(tx, &actor, id, &system),
+        None => inventory::add(tx, &actor, &system),
+    })?;
+    Ok(stored.id)
+}
+
+/// Imports a sheet into the organizations of `p`'s subtree; all or nothing.
+pub fn import(app: &App, p: &Principal, bytes: &[u8], default_org: &str) -> Result<inventory::Imported, Failure> {
+    use canh_compliance::import;
+    let workbook = bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]);
+    let org = (!default_org.is_empty()).then_some(default_org);
+    let sheet = if workbook { import::from_workbook(bytes, org) } else { import::from_csv(bytes, org) }
+        .map_err(|e| Failure::Invalid(e.to_string()))?;
+    {
+        let conn = app.read()?;
+        for s in &sheet.systems {
+            if !edits(&conn, p, &s.org)? {
+                return Err(Failure::Invalid(format!(
+                    "{}: organization `{}` is not yours; nothing imported",
+                    s.code, s.org
+                )));
+            }
+        }
+    }
+    let actor = p.actor();
+    Ok(app.lock().change(|tx| inventory::import(tx, &actor, &sheet.systems))?)
+}
+
+/// The wizard's answers: the system's profile is replaced by them and it is classified.
+pub fn classify(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    profile: Profile,
+    regime: Regime,
+) -> Result<Classification, Failure> {
+    let mut system = {
+        let conn = app.read()?;
+        let s = system_visible(&conn, app, p, id)?;
+        if !edits(&conn, p, &s.system.org)? {
+            return Err(Failure::NotFound(format!("no information system {id}")));
+        }
+        s.system
+    };
+    system.profile = profile;
+    let actor = p.actor();
+    Ok(app.lock().change(|tx| {
+        inventory::update(tx, &actor, id, &system)?;
+        inventory::classify_system(tx, &actor, id, regime)
+    })?)
+}
+
+/// Opens a draft dossier for systems of `p`'s organizations.
+pub fn open_dossier(
+    app: &App,
+    p: &Principal,
+    systems: &[i64],
+    regime: Regime,
+    level: Option<Level>,
+) -> Result<i64, Failure> {
+    {
+        let conn = app.read()?;
+        for id in systems {
+            let s = system_visible(&conn, app, p, *id)?;
+            if p.role() != Role::SystemOwner || !edits(&conn, p, &s.system.org)? {
+                return Err(Failure::NotFound(format!("no information system {id} of yours")));
+            }
+        }
+    }
+    let actor = p.actor();
+    let today = today_in_vietnam();
+    Ok(app.lock().change(|tx| dossier::open(tx, &actor, regime, level, systems, today))?.id)
+}
+
+/// A dossier with its steps, and what `p` may do next.
+pub struct DossierDetail {
+    pub stored: StoredDossier,
+    pub events: Vec<dossier::Event>,
+    pub systems: Vec<StoredSystem>,
+    pub parts: Vec<Part>,
+    /// The actions `p` may take now (by key).
+    pub actions: Vec<&'static str>,
+    /// What approval still lacks (read fresh).
+    pub missing: Vec<String>,
+    /// Working days left in the current step (negative: late).
+    pub days_left: Option<i64>,
+    /// The organizations each part is routed to.
+    pub routing: Vec<(Part, String)>,
+}
+
+fn visible_dossier(conn: &Connection, app: &App, p: &Principal, id: i64) -> Result<StoredDossier, Failure> {
+    let scope = scope(app, p)?;
+    let not_found = || Failure::NotFound(format!("no dossier {id}"));
+    let d = dossier::get(conn, &None, id)?.ok_or_else(not_found)?;
+    if sees(conn, p, &scope, &d)? { Ok(d) } else { Err(not_found()) }
+}
+
+/// The actions open at a stage to the holder of `parts`.
+fn actions_for(stage: Stage, level: Level, listed: bool, opinion_given: bool, parts: &[Part]) -> Vec<&'static str> {
+    let candidates: &[(&str, Part)] = match stage {
+        Stage::Draft | Stage::Returned => {
+            &[("request_opinion", Part::Preparer), ("submit", Part::Preparer), ("withdraw", Part::Preparer)]
+        }
+        Stage::OpinionRequested => &[("give_opinion", Part::Opinion), ("withdraw", Part::Preparer)],
+        Stage::Submitted => &[
+            ("accept_complete", Part::Appraiser),
+            ("return_for_completion", Part::Appraiser),
+            ("withdraw", Part::Preparer),
+        ],
+        Stage::UnderAppraisal => &[("appraise_suitable", Part::Appraiser), ("appraise_not_suitable", Part::Appraiser)],
+        Stage::Appraised => &[("submit_for_approval", Part::Preparer)],
+        Stage::AwaitingList => &[("listed", Part::Preparer)],
+        Stage::SubmittedForApproval => &[("approve", Part::Approver), ("return_by_approver", Part::Approver)],
+        Stage::Approved | Stage::Withdrawn => &[],
+    };
+    candidates
+        .iter()
+        .filter(|(key, part)| {
+            parts.contains(part)
+                && match *key {
+                    "request_opinion" => level.number() >= 4 && !opinion_given,
+                    "submit" => level.number() < 4 || opinion_given,
+                    "listed" => !listed,
+                    _ => true,
+                }
+        })
+        .map(|(key, _)| *key)
+        .collect()
+}
+
+pub fn dossier_detail(app: &App, p: &Principal, id: i64) -> Result<DossierDetail, Failure> {
+    let conn = app.read()?;
+    let stored = visible_dossier(&conn, app, p, id)?;
+    let events = dossier::events(&conn, id)?;
+    let systems = stored
+        .systems
+        .iter()
+        .filter_map(|s| inventory::get(&conn, &None, *s).transpose())
+        .collect::<Result<Vec<_>, _>>()?;
+    let parts = parts_of(&conn, p, &stored)?;
+    let d = &stored.dossier;
+    let actions = actions_for(d.stage, d.level, d.listed, d.opinion_given, &parts);
+    let mut current = d.clone();
+    current.regulation = dossier::regulation(&conn, &stored.org)?;
+    current.risk_assessment_done = systems.iter().all(|s| s.risk_assessed.is_some());
+    let missing = if d.stage.is_final() { Vec::new() } else { current.missing_preconditions() };
+    let cal = calendar::work_calendar(&conn)?;
+    let days_left = d.due.filter(|_| !d.stage.is_final()).map(|due| cal.working_days_left(today_in_vietnam(), due));
+    let mut routing = Vec::new();
+    for part in [Part::Preparer, Part::Opinion, Part::Appraiser, Part::Approver] {
+        if part == Part::Opinion && d.level.number() < 4 {
+            continue;
+        }
+        routing.push((part, dossier::routed_org(&conn, &stored.org, d.level, part)?));
+    }
+    drop(conn);
+    app.audit(audit::Entry::done(&p.actor(), "dossier.view", &id.to_string()))?;
+    Ok(DossierDetail { stored, events, systems, parts, actions, missing, days_left, routing })
+}
+
+/// An action as either face asks for it.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ActRequest {
+    /// `submit`, `accept_complete`, `appraise_suitable`, `approve`, …
+    pub action: String,
+    pub reason: String,
+    /// The approval decision's number and symbol.
+    pub decision: String,
+}
+
+fn action_of(req: &ActRequest) -> Result<Action, Failure> {
+    Ok(match req.action.as_str() {
+        "request_opinion" => Action::RequestOpinion,
+        "give_opinion" => Action::GiveOpinion,
+        "submit" => Action::Submit,
+        "return_for_completion" => Action::ReturnForCompletion,
+        "accept_complete" => Action::AcceptComplete,
+        "appraise_suitable" => Action::Appraise { suitable: true },
+        "appraise_not_suitable" => Action::Appraise { suitable: false },
+        "listed" => Action::Listed,
+        "submit_for_approval" => Action::SubmitForApproval,
+        "approve" if !req.decision.trim().is_empty() => {
+            Action::Approve { decision_number: req.decision.trim().to_string(), decision_date: today_in_vietnam() }
+        }
+        "approve" => return Err(Failure::Invalid("decision: the approval decision's number and symbol".into())),
+        "return_by_approver" => Action::ReturnByApprover,
+        "withdraw" => Action::Withdraw,
+        other => return Err(Failure::Invalid(format!("action: `{other}` is not a dossier action"))),
+    })
+}
+
+/// Takes an action on a dossier in the part `p` holds for it.
+pub fn act(app: &App, p: &Principal, id: i64, req: &ActRequest) -> Result<Stage, Failure> {
+    let action = action_of(req)?;
+    let (part, cal) = {
+        let conn = app.read()?;
+        let d = visible_dossier(&conn, app, p, id)?;
+        let parts = parts_of(&conn, p, &d)?;
+        if !parts.contains(&action.part()) {
+            drop(conn);
+            let detail = format!("{}: not the caller's part", action.key());
+            app.audit(
+                audit::Entry::new(
+                    &p.actor(),
+                    &format!("dossier.{}", action.key()),
+                    &id.to_string(),
+                    audit::Outcome::Denied,
+                )
+                .detail(&detail),
+            )?;
+            return Err(Failure::Invalid(format!("`{}` is not yours to take on dossier {id}", req.action)));
+        }
+        (action.part(), calendar::work_calendar(&conn)?)
+    };
+    let actor = p.actor();
+    let done =
+        dossier::act_recorded(&mut app.lock(), &actor, id, &action, part, req.reason.trim(), today_in_vietnam(), &cal)?;
+    Ok(done.dossier.stage)
+}
