@@ -9,8 +9,14 @@
 //! audit trail are opened, and on each no payload runs (it would set `window.__pwned`, or add
 //! an element) and the payloads are shown as text; the analyst of the demo's agency triages
 //! one of the demo's alerts end to end (its generated capture indexed beside), runs a search
-//! and exports it; the auditor finds those actions in the audit trail. A
-//! screenshot is kept (in the test's temporary directory under the target directory) when a
+//! and exports it; the auditor finds those actions in the audit trail.
+//!
+//! The compliance desk, in a second browser: a system owner adds an information system
+//! (its name a payload), classifies it with the wizard, records its risk assessment and files
+//! its dossier; the appraiser returns it for completion; refiled, it is appraised, submitted
+//! and approved by the approver — each in their own session, by the buttons their part gives.
+//!
+//! A screenshot is kept (in the test's temporary directory under the target directory) when a
 //! step fails.
 
 use std::net::Ipv4Addr;
@@ -434,6 +440,192 @@ async fn the_console_in_a_real_browser() {
     let outcome = walk(&c, &base, &app, &secret).await;
     if let Err(failure) = &outcome {
         let shot: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-failure.png");
+        if let Ok(png) = c.screenshot().await {
+            let _ = std::fs::write(&shot, png);
+        }
+        let url = c.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+        let _ = c.close().await;
+        panic!("{failure}\n(at {url}; screenshot: {})", shot.display());
+    }
+    c.close().await.unwrap();
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
+
+/// The compliance desk's province: a root, the agency whose system is filed, the provincial
+/// police as the cybersecurity unit (it appraises), and an account per part.
+fn prepare_desk(dir: &Path) -> Arc<App> {
+    let data = dir.join("desk");
+    let mut s = State::open(&data).unwrap();
+    let a = Actor { name: "cli:test".into(), org: String::new() };
+    s.change(|tx| {
+        org::add(tx, &a, "tinh", "UBND tỉnh", None)?;
+        org::add(tx, &a, "so-khcn", "Sở Khoa học và Công nghệ", Some("tinh"))?;
+        org::add(tx, &a, "cong-an", "Công an tỉnh", Some("tinh"))?;
+        user::add(tx, &a, "chuquan", Role::SystemOwner, "so-khcn", PASSWORD)?;
+        user::add(tx, &a, "thamdinh", Role::Appraiser, "cong-an", PASSWORD)?;
+        user::add(tx, &a, "pheduyet", Role::Approver, "tinh", PASSWORD)?;
+        canh_console::state::dossier::set_authority(tx, &a, 0, "cybersecurity_unit", "cong-an")?;
+        let issued = time::Date::from_calendar_date(2026, time::Month::October, 1).unwrap();
+        canh_console::state::dossier::set_regulation(tx, &a, "tinh", "25/2026/QĐ-UBND", issued, "UBND tỉnh")
+    })
+    .unwrap();
+    App::new(s, Policy::default())
+}
+
+/// Clicks `button` and waits until the page's heading says `expect`.
+async fn press(c: &Client, button: &str, expect: &str) -> Step {
+    wd(wd(c.find(Locator::Css(button)).await)?.click().await)?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let heading = wd(c.execute("return (document.querySelector('h1') || {}).innerText || ''", vec![]).await)?;
+        if heading.as_str().is_some_and(|h| h.contains(expect)) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            let body = wd(c.execute("return document.body.innerText", vec![]).await)?;
+            return Err(format!("after {button}: the heading is not `{expect}` but {heading}; page: {body}"));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Takes a dossier step by its button, with a reason when one is given.
+async fn step(c: &Client, base: &str, dossier: &str, action: &str, reason: &str, expect: &str) -> Step {
+    open_safely(c, base, dossier).await?;
+    if !reason.is_empty() {
+        wd(wd(c.find(Locator::Css("textarea[name=reason]")).await)?.send_keys(reason).await)?;
+    }
+    press(c, &format!("button[value='{action}']"), expect).await
+}
+
+async fn file_and_follow(c: &Client, base: &str, app: &Arc<App>) -> Step {
+    // The system owner adds a system, its name carrying a payload.
+    sign_in(c, base, "chuquan", None).await?;
+    open_safely(c, base, "/systems").await?;
+    wd(wd(c.find(Locator::LinkText("Thêm hệ thống")).await)?.click().await)?;
+    let form = wd(c.form(Locator::Css("form[action='/systems']")).await)?;
+    let name = format!("Cổng dịch vụ công cấp xã {IMG}");
+    wd(form.set_by_name("code", "dvc-xa").await)?;
+    wd(form.set_by_name("name", &name).await)?;
+    wd(form.set_by_name("zones", "Máy chủ: 10.10.1.20/32").await)?;
+    let system = submit(c, form).await?;
+    check(system.starts_with("/systems/"), format!("the new system's page, not {system}"))?;
+    let text = open_safely(c, base, &system).await?;
+    check(text.contains(&name), "the payload in the name shows as text")?;
+
+    // The classification wizard, step by step: type b, personal data, administrative
+    // procedures, 40,000 data subjects.
+    wd(wd(c.find(Locator::LinkText("Xác định cấp độ")).await)?.click().await)?;
+    for css in [
+        "input[name=system_type][value=citizen_service]",
+        "input[name=information][value=personal]",
+        "input[name=handles_administrative_procedures]",
+    ] {
+        wd(wd(c.find(Locator::Css(css)).await)?.click().await)?;
+    }
+    let subjects = wd(c.find(Locator::Css("input[name=basic_subjects]")).await)?;
+    wd(subjects.clear().await)?;
+    wd(subjects.send_keys("40000").await)?;
+    let form = wd(c.form(Locator::Css("form.wizard")).await)?;
+    submit(c, form).await?;
+    let text = open_safely(c, base, &system).await?;
+    check(text.contains("Cấp độ 3 theo Nghị định số 331/2026/NĐ-CP"), format!("classified at level 3: {text}"))?;
+    check(text.contains("điểm b khoản 2 Điều 13"), "the decisive clause, 13.2.b, is cited")?;
+
+    // The risk assessment is recorded; the dossier opened and filed.
+    wd(wd(c.find(Locator::Css("form.risk button")).await)?.click().await)?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while wd(c.execute("return document.getElementById('risk').innerText", vec![]).await)?
+        .as_str()
+        .is_some_and(|t| t.starts_with("Chưa"))
+    {
+        check(Instant::now() < deadline, "the risk assessment was not recorded")?;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let form = wd(c.form(Locator::Css("form[action='/dossiers']")).await)?;
+    let dossier = submit(c, form).await?;
+    check(dossier.starts_with("/dossiers/"), format!("the dossier's page, not {dossier}"))?;
+    step(c, base, &dossier, "submit", "", "Đã gửi thẩm định").await?;
+    let text = open_safely(c, base, &dossier).await?;
+    check(text.contains("ngày làm việc còn lại"), "the 5-working-day completeness check is counted")?;
+    check(!text.contains("Trả lại để hoàn thiện"), "the owner has no appraiser's button")?;
+    sign_out(c, base).await?;
+
+    // The appraiser returns it for completion.
+    sign_in(c, base, "thamdinh", None).await?;
+    let text = open_safely(c, base, "/dossiers").await?;
+    check(text.contains("dvc-xa"), "the dossier is routed to the appraiser")?;
+    step(c, base, &dossier, "return_for_completion", "Thiếu danh mục thiết bị chính", "Trả lại để hoàn thiện").await?;
+    sign_out(c, base).await?;
+
+    // Completed and refiled; appraised suitable; submitted for approval.
+    sign_in(c, base, "chuquan", None).await?;
+    step(c, base, &dossier, "submit", "Đã bổ sung danh mục thiết bị", "Đã gửi thẩm định").await?;
+    sign_out(c, base).await?;
+    sign_in(c, base, "thamdinh", None).await?;
+    step(c, base, &dossier, "accept_complete", "", "Đang thẩm định").await?;
+    step(c, base, &dossier, "appraise_suitable", "Cấp độ 3 phù hợp", "Đã thẩm định").await?;
+    sign_out(c, base).await?;
+    sign_in(c, base, "chuquan", None).await?;
+    step(c, base, &dossier, "submit_for_approval", "", "Đã trình phê duyệt").await?;
+    sign_out(c, base).await?;
+
+    // The approver approves with the decision's number.
+    sign_in(c, base, "pheduyet", None).await?;
+    open_safely(c, base, &dossier).await?;
+    wd(wd(c.find(Locator::Css("input[name=decision]")).await)?.send_keys("123/QĐ-UBND").await)?;
+    press(c, "button[value='approve']", "Đã được phê duyệt").await?;
+    let text = open_safely(c, base, &dossier).await?;
+    check(text.contains("123/QĐ-UBND"), "the decision is shown")?;
+    for step in ["Gửi thẩm định", "Trả lại để hoàn thiện", "Thẩm định: phù hợp", "Trình phê duyệt", "Phê duyệt"]
+    {
+        check(text.contains(step), format!("the steps list {step}"))?;
+    }
+    let text = open_safely(c, base, "/systems").await?;
+    check(text.contains(&name), "the approver sees the system")?;
+    sign_out(c, base).await?;
+
+    // Every step is in the audit trail, by whom it was taken.
+    let state = app.state.lock().unwrap();
+    let trail: Vec<(String, String)> = canh_console::state::audit::recent(state.conn(), 500)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.outcome == "ok")
+        .map(|e| (e.actor, e.action))
+        .collect();
+    for (actor, action) in [
+        ("chuquan", "system.add"),
+        ("chuquan", "system.classify"),
+        ("chuquan", "system.risk_assessed"),
+        ("chuquan", "dossier.open"),
+        ("chuquan", "dossier.submit"),
+        ("thamdinh", "dossier.return_for_completion"),
+        ("thamdinh", "dossier.appraise_suitable"),
+        ("pheduyet", "dossier.approve"),
+    ] {
+        check(trail.iter().any(|(a, x)| a == actor && x == action), format!("the audit trail has {actor} {action}"))?;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_compliance_desk_in_a_real_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = prepare_desk(dir.path());
+    let (cert, key) = canh_console::server::tls::pair(&dir.path().join("desk"), None, None).unwrap();
+    let tls = canh_console::server::tls::server_config(&cert, &key).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("https://localhost:{}", listener.local_addr().unwrap().port());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(canh_console::server::serve(listener, tls, routes::router(app.clone()), async {
+        let _ = stopped.await;
+    }));
+    let driver = chromedriver();
+    let c = browser(&driver, &dir.path().join("desk-profile")).await;
+    let outcome = file_and_follow(&c, &base, &app).await;
+    if let Err(failure) = &outcome {
+        let shot: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-desk-failure.png");
         if let Ok(png) = c.screenshot().await {
             let _ = std::fs::write(&shot, png);
         }

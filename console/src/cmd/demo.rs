@@ -100,7 +100,13 @@ pub fn run(args: DemoArgs) -> Result<i32> {
         "      {canh} search --data {d} 'id.orig_h:10.10.0.0/16 AND id.resp_p:[1 TO 1024]' --agg terms:id.resp_h"
     );
     eprintln!("      {canh} store stats --data {d}");
-    let accounts = demo_province::make(&mut State::open(&data)?)?;
+    let mut state = State::open(&data)?;
+    let accounts = demo_province::make(&mut state)?;
+    let systems = super::demo_compliance::make(&mut state, crate::when::today_in_vietnam())?;
+    drop(state);
+    eprintln!(
+        "compliance: {systems} information systems of the province, their levels and dossiers (console: /systems, /dossiers)"
+    );
     let code = if summary.capture_errors.is_empty() { 0 } else { 2 };
     if args.no_serve {
         println!("{}", render_accounts(&accounts));

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod bench_console;
 pub mod bench_store;
 pub mod demo;
+pub mod demo_compliance;
 pub mod demo_province;
 pub mod dossier;
 pub mod generate;

@@ -234,6 +234,23 @@ pub fn classify(
     })?)
 }
 
+/// Records that a system's risk assessment was done on `day` (Art. 10.2.a; approval needs it).
+pub fn record_risk_assessment(app: &App, p: &Principal, id: i64, day: &str) -> Result<(), Failure> {
+    let day = crate::when::parse_date(day).map_err(|e| Failure::Invalid(format!("day: {e}")))?;
+    if day > today_in_vietnam() {
+        return Err(Failure::Invalid("day: a risk assessment is recorded once done, not before".into()));
+    }
+    {
+        let conn = app.read()?;
+        let s = system_visible(&conn, app, p, id)?;
+        if !edits(&conn, p, &s.system.org)? {
+            return Err(Failure::NotFound(format!("no information system {id} of yours")));
+        }
+    }
+    let actor = p.actor();
+    Ok(app.lock().change(|tx| inventory::set_risk_assessed(tx, &actor, id, &day.to_string()))?)
+}
+
 /// Opens a draft dossier for systems of `p`'s organizations.
 pub fn open_dossier(
     app: &App,

@@ -321,6 +321,7 @@ struct SystemPage {
     dossiers: Vec<(i64, String, String)>,
     can_edit: bool,
     can_open: bool,
+    today: String,
 }
 
 pub async fn system_page(
@@ -402,6 +403,7 @@ pub async fn system_page(
         dossiers,
         can_open: d.can_edit && owner && d.stored.level.is_some(),
         can_edit: d.can_edit,
+        today: crate::when::today_in_vietnam().to_string(),
         s,
         t,
     })
@@ -658,6 +660,26 @@ pub async fn classify_form(
     }
 }
 
+pub async fn risk_form(
+    AxState(app): AxState<Arc<App>>,
+    Extension(p): Extension<Principal>,
+    Extension(lang): Extension<Lang>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let pairs = form_pairs(&body);
+    let done = blocking(&app, move |app| {
+        let id = number(&id, "system")?;
+        record_risk_assessment(app, &p, id, one(&pairs, "day"))?;
+        Ok(id)
+    })
+    .await;
+    match done {
+        Ok(id) => Redirect::to(&format!("/systems/{id}")).into_response(),
+        Err(f) => f.page(lang),
+    }
+}
+
 pub async fn import_form(
     AxState(app): AxState<Arc<App>>,
     Extension(p): Extension<Principal>,
@@ -777,6 +799,7 @@ struct DossierPage {
     systems: Vec<(i64, String)>,
     due: Option<String>,
     left: Option<String>,
+    late: bool,
     regime_deadline: Option<String>,
     decision: Option<String>,
     routing: Vec<(String, String)>,
@@ -832,6 +855,7 @@ pub async fn dossier_page(
         systems: d.systems.iter().map(|s| (s.id, s.system.name.clone())).collect(),
         due: dos.due.map(|d| d.to_string()),
         left,
+        late: d.days_left.is_some_and(|n| n < 0),
         regime_deadline: dos.regime_deadline().map(|d| d.to_string()),
         decision: dos.decision.as_ref().map(|i| format!("{} ({})", i.number, i.date)),
         routing: d
