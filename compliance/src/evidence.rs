@@ -278,8 +278,11 @@ pub fn evaluate(
     SocFinding { check, holds, measured, required, checked_at: now }
 }
 
+/// A time as a person reads it in a finding: to the minute, in UTC.
 fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    t.to_offset(time::UtcOffset::UTC)
+        .format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC"))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

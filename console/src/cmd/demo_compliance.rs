@@ -312,5 +312,82 @@ pub fn make(state: &mut State, today: Date) -> Result<usize, StateError> {
     // Văn phòng's two level-2 systems share one combined dossier (Art. 22.4.a), in draft.
     let two = Level::new(2).expect("2");
     state.change(|tx| dossier::open(tx, &owner, Regime::Nd331, Some(two), &combined, today))?;
+    assess_portal(state, &owner, today)?;
     Ok(made)
+}
+
+/// The procedures portal's gap assessment: a round closed a month ago, progress since, and
+/// an external pentest report collected eleven and a half months ago (its yearly cycle ends
+/// within the month: it shows among the evidence expiring soon).
+fn assess_portal(state: &mut State, owner: &Actor, today: Date) -> Result<(), StateError> {
+    use canh_compliance::assessment::{Entry, Status};
+    use canh_compliance::catalog::Catalog;
+    use canh_compliance::evidence::{ContentStore, expiry};
+    let Some(portal) = inventory::find(state.conn(), "so-khcn", "mot-cua")? else { return Ok(()) };
+    let (regime, level) = (Regime::Nd331, Level::new(3).expect("3"));
+    let row = |status, measure: &str| Entry {
+        status,
+        measure: measure.into(),
+        owner: "Trung tâm CNTT-CĐS".into(),
+        ..Default::default()
+    };
+    let first = [
+        ("3/logs/log-retention", row(Status::PartlyMet, "Nhật ký lưu tập trung trên Canh")),
+        ("3/monitoring/monitoring", row(Status::Met, "Cảm biến Canh tại vùng máy chủ")),
+        ("3/network/network-zones", row(Status::PartlyMet, "Đã có DMZ; chưa tách vùng quản trị")),
+        ("3/testing/external-pentest", row(Status::Met, "Kiểm thử xâm nhập hằng năm")),
+        (
+            "3/development/general",
+            Entry {
+                status: Status::NotApplicable,
+                reason: "Phần mềm thuê dịch vụ, không tự phát triển".into(),
+                ..Default::default()
+            },
+        ),
+        (
+            "3/backup/backup-plan",
+            Entry {
+                due: Some(today - Duration::days(10)),
+                ..row(Status::NotMet, "Chưa sao lưu tự động theo quy tắc 3-2-1")
+            },
+        ),
+    ];
+    state.change(|tx| {
+        for (item, entry) in &first {
+            crate::state::assessment::set(tx, owner, portal.id, regime, level, item, entry.clone())?;
+        }
+        crate::state::assessment::snapshot(tx, owner, portal.id, regime, level)?;
+        crate::state::assessment::set(
+            tx,
+            owner,
+            portal.id,
+            regime,
+            level,
+            "3/logs/log-retention",
+            row(Status::Met, "Nhật ký lưu 92 ngày trên Canh"),
+        )
+    })?;
+    let store = ContentStore::open(state.dir().join("evidence"))
+        .map_err(|e| StateError::Io { path: state.dir().join("evidence"), source: e })?;
+    let report = "BÁO CÁO KIỂM THỬ XÂM NHẬP\nHệ thống thông tin giải quyết thủ tục hành chính tỉnh\n(tài liệu mẫu của bản demo)\n";
+    let (sha256, size) =
+        store.put(report.as_bytes()).map_err(|e| StateError::Io { path: store.root().to_path_buf(), source: e })?;
+    let item = "3/testing/external-pentest";
+    let collected = today - Duration::days(350);
+    let cycle = Catalog::of(regime).item(item).and_then(|i| i.cycle());
+    state.change(|tx| {
+        let new = crate::state::evidence::New {
+            org: "so-khcn",
+            system: Some(portal.id),
+            dossier: None,
+            item: Some(item),
+            name: "bao-cao-kiem-thu-xam-nhap.txt",
+            sha256: &sha256,
+            size: size as i64,
+            media_type: "text/plain",
+            collected,
+            expires: expiry(collected, cycle),
+        };
+        crate::state::evidence::add(tx, owner, &new).map(|_| ())
+    })
 }

@@ -9,10 +9,12 @@
 //! beyond `INTEGER PRIMARY KEY`) so that a deployment can move to PostgreSQL.
 
 pub mod alerts;
+pub mod assessment;
 pub mod audit;
 pub mod calendar;
 pub mod case;
 pub mod dossier;
+pub mod evidence;
 pub mod inventory;
 mod migrate;
 pub mod org;

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod pages;
+pub mod soc;
 
 use canh_compliance::classify::Classification;
 use canh_compliance::dossier::{Action, Part, Stage};
@@ -25,6 +26,11 @@ use crate::state::inventory::{self, Stored as StoredSystem};
 use crate::state::user::Role;
 use crate::state::{audit, calendar, org};
 use crate::when::today_in_vietnam;
+
+/// Whether `org` is within `scope` (`None`: everything).
+fn in_scope(scope: &Option<Vec<String>>, org: &str) -> bool {
+    scope.as_ref().is_none_or(|s| s.iter().any(|o| o == org))
+}
 
 /// The parts `p` may take on a dossier.
 pub fn parts_of(conn: &Connection, p: &Principal, d: &StoredDossier) -> Result<Vec<Part>, Failure> {
@@ -50,12 +56,19 @@ pub fn parts_of(conn: &Connection, p: &Principal, d: &StoredDossier) -> Result<V
     Ok(parts)
 }
 
-/// Whether `p` may see a dossier: within scope, or routed to them.
+/// Whether `p` may see a dossier: within scope, or routed to them once it has left its
+/// preparer's draft.
 fn sees(conn: &Connection, p: &Principal, scope: &Option<Vec<String>>, d: &StoredDossier) -> Result<bool, Failure> {
-    if scope.as_ref().is_none_or(|s| s.iter().any(|o| *o == d.org)) {
+    if in_scope(scope, &d.org) {
         return Ok(true);
     }
-    Ok(!parts_of(conn, p, d)?.is_empty())
+    routed(conn, p, d)
+}
+
+/// Whether a dossier outside `p`'s scope is routed to them: filed (no longer a draft), and
+/// `p` plays a part in it.
+fn routed(conn: &Connection, p: &Principal, d: &StoredDossier) -> Result<bool, Failure> {
+    Ok(d.dossier.stage != Stage::Draft && !parts_of(conn, p, d)?.is_empty())
 }
 
 /// The dossiers `p` sees.
@@ -98,10 +111,9 @@ pub fn systems(app: &App, p: &Principal) -> Result<Vec<SystemRow>, Failure> {
     let mut rows = Vec::new();
     for s in all {
         let mine = dossiers.iter().filter(|d| d.systems.contains(&s.id)).collect::<Vec<_>>();
-        let in_scope = scope.as_ref().is_none_or(|sc| sc.iter().any(|o| *o == s.system.org));
-        let routed =
-            mine.iter().map(|d| parts_of(&conn, p, d)).collect::<Result<Vec<_>, _>>()?.iter().any(|p| !p.is_empty());
-        if in_scope || routed {
+        let in_scope = in_scope(&scope, &s.system.org);
+        let is_routed = mine.iter().map(|d| routed(&conn, p, d)).collect::<Result<Vec<_>, _>>()?.into_iter().any(|r| r);
+        if in_scope || is_routed {
             let newest = mine.iter().max_by_key(|d| d.id).map(|d| d.dossier.stage.key().to_string());
             rows.push(SystemRow {
                 id: s.id,
@@ -134,11 +146,11 @@ fn system_visible(conn: &Connection, app: &App, p: &Principal, id: i64) -> Resul
     let scope = scope(app, p)?;
     let not_found = || Failure::NotFound(format!("no information system {id}"));
     let s = inventory::get(conn, &None, id)?.ok_or_else(not_found)?;
-    if scope.as_ref().is_none_or(|sc| sc.iter().any(|o| *o == s.system.org)) {
+    if in_scope(&scope, &s.system.org) {
         return Ok(s);
     }
     for d in dossier::list(conn)?.iter().filter(|d| d.systems.contains(&id)) {
-        if !parts_of(conn, p, d)?.is_empty() {
+        if routed(conn, p, d)? {
             return Ok(s);
         }
     }
@@ -418,4 +430,223 @@ pub fn act(app: &App, p: &Principal, id: i64, req: &ActRequest) -> Result<Stage,
     let done =
         dossier::act_recorded(&mut app.lock(), &actor, id, &action, part, req.reason.trim(), today_in_vietnam(), &cal)?;
     Ok(done.dossier.stage)
+}
+
+/// The level and regime a system is assessed against: the approved ones, else the latest
+/// classification's.
+fn assessed_at(s: &StoredSystem) -> Result<(Regime, Level), Failure> {
+    let pair = match (s.approved_level, s.approved_regime) {
+        (Some(l), Some(r)) => Some((r, l)),
+        _ => s.regime.zip(s.level),
+    };
+    pair.and_then(|(r, l)| Level::new(l).map(|l| (r, l)))
+        .ok_or_else(|| Failure::Invalid(format!("{}: determine its level first", s.system.code)))
+}
+
+/// One requirement row of the assessment page.
+pub struct ItemView {
+    pub key: String,
+    pub group: String,
+    pub clause: String,
+    pub text: String,
+    pub note: Option<String>,
+    pub period: Option<String>,
+    pub entry: canh_compliance::assessment::Entry,
+    /// The SOC's finding for it, when the requirement has a SOC check.
+    pub soc: Option<canh_compliance::evidence::SocFinding>,
+    pub evidence: Vec<crate::state::evidence::Evidence>,
+}
+
+pub struct AssessmentView {
+    pub system: StoredSystem,
+    pub regime: Regime,
+    pub level: Level,
+    pub items: Vec<ItemView>,
+    pub overall: canh_compliance::assessment::Tally,
+    pub groups: Vec<(String, canh_compliance::assessment::Tally)>,
+    /// When the last round was closed, and what changed since.
+    pub since: Option<(String, Vec<canh_compliance::assessment::Change>)>,
+    pub can_edit: bool,
+}
+
+/// Computes the SOC's findings for a system now and keeps them.
+pub fn refresh_soc(
+    app: &App,
+    s: &StoredSystem,
+    regime: Regime,
+    level: Level,
+) -> Result<Vec<canh_compliance::evidence::SocFinding>, Failure> {
+    use canh_compliance::evidence::{SocCheck, SocPolicy, Subject, evaluate};
+    let catalog = canh_compliance::catalog::Catalog::of(regime);
+    let subject = Subject {
+        org: &s.system.org,
+        ranges: s.system.address_ranges().copied().collect(),
+        retention: catalog.parameter("log_retention", level),
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let soc = soc::Soc { app, now };
+    let findings: Vec<_> =
+        SocCheck::ALL.iter().map(|c| evaluate(*c, &subject, &soc, &SocPolicy::default(), now)).collect();
+    app.lock().change(|tx| crate::state::evidence::keep_findings(tx, s.id, &findings))?;
+    Ok(findings)
+}
+
+pub fn assessment(app: &App, p: &Principal, id: i64, lang: super::i18n::Lang) -> Result<AssessmentView, Failure> {
+    use canh_compliance::catalog::Catalog;
+    let (system, can_edit) = {
+        let conn = app.read()?;
+        let s = system_visible(&conn, app, p, id)?;
+        let can_edit = edits(&conn, p, &s.system.org)?;
+        (s, can_edit)
+    };
+    let (regime, level) = assessed_at(&system)?;
+    let findings = refresh_soc(app, &system, regime, level)?;
+    let conn = app.read()?;
+    let a = crate::state::assessment::load(&conn, id, regime, level)?;
+    let evidence = crate::state::evidence::of_system(&conn, id)?;
+    let since =
+        crate::state::assessment::last_snapshot(&conn, id, regime)?.map(|(ts, before)| (ts, a.changes_since(&before)));
+    drop(conn);
+    let en = lang == super::i18n::Lang::En;
+    let catalog = Catalog::of(regime);
+    let items = catalog
+        .items(level)
+        .into_iter()
+        .map(|item| {
+            let key = item.key();
+            let soc =
+                item.requirement.and_then(|r| r.soc).and_then(|c| findings.iter().find(|f| f.check == c).cloned());
+            ItemView {
+                group: if en { item.group.en.clone() } else { item.group.vi.clone() },
+                clause: item.clause.clone(),
+                text: if en { item.en() } else { item.vi() },
+                note: item.requirement.and_then(|r| r.note(level)).map(String::from),
+                period: item.period().map(|p| p.to_string()),
+                entry: a.entries.get(&key).cloned().unwrap_or_default(),
+                evidence: evidence.iter().filter(|e| e.item.as_deref() == Some(key.as_str())).cloned().collect(),
+                soc,
+                key,
+            }
+        })
+        .collect();
+    let (overall, groups) = a.progress();
+    app.audit(audit::Entry::done(&p.actor(), "assessment.view", &id.to_string()))?;
+    Ok(AssessmentView { system, regime, level, items, overall, groups, since, can_edit })
+}
+
+fn editable(app: &App, p: &Principal, id: i64) -> Result<(StoredSystem, Regime, Level), Failure> {
+    let conn = app.read()?;
+    let s = system_visible(&conn, app, p, id)?;
+    if !edits(&conn, p, &s.system.org)? {
+        return Err(Failure::NotFound(format!("no information system {id} of yours")));
+    }
+    let (r, l) = assessed_at(&s)?;
+    Ok((s, r, l))
+}
+
+/// Records one requirement's row of a system's assessment.
+pub fn set_item(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    item: &str,
+    entry: canh_compliance::assessment::Entry,
+) -> Result<(), Failure> {
+    let (_, regime, level) = editable(app, p, id)?;
+    let actor = p.actor();
+    Ok(app.lock().change(|tx| crate::state::assessment::set(tx, &actor, id, regime, level, item, entry))?)
+}
+
+/// Closes an assessment round (the next shows what changed since).
+pub fn close_round(app: &App, p: &Principal, id: i64) -> Result<(), Failure> {
+    let (_, regime, level) = editable(app, p, id)?;
+    let actor = p.actor();
+    app.lock().change(|tx| crate::state::assessment::snapshot(tx, &actor, id, regime, level))?;
+    Ok(())
+}
+
+/// Stores an evidence file for a requirement of a system; it expires after the requirement's
+/// cycle from the day it was collected.
+/// An evidence file as a form or the API gives it.
+pub struct Upload<'a> {
+    /// The requirement item (`3/testing/external-pentest`).
+    pub item: &'a str,
+    pub name: &'a str,
+    pub media_type: &'a str,
+    pub bytes: &'a [u8],
+    /// The day it was made (YYYY-MM-DD; empty: today).
+    pub collected: &'a str,
+}
+
+pub fn upload_evidence(app: &App, p: &Principal, id: i64, upload: &Upload<'_>) -> Result<i64, Failure> {
+    let Upload { item, name, media_type, bytes, collected } = *upload;
+    let (s, regime, level) = editable(app, p, id)?;
+    let catalog = canh_compliance::catalog::Catalog::of(regime);
+    let found = catalog
+        .item(item)
+        .filter(|i| i.level == level)
+        .ok_or_else(|| Failure::Invalid(format!("item: `{item}` is not a requirement of level {}", level.number())))?;
+    let collected = if collected.trim().is_empty() {
+        today_in_vietnam()
+    } else {
+        crate::when::parse_date(collected).map_err(|e| Failure::Invalid(format!("collected: {e}")))?
+    };
+    let expires = canh_compliance::evidence::expiry(collected, found.cycle());
+    let store = canh_compliance::evidence::ContentStore::open(app.data.join("evidence"))
+        .map_err(|e| Failure::Internal(e.to_string()))?;
+    let (sha256, size) = store.put(bytes).map_err(|e| Failure::Internal(e.to_string()))?;
+    let actor = p.actor();
+    let new = crate::state::evidence::New {
+        org: &s.system.org,
+        system: Some(id),
+        dossier: None,
+        item: Some(item),
+        name,
+        sha256: &sha256,
+        size: size as i64,
+        media_type,
+        collected,
+        expires,
+    };
+    Ok(app.lock().change(|tx| crate::state::evidence::add(tx, &actor, &new))?.id)
+}
+
+/// An evidence file for download, checked against its digest.
+pub fn evidence_file(
+    app: &App,
+    p: &Principal,
+    evidence: i64,
+) -> Result<(crate::state::evidence::Evidence, Vec<u8>), Failure> {
+    let e = crate::state::evidence::get(&*app.read()?, evidence)?
+        .ok_or_else(|| Failure::NotFound(format!("no evidence {evidence}")))?;
+    {
+        let conn = app.read()?;
+        match e.system {
+            Some(s) => {
+                system_visible(&conn, app, p, s)?;
+            }
+            None => {
+                let scope = scope(app, p)?;
+                if !in_scope(&scope, &e.org) {
+                    return Err(Failure::NotFound(format!("no evidence {evidence}")));
+                }
+            }
+        }
+    }
+    let store = canh_compliance::evidence::ContentStore::open(app.data.join("evidence"))
+        .map_err(|e| Failure::Internal(e.to_string()))?;
+    let bytes = store.get(&e.sha256).map_err(|err| Failure::Internal(format!("evidence {evidence}: {err}")))?;
+    app.audit(audit::Entry::done(&p.actor(), "evidence.download", &evidence.to_string()).detail(&e.name))?;
+    Ok((e, bytes))
+}
+
+/// Evidence expiring within 30 days or expired, of the caller's organizations.
+pub fn expiring(
+    app: &App,
+    p: &Principal,
+) -> Result<Vec<(crate::state::evidence::Evidence, canh_compliance::evidence::Validity)>, Failure> {
+    let scope = scope(app, p)?;
+    let found = crate::state::evidence::expiring(&*app.read()?, &scope, today_in_vietnam(), 30)?;
+    app.audit(audit::Entry::done(&p.actor(), "evidence.expiring", "all"))?;
+    Ok(found)
 }

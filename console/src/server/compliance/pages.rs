@@ -894,3 +894,235 @@ pub async fn act_form(
         Err(f) => f.page(lang),
     }
 }
+
+/// A changed item: its key, its status before and now.
+type ChangeRow = (String, String, String);
+
+#[derive(Template)]
+#[template(path = "assessment.html")]
+struct AssessmentPage {
+    t: Tr,
+    csrf: String,
+    v: AssessmentView,
+    standard: String,
+    plan_status: &'static str,
+    /// (group name, % met, counts).
+    groups: Vec<(String, u32, String)>,
+    statuses: Vec<(&'static str, String)>,
+    /// When the last round closed, and (item, before, after) since.
+    since: Option<(String, Vec<ChangeRow>)>,
+}
+
+pub async fn assessment_page(
+    AxState(app): AxState<Arc<App>>,
+    Extension(p): Extension<Principal>,
+    Extension(lang): Extension<Lang>,
+    Path(id): Path<String>,
+) -> Response {
+    use canh_compliance::assessment::Status;
+    let csrf = csrf_of(&p);
+    let zone = p.zone();
+    let v = match blocking(&app, move |app| assessment(app, &p, number(&id, "system")?, lang)).await {
+        Ok(v) => v,
+        Err(f) => return f.page(lang),
+    };
+    let t = Tr(lang);
+    let catalog = canh_compliance::catalog::Catalog::of(v.regime);
+    let groups = v
+        .groups
+        .iter()
+        .map(|(key, tally)| {
+            let name =
+                catalog.group(key).map_or(key.clone(), |g| if lang == Lang::En { g.en.clone() } else { g.vi.clone() });
+            (name, tally.met_percent(), format!("{}/{}", tally.met, tally.total - tally.not_applicable))
+        })
+        .collect();
+    let label = |s: Status| t.get(&format!("gap-{}", s.key()));
+    let since = v.since.as_ref().map(|(ts, changes)| {
+        (zone.text(ts), changes.iter().map(|c| (c.key.clone(), label(c.before), label(c.after))).collect())
+    });
+    page(&AssessmentPage {
+        csrf,
+        standard: format!("{} ({})", catalog.standard, catalog.decree),
+        plan_status: v.overall.plan_status_vi(),
+        groups,
+        statuses: Status::ALL.iter().map(|s| (s.key(), label(*s))).collect(),
+        since,
+        v,
+        t,
+    })
+}
+
+pub async fn assessment_form(
+    AxState(app): AxState<Arc<App>>,
+    Extension(p): Extension<Principal>,
+    Extension(lang): Extension<Lang>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    use canh_compliance::assessment::{Entry, Status};
+    let pairs = form_pairs(&body);
+    let done = blocking(&app, move |app| {
+        let id = number(&id, "system")?;
+        let status = one(&pairs, "status");
+        let entry = Entry {
+            status: Status::parse(status).ok_or_else(|| Failure::Invalid(format!("status: `{status}`")))?,
+            reason: one(&pairs, "reason").trim().to_string(),
+            measure: one(&pairs, "measure").trim().to_string(),
+            owner: one(&pairs, "owner").trim().to_string(),
+            due: match one(&pairs, "due").trim() {
+                "" => None,
+                d => Some(crate::when::parse_date(d).map_err(|e| Failure::Invalid(format!("due: {e}")))?),
+            },
+            evidence: Vec::new(),
+        };
+        set_item(app, &p, id, one(&pairs, "item"), entry)?;
+        Ok(id)
+    })
+    .await;
+    match done {
+        Ok(id) => Redirect::to(&format!("/systems/{id}/assessment")).into_response(),
+        Err(f) => f.page(lang),
+    }
+}
+
+pub async fn close_round_form(
+    AxState(app): AxState<Arc<App>>,
+    Extension(p): Extension<Principal>,
+    Extension(lang): Extension<Lang>,
+    Path(id): Path<String>,
+) -> Response {
+    match blocking(&app, move |app| {
+        let id = number(&id, "system")?;
+        close_round(app, &p, id).map(|_| id)
+    })
+    .await
+    {
+        Ok(id) => Redirect::to(&format!("/systems/{id}/assessment")).into_response(),
+        Err(f) => f.page(lang),
+    }
+}
+
+pub async fn evidence_form(
+    AxState(app): AxState<Arc<App>>,
+    Extension(p): Extension<Principal>,
+    Extension(lang): Extension<Lang>,
+    Path(id): Path<String>,
+    mut form: Multipart,
+) -> Response {
+    let (mut file, mut name, mut media, mut item, mut collected) =
+        (Vec::new(), String::new(), String::new(), String::new(), String::new());
+    while let Ok(Some(field)) = form.next_field().await {
+        match field.name() {
+            Some("file") => {
+                name = field.file_name().unwrap_or("evidence").to_string();
+                media = field.content_type().unwrap_or("application/octet-stream").to_string();
+                match field.bytes().await {
+                    Ok(b) => file = b.to_vec(),
+                    Err(e) => return Failure::Invalid(format!("file: {e}")).page(lang),
+                }
+            }
+            Some("item") => item = field.text().await.unwrap_or_default(),
+            Some("collected") => collected = field.text().await.unwrap_or_default(),
+            _ => {}
+        }
+    }
+    if file.is_empty() {
+        return Failure::Invalid("file: choose a file".into()).page(lang);
+    }
+    match blocking(&app, move |app| {
+        let id = number(&id, "system")?;
+        upload_evidence(
+            app,
+            &p,
+            id,
+            &Upload { item: &item, name: &name, media_type: &media, bytes: &file, collected: &collected },
+        )
+        .map(|_| id)
+    })
+    .await
+    {
+        Ok(id) => Redirect::to(&format!("/systems/{id}/assessment")).into_response(),
+        Err(f) => f.page(lang),
+    }
+}
+
+/// An evidence file, always as a download of bytes (never rendered by the browser, whatever
+/// type its uploader claimed).
+pub async fn evidence_download(
+    AxState(app): AxState<Arc<App>>,
+    Extension(p): Extension<Principal>,
+    Extension(lang): Extension<Lang>,
+    Path(id): Path<String>,
+) -> Response {
+    use axum::http::{HeaderValue, header};
+    match blocking(&app, move |app| evidence_file(app, &p, number(&id, "evidence")?)).await {
+        Ok((e, bytes)) => {
+            let mut res = bytes.into_response();
+            let h = res.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+            let encoded: String =
+                form_urlencoded::byte_serialize(e.name.as_bytes()).collect::<String>().replace('+', "%20");
+            if let Ok(v) = HeaderValue::from_str(&format!(
+                "attachment; filename=\"evidence-{}\"; filename*=UTF-8''{encoded}",
+                e.id
+            )) {
+                h.insert(header::CONTENT_DISPOSITION, v);
+            }
+            res
+        }
+        Err(f) => f.page(lang),
+    }
+}
+
+struct ExpiringRow {
+    id: i64,
+    org: String,
+    system: Option<i64>,
+    item: String,
+    name: String,
+    collected: String,
+    expires: String,
+    expired: bool,
+    state: String,
+}
+
+#[derive(Template)]
+#[template(path = "evidence.html")]
+struct ExpiringPage {
+    t: Tr,
+    rows: Vec<ExpiringRow>,
+}
+
+pub async fn expiring_page(
+    AxState(app): AxState<Arc<App>>,
+    Extension(p): Extension<Principal>,
+    Extension(lang): Extension<Lang>,
+) -> Response {
+    use canh_compliance::evidence::Validity;
+    match blocking(&app, move |app| expiring(app, &p)).await {
+        Ok(found) => {
+            let t = Tr(lang);
+            let rows = found
+                .into_iter()
+                .map(|(e, v)| ExpiringRow {
+                    expired: matches!(v, Validity::Expired(_)),
+                    state: match v {
+                        Validity::Expired(_) => t.get("ev-expired"),
+                        Validity::ExpiresSoon(n) => format!("{n} {}", t.get("ev-days-left")),
+                        Validity::Valid => String::new(),
+                    },
+                    id: e.id,
+                    org: e.org,
+                    system: e.system,
+                    item: e.item.unwrap_or_default(),
+                    name: e.name,
+                    collected: e.collected,
+                    expires: e.expires.unwrap_or_default(),
+                })
+                .collect();
+            page(&ExpiringPage { t, rows })
+        }
+        Err(f) => f.page(lang),
+    }
+}

@@ -1,0 +1,142 @@
+//! The compliance desk's service on the demo province (`canh demo --no-serve`: a generated
+//! capture replayed and indexed, the province's systems and dossiers): who sees what, the
+//! gap assessment and its changes, evidence stored by digest and expiring, the SOC's own
+//! evidence computed from the event store, and refusals of steps that are not the caller's.
+
+use std::process::Command;
+use std::sync::Arc;
+
+use canh_compliance::evidence::{SocCheck, Validity};
+use canh_console::server::compliance::{self, ActRequest, Upload};
+use canh_console::server::i18n::Lang;
+use canh_console::server::routes::{App, Principal};
+use canh_console::server::triage::Failure;
+use canh_console::state::session::Policy;
+use canh_console::state::user::{self, Role};
+use canh_console::state::{Actor, State, audit, calendar, dossier, inventory};
+use sha2::Digest as _;
+
+fn demo() -> (tempfile::TempDir, Arc<App>) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_canh"))
+        .args(["demo", "--no-serve", "--size-mb", "2", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut state = State::open(&dir.path().join("data")).unwrap();
+    let a = Actor { name: "cli:test".into(), org: String::new() };
+    state
+        .change(|tx| {
+            user::add(tx, &a, "chuquan.taichinh", Role::SystemOwner, "so-tai-chinh", "Canh@2026test").map(|_| ())
+        })
+        .unwrap();
+    (dir, App::new(state, Policy::default()))
+}
+
+fn who(app: &App, name: &str) -> Principal {
+    let user = user::get(app.state.lock().unwrap().conn(), name).unwrap();
+    Principal::User { user, token: String::new(), csrf: String::new() }
+}
+
+fn system_id(app: &App, org: &str, code: &str) -> i64 {
+    inventory::find(app.state.lock().unwrap().conn(), org, code).unwrap().unwrap().id
+}
+
+#[test]
+fn the_demo_desk_as_each_part_sees_it() {
+    let (_dir, app) = demo();
+    let (owner, appraiser, approver, other) =
+        (who(&app, "chuquan.khcn"), who(&app, "thamdinh"), who(&app, "pheduyet"), who(&app, "chuquan.taichinh"));
+
+    // Who sees which systems: the owner its subtree, the approver (province) all, the
+    // appraiser its own and those whose dossiers are routed to it.
+    let codes = |p: &Principal| compliance::systems(&app, p).unwrap().into_iter().map(|s| s.code).collect::<Vec<_>>();
+    let mine = codes(&owner);
+    assert_eq!(mine.len(), 4, "{mine:?}");
+    assert!(["mot-cua", "cong-ttdt", "lgsp", "tttd"].iter().all(|c| mine.iter().any(|m| m == c)), "{mine:?}");
+    assert_eq!(codes(&approver).len(), 12);
+    let routed = codes(&appraiser);
+    assert!(
+        routed.iter().any(|c| c == "ke-toan") && !routed.iter().any(|c| c == "qlvb"),
+        "a draft is not routed yet: {routed:?}"
+    );
+
+    // Another agency's system owner cannot see the portal, by id either.
+    let portal = system_id(&app, "so-khcn", "mot-cua");
+    assert!(matches!(compliance::system_detail(&app, &other, portal), Err(Failure::NotFound(_))));
+
+    // The assessment: the SOC's evidence from the demo's own capture — its servers were seen
+    // within the day; the store holds one day of the 92 level 3 asks.
+    let v = compliance::assessment(&app, &owner, portal, Lang::Vi).unwrap();
+    let soc = |check: SocCheck| v.items.iter().filter_map(|i| i.soc.clone()).find(|f| f.check == check).unwrap();
+    let traffic = soc(SocCheck::TrafficSeen);
+    assert!(traffic.holds, "{traffic:?}");
+    let retention = soc(SocCheck::LogRetention);
+    assert!(
+        !retention.holds && retention.measured == "giữ 1 ngày" && retention.required == "tối thiểu 92 ngày",
+        "{retention:?}"
+    );
+    // What changed since the last round: log retention partly met → met.
+    let (_, changes) = v.since.as_ref().unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].key, "3/logs/log-retention");
+    assert!(v.overall.met >= 3 && v.overall.not_applicable == 1, "{:?}", v.overall);
+
+    // The pentest report expires within the month; its bytes come back checked by digest.
+    let soon = compliance::expiring(&app, &owner).unwrap();
+    let (report, validity) =
+        soon.iter().find(|(e, _)| e.item.as_deref() == Some("3/testing/external-pentest")).unwrap();
+    assert!(matches!(validity, Validity::ExpiresSoon(15)), "{validity:?}");
+    let (_, bytes) = compliance::evidence_file(&app, &owner, report.id).unwrap();
+    assert_eq!(hex::encode(sha2::Sha256::digest(&bytes)), report.sha256);
+    assert!(matches!(compliance::evidence_file(&app, &other, report.id), Err(Failure::NotFound(_))));
+    assert!(compliance::expiring(&app, &other).unwrap().is_empty());
+
+    // A new revision of the same requirement's evidence; one for an item not of level 3 is refused.
+    let upload = |item, bytes: &'static [u8]| Upload {
+        item,
+        name: "bao-cao-2026.pdf",
+        media_type: "application/pdf",
+        bytes,
+        collected: "",
+    };
+    let id = compliance::upload_evidence(
+        &app,
+        &owner,
+        portal,
+        &upload("3/testing/external-pentest", b"%PDF-1.7 new report"),
+    )
+    .unwrap();
+    let again = canh_console::state::evidence::get(app.state.lock().unwrap().conn(), id).unwrap().unwrap();
+    assert_eq!(again.revision_of, Some(report.id));
+    assert!(compliance::upload_evidence(&app, &owner, portal, &upload("4/hardware/discovery-scan", b"x")).is_err());
+
+    // Steps that are not the caller's part are refused, and the refusal is audited.
+    let state_dossier = |code: &str| {
+        let s = app.state.lock().unwrap();
+        let id = inventory::find(s.conn(), if code == "ke-toan" { "so-tai-chinh" } else { "ttcntt-cds" }, code)
+            .unwrap()
+            .unwrap()
+            .id;
+        dossier::list(s.conn()).unwrap().into_iter().find(|d| d.systems.contains(&id)).unwrap().id
+    };
+    let ke_toan = state_dossier("ke-toan");
+    let approve = ActRequest { action: "approve".into(), decision: "1/QĐ".into(), ..Default::default() };
+    assert!(compliance::act(&app, &appraiser, ke_toan, &approve).is_err(), "the appraiser cannot approve");
+    let denied = audit::recent(app.state.lock().unwrap().conn(), 50).unwrap();
+    assert!(denied.iter().any(|e| e.actor == "thamdinh" && e.action == "dossier.approve" && e.outcome == "denied"));
+    // The approver can: level 2 needs no appraisal opinion gate beyond the appraisal itself.
+    assert_eq!(compliance::act(&app, &approver, ke_toan, &approve).unwrap().key(), "approved");
+
+    // Overdue: the data centre's appraisal is past its 15 working days.
+    let cal = calendar::work_calendar(app.state.lock().unwrap().conn()).unwrap();
+    let late =
+        dossier::overdue(app.state.lock().unwrap().conn(), canh_console::when::today_in_vietnam(), &cal).unwrap();
+    let tttd = state_dossier("tttd");
+    assert!(
+        late.iter().any(|(d, days)| d.id == tttd && *days > 0),
+        "{:?}",
+        late.iter().map(|(d, n)| (d.id, *n)).collect::<Vec<_>>()
+    );
+}
