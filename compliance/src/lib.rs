@@ -15,6 +15,7 @@
 //! - [`catalog`]: the requirements of each level under each regime, as versioned data;
 //! - [`assessment`]: the gap assessment of a system against its level;
 //! - [`dossier`]: the dossier workflow, its deadlines, gates and authorities;
+//! - [`documents`]: the dossier's documents and Forms 01–08 as Word files (Decree 30/2020 layout);
 //! - [`evidence`]: evidence files by SHA-256, their expiry, and the SOC's own evidence;
 //! - [`level::Level`] and [`regime::Regime`]: cấp độ 1–5 and the two rulebooks;
 //! - [`calendar`]: working days with Vietnam's holidays (Tết by the lunar calendar);
@@ -41,6 +42,7 @@ pub mod assessment;
 pub mod calendar;
 pub mod catalog;
 pub mod classify;
+pub mod documents;
 pub mod dossier;
 pub mod evidence;
 pub mod import;
