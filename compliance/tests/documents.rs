@@ -43,7 +43,13 @@ fn soffice(args: &[&str], dir: &Path) {
         "/usr/bin/soffice is absent: rendering the documents needs Debian's LibreOffice (`apt-get install libreoffice-writer-nogui`; .ci/run installs it)"
     );
     let profile = format!("-env:UserInstallation=file://{}/lo-profile", dir.display());
-    let out = Command::new("/usr/bin/soffice").arg(&profile).args(["--headless", "--norestore"]).args(args).current_dir(dir).output().unwrap();
+    let out = Command::new("/usr/bin/soffice")
+        .arg(&profile)
+        .args(["--headless", "--norestore"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "soffice {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
@@ -55,33 +61,66 @@ fn every_document_opens_in_libreoffice_with_its_vietnamese_text() {
     portal.name = format!("Hệ thống một cửa {HOSTILE}");
     let classification = classify(Regime::Nd331, &portal.profile);
     let mut assessment = Assessment::new(Regime::Nd331, Level::new(3).unwrap());
-    assessment.set("3/logs/log-retention", Entry { status: Status::Met, measure: "Lưu nhật ký 92 ngày trên Canh".into(), ..Default::default() }).unwrap();
-    assessment.set("3/development/general", Entry { status: Status::NotApplicable, reason: "Thuê dịch vụ phần mềm".into(), ..Default::default() }).unwrap();
+    assessment
+        .set(
+            "3/logs/log-retention",
+            Entry { status: Status::Met, measure: "Lưu nhật ký 92 ngày trên Canh".into(), ..Default::default() },
+        )
+        .unwrap();
+    assessment
+        .set(
+            "3/development/general",
+            Entry {
+                status: Status::NotApplicable, reason: "Thuê dịch vụ phần mềm".into(), ..Default::default()
+            },
+        )
+        .unwrap();
 
     let dir = tempfile::tempdir().unwrap();
     let mut written = Vec::new();
     for level in [2u8, 3, 5] {
-        let mut dossier = Dossier::new(Regime::Nd331, Level::new(level).unwrap(), vec![portal.code.clone()], date!(2026 - 12 - 03)).unwrap();
+        let mut dossier =
+            Dossier::new(Regime::Nd331, Level::new(level).unwrap(), vec![portal.code.clone()], date!(2026 - 12 - 03))
+                .unwrap();
         dossier.appraisal_suitable = Some(true);
         let facts = DossierFacts {
             id: 7,
             parties: parties(),
             dossier: &dossier,
-            systems: vec![SystemFacts { system: &portal, classification: Some(&classification), assessment: Some(&assessment) }],
+            systems: vec![SystemFacts {
+                system: &portal,
+                classification: Some(&classification),
+                assessment: Some(&assessment),
+            }],
             date: date!(2026 - 12 - 03),
         };
         for kind in Kind::ALL.into_iter().filter(|k| k.applies(level)) {
             let docx = render(kind, &facts).to_docx();
             let xml = document_xml(&docx);
             // Decree 30/2020 layout: A4, margins 20/20/30/15 mm, Times New Roman.
-            assert!(xml.contains(r#"<w:pgSz w:w="11905" w:h="16837""#) || xml.contains(r#"w:w="11905""#), "{kind:?}: A4");
-            assert!(xml.contains(r#"w:left="1700""#) && xml.contains(r#"w:right="850""#) && xml.contains(r#"w:top="1133""#), "{kind:?}: margins");
+            assert!(
+                xml.contains(r#"<w:pgSz w:w="11905" w:h="16837""#) || xml.contains(r#"w:w="11905""#),
+                "{kind:?}: A4"
+            );
+            assert!(
+                xml.contains(r#"w:left="1700""#) && xml.contains(r#"w:right="850""#) && xml.contains(r#"w:top="1133""#),
+                "{kind:?}: margins"
+            );
             assert!(xml.contains("Times New Roman"), "{kind:?}: font");
-            for line in ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "Lâm Đồng, ngày 03 tháng 12 năm 2026", "Số:", "Nơi nhận:"] {
+            for line in [
+                "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+                "Độc lập - Tự do - Hạnh phúc",
+                "Lâm Đồng, ngày 03 tháng 12 năm 2026",
+                "Số:",
+                "Nơi nhận:",
+            ] {
                 assert!(xml.contains(line), "{kind:?}: {line}");
             }
             // The payload is text in the XML, never markup.
-            assert!(!xml.contains("<w:t>INJECTED") && !xml.contains("<script>"), "{kind:?}: the name's markup is escaped");
+            assert!(
+                !xml.contains("<w:t>INJECTED") && !xml.contains("<script>"),
+                "{kind:?}: the name's markup is escaped"
+            );
             let name = format!("{}-l{level}.docx", kind.key());
             std::fs::write(dir.path().join(&name), &docx).unwrap();
             written.push((kind, level, name));
@@ -90,7 +129,10 @@ fn every_document_opens_in_libreoffice_with_its_vietnamese_text() {
     // What each says that is its own.
     let xml = |k: Kind, l: u8| document_xml(&std::fs::read(dir.path().join(format!("{}-l{l}.docx", k.key()))).unwrap());
     assert!(xml(Kind::LevelProposal, 3).contains("điểm b khoản 2 Điều 13"));
-    assert!(xml(Kind::SecurityPlan, 3).contains("Lưu nhật ký 92 ngày trên Canh") && xml(Kind::SecurityPlan, 3).contains("Thuê dịch vụ phần mềm"));
+    assert!(
+        xml(Kind::SecurityPlan, 3).contains("Lưu nhật ký 92 ngày trên Canh")
+            && xml(Kind::SecurityPlan, 3).contains("Thuê dịch vụ phần mềm")
+    );
     assert!(xml(Kind::SecurityPlan, 3).contains("5.8.2.1 a"), "the level-3 clause of log retention");
     assert!(xml(Kind::GeneralDescription, 3).contains("203.0.113.16/28"));
     assert!(xml(Kind::Form04, 3).contains("Phù hợp"));
@@ -98,11 +140,29 @@ fn every_document_opens_in_libreoffice_with_its_vietnamese_text() {
     assert!(!xml(Kind::Form05, 3).contains("Ý kiến chuyên môn"));
 
     // Form 08 with its detail table.
-    let rows = vec![Row { system: "Trung tâm dữ liệu tỉnh".into(), proposed_level: "3".into(), approval_status: "Đã gửi thẩm định".into(), plan_status: "Chưa triển khai".into(), ..Default::default() }];
-    let report = AnnualReport { year: 2026, reporter: "UBND tỉnh Lâm Đồng".into(), reporter_parent: String::new(), place: "Lâm Đồng".into(), date: date!(2026 - 12 - 18), counts: AnnualReport::counts_of(&rows), rows };
+    let rows = vec![Row {
+        system: "Trung tâm dữ liệu tỉnh".into(),
+        proposed_level: "3".into(),
+        approval_status: "Đã gửi thẩm định".into(),
+        plan_status: "Chưa triển khai".into(),
+        ..Default::default()
+    }];
+    let report = AnnualReport {
+        year: 2026,
+        reporter: "UBND tỉnh Lâm Đồng".into(),
+        reporter_parent: String::new(),
+        place: "Lâm Đồng".into(),
+        date: date!(2026 - 12 - 18),
+        counts: AnnualReport::counts_of(&rows),
+        rows,
+    };
     let docx = report.document().to_docx();
     let form08 = document_xml(&docx);
-    assert!(form08.contains("từ ngày 15/12/2025 đến ngày 14/12/2026") && form08.contains("Đã gửi thẩm định") && form08.contains("Tình trạng phê duyệt (6)"));
+    assert!(
+        form08.contains("từ ngày 15/12/2025 đến ngày 14/12/2026")
+            && form08.contains("Đã gửi thẩm định")
+            && form08.contains("Tình trạng phê duyệt (6)")
+    );
     std::fs::write(dir.path().join("mau-08.docx"), &docx).unwrap();
     written.push((Kind::Form01, 0, "mau-08.docx".into()));
 
@@ -114,7 +174,11 @@ fn every_document_opens_in_libreoffice_with_its_vietnamese_text() {
     for name in &names {
         let pdf = dir.path().join("pdf").join(name.replace(".docx", ".pdf"));
         assert!(pdf.exists(), "LibreOffice did not render {name}");
-        let out = Command::new("pdftotext").arg(&pdf).arg("-").output().expect("pdftotext (poppler-utils; .ci/run installs it)");
+        let out = Command::new("pdftotext")
+            .arg(&pdf)
+            .arg("-")
+            .output()
+            .expect("pdftotext (poppler-utils; .ci/run installs it)");
         // Lines wrap where the page ends them: compare with the words joined by single spaces.
         let text = String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(text.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"), "{name}: {text}");

@@ -140,3 +140,52 @@ fn the_demo_desk_as_each_part_sees_it() {
         late.iter().map(|(d, n)| (d.id, *n)).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn documents_and_the_province_view_from_the_demo() {
+    use std::io::Read;
+    let (_dir, app) = demo();
+    let approver = who(&app, "pheduyet");
+    let portal = system_id(&app, "so-khcn", "mot-cua");
+    let dossier = {
+        let s = app.state.lock().unwrap();
+        dossier::list(s.conn()).unwrap().into_iter().find(|d| d.systems.contains(&portal)).unwrap()
+    };
+    let xml = |bytes: &[u8]| {
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut s = String::new();
+        zip.by_name("word/document.xml").unwrap().read_to_string(&mut s).unwrap();
+        s
+    };
+    // The approval decision names its number, the province as its place and the system.
+    let (name, bytes) = compliance::dossier_document(&app, &approver, dossier.id, "mau-06").unwrap();
+    assert_eq!(name, format!("ho-so-{}-mau-06.docx", dossier.id));
+    let decision = xml(&bytes);
+    let number = dossier.dossier.decision.as_ref().unwrap().number.clone();
+    assert!(
+        decision.contains(&number)
+            && decision.contains("Lâm Đồng, ngày")
+            && decision.contains("Hệ thống thông tin giải quyết thủ tục hành chính tỉnh")
+    );
+    // The security plan carries the assessment's measures.
+    let plan = xml(&compliance::dossier_document(&app, &approver, dossier.id, "thuyet-minh-phuong-an").unwrap().1);
+    assert!(plan.contains("Nhật ký lưu 92 ngày trên Canh"));
+    // A form of another level, or an unknown document, is not there.
+    assert!(matches!(compliance::dossier_document(&app, &approver, dossier.id, "mau-07"), Err(Failure::NotFound(_))));
+    assert!(matches!(compliance::dossier_document(&app, &approver, dossier.id, "../etc"), Err(Failure::NotFound(_))));
+
+    // The province: systems at every level, the overdue steps, the Decree 85 dossiers to finish.
+    let v = compliance::province(&app, &approver).unwrap();
+    assert!(v.by_level.iter().all(|n| *n > 0), "{:?}", v.by_level);
+    assert_eq!(v.overdue.len(), 2);
+    assert_eq!(v.nd85_open.len(), 1);
+    assert_eq!(v.nd85_approved.len(), 1);
+    assert_eq!(v.expiring, 1);
+    // Form 08 of 2026 lists every system with its status as the form words it.
+    let report = xml(&compliance::annual_report(&app, &approver, 2026).unwrap().1);
+    for status in ["Đã được phê duyệt", "Đã gửi thẩm định", "Đã thẩm định", "Đang dự thảo", "Trung tâm dữ liệu tỉnh"]
+    {
+        assert!(report.contains(status), "{status}");
+    }
+    assert!(report.contains("Tổng số hệ thống thông tin: 12"));
+}

@@ -61,7 +61,11 @@ pub struct Document {
 }
 
 fn font() -> RunFonts {
-    RunFonts::new().ascii("Times New Roman").hi_ansi("Times New Roman").cs("Times New Roman").east_asia("Times New Roman")
+    RunFonts::new()
+        .ascii("Times New Roman")
+        .hi_ansi("Times New Roman")
+        .cs("Times New Roman")
+        .east_asia("Times New Roman")
 }
 
 fn run(text: &str, size: usize) -> Run {
@@ -116,7 +120,9 @@ impl Document {
             .set_grid(vec![left, right]);
         let mut doc = Docx::new()
             .page_size(mm(210) as u32, mm(297) as u32)
-            .page_margin(PageMargin::new().top(mm(20)).bottom(mm(20)).left(mm(30)).right(mm(15)).header(mm(10)).footer(mm(10)))
+            .page_margin(
+                PageMargin::new().top(mm(20)).bottom(mm(20)).left(mm(30)).right(mm(15)).header(mm(10)).footer(mm(10)),
+            )
             .default_fonts(font())
             .default_size(BODY)
             .add_table(header)
@@ -126,7 +132,9 @@ impl Document {
             doc = doc.add_paragraph(centred(run(&self.summary, BODY).bold()));
         }
         if let Some(to) = &self.to {
-            doc = doc.add_paragraph(centred(run(&format!("Kính gửi: {to}"), BODY)).line_spacing(LineSpacing::new().before(240)));
+            doc = doc.add_paragraph(
+                centred(run(&format!("Kính gửi: {to}"), BODY)).line_spacing(LineSpacing::new().before(240)),
+            );
         }
         for block in &self.body {
             doc = match block {
@@ -155,7 +163,8 @@ impl Document {
             };
         }
         let mut recipients = vec![Paragraph::new().add_run(run("Nơi nhận:", SMALL).bold().italic())];
-        recipients.extend(self.recipients.iter().map(|r| Paragraph::new().add_run(run(&format!("- {r};"), RECIPIENTS))));
+        recipients
+            .extend(self.recipients.iter().map(|r| Paragraph::new().add_run(run(&format!("- {r};"), RECIPIENTS))));
         let signer = vec![
             centred(run(&self.signer_title.to_uppercase(), BODY).bold()),
             Paragraph::new(),

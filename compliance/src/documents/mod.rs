@@ -125,7 +125,11 @@ impl Kind {
     /// Whether a dossier of `level` uses it (forms by level as regime-2026.md §3.2 maps them).
     pub fn applies(self, level: u8) -> bool {
         match self {
-            Kind::GeneralDescription | Kind::LevelProposal | Kind::SecurityPlan | Kind::RiskAssessment | Kind::Form06 => true,
+            Kind::GeneralDescription
+            | Kind::LevelProposal
+            | Kind::SecurityPlan
+            | Kind::RiskAssessment
+            | Kind::Form06 => true,
             Kind::Form01 => level <= 2,
             Kind::Form02 | Kind::Form04 | Kind::Form05 => level >= 3,
             Kind::Form03 => level >= 4,
@@ -178,20 +182,41 @@ pub fn render(kind: Kind, f: &DossierFacts<'_>) -> Document {
     };
     let systems = names(f);
     match kind {
-        Kind::GeneralDescription => Document { title: "Thuyết minh tổng quan".into(), summary: format!("Hệ thống thông tin: {systems}"), body: general_description(f), ..base },
-        Kind::LevelProposal => Document { title: "Thuyết minh đề xuất cấp độ".into(), summary: format!("Hệ thống thông tin: {systems}"), body: level_proposal(f), ..base },
+        Kind::GeneralDescription => Document {
+            title: "Thuyết minh tổng quan".into(),
+            summary: format!("Hệ thống thông tin: {systems}"),
+            body: general_description(f),
+            ..base
+        },
+        Kind::LevelProposal => Document {
+            title: "Thuyết minh đề xuất cấp độ".into(),
+            summary: format!("Hệ thống thông tin: {systems}"),
+            body: level_proposal(f),
+            ..base
+        },
         Kind::SecurityPlan => Document {
             title: "Thuyết minh phương án bảo đảm an ninh mạng".into(),
             summary: format!("theo cấp độ {level}: {systems}"),
             body: security_plan(f),
             ..base
         },
-        Kind::RiskAssessment => Document { title: "Báo cáo đánh giá rủi ro an ninh mạng".into(), summary: systems.clone(), body: risk_assessment(f), ..base },
+        Kind::RiskAssessment => Document {
+            title: "Báo cáo đánh giá rủi ro an ninh mạng".into(),
+            summary: systems.clone(),
+            body: risk_assessment(f),
+            ..base
+        },
         Kind::Form01 | Kind::Form02 | Kind::Form03 => {
             let (title, to, ask) = match kind {
-                Kind::Form01 => ("Đề nghị thẩm định, phê duyệt hồ sơ đề xuất cấp độ", p.appraiser.clone(), "thẩm định và phê duyệt"),
+                Kind::Form01 => {
+                    ("Đề nghị thẩm định, phê duyệt hồ sơ đề xuất cấp độ", p.appraiser.clone(), "thẩm định và phê duyệt")
+                }
                 Kind::Form02 => ("Đề nghị thẩm định hồ sơ đề xuất cấp độ", p.appraiser.clone(), "thẩm định"),
-                _ => ("Đề nghị cho ý kiến chuyên môn về hồ sơ đề xuất cấp độ", "Đơn vị chuyên trách về an ninh mạng".to_string(), "cho ý kiến chuyên môn về"),
+                _ => (
+                    "Đề nghị cho ý kiến chuyên môn về hồ sơ đề xuất cấp độ",
+                    "Đơn vị chuyên trách về an ninh mạng".to_string(),
+                    "cho ý kiến chuyên môn về",
+                ),
             };
             Document {
                 title: "Văn bản".into(),
@@ -226,7 +251,10 @@ pub fn render(kind: Kind, f: &DossierFacts<'_>) -> Document {
                     heading("III. Tổ chức thẩm định"),
                     text(format!("Đơn vị chủ trì: {}; hình thức: ………………", p.appraiser)),
                     heading("IV. Ý kiến thẩm định"),
-                    text(format!("Về cấp độ đề xuất (cấp độ {level}): {}.", bases(f.systems.first().and_then(|s| s.classification)))),
+                    text(format!(
+                        "Về cấp độ đề xuất (cấp độ {level}): {}.",
+                        bases(f.systems.first().and_then(|s| s.classification))
+                    )),
                     text("Về phương án bảo đảm an ninh mạng trong thiết kế và trong vận hành: ………………".to_string()),
                     heading("V. Kết luận"),
                     text(format!("Hồ sơ đề xuất cấp độ: {verdict}.")),
@@ -248,11 +276,20 @@ pub fn render(kind: Kind, f: &DossierFacts<'_>) -> Document {
             attachments.push(format!("{}. Ý kiến thẩm định của đơn vị chủ trì thẩm định", attachments.len() + 1));
             let mut body = vec![
                 text(format!("Căn cứ {} của Chính phủ;", decree(f))),
-                text(format!("{} kính trình phê duyệt hồ sơ đề xuất cấp độ đối với hệ thống thông tin: {systems}, cấp độ {level}.", p.preparer)),
+                text(format!(
+                    "{} kính trình phê duyệt hồ sơ đề xuất cấp độ đối với hệ thống thông tin: {systems}, cấp độ {level}.",
+                    p.preparer
+                )),
                 heading("Hồ sơ kèm theo:"),
             ];
             body.extend(attachments.into_iter().map(text));
-            Document { title: "Tờ trình".into(), summary: "Về việc phê duyệt hồ sơ đề xuất cấp độ".into(), to: Some(p.approver.clone()), body, ..base }
+            Document {
+                title: "Tờ trình".into(),
+                summary: "Về việc phê duyệt hồ sơ đề xuất cấp độ".into(),
+                to: Some(p.approver.clone()),
+                body,
+                ..base
+            }
         }
         Kind::Form06 | Kind::Form07 => {
             let (summary, article1) = if kind == Kind::Form06 {
@@ -264,7 +301,10 @@ pub fn render(kind: Kind, f: &DossierFacts<'_>) -> Document {
                     ),
                 )
             } else {
-                (format!("Phê duyệt phương án bảo đảm an ninh mạng hệ thống thông tin: {systems}"), format!("Điều 1. Phê duyệt phương án bảo đảm an ninh mạng đối với hệ thống thông tin: {systems}."))
+                (
+                    format!("Phê duyệt phương án bảo đảm an ninh mạng hệ thống thông tin: {systems}"),
+                    format!("Điều 1. Phê duyệt phương án bảo đảm an ninh mạng đối với hệ thống thông tin: {systems}."),
+                )
             };
             let number = match &f.dossier.decision {
                 Some(d) => format!("Số: {}", d.number),
@@ -277,11 +317,18 @@ pub fn render(kind: Kind, f: &DossierFacts<'_>) -> Document {
                 title: "Quyết định".into(),
                 summary,
                 body: vec![
-                    text(format!("Căn cứ {} của Chính phủ quy định về bảo vệ an ninh mạng đối với hệ thống thông tin;", decree(f))),
+                    text(format!(
+                        "Căn cứ {} của Chính phủ quy định về bảo vệ an ninh mạng đối với hệ thống thông tin;",
+                        decree(f)
+                    )),
                     text("Căn cứ ý kiến thẩm định và đề nghị của đơn vị vận hành hệ thống;".to_string()),
                     heading("QUYẾT ĐỊNH:"),
                     text(article1),
-                    text(format!("Điều 2. {} có trách nhiệm triển khai phương án đã được phê duyệt theo Điều 33 {}; đơn vị chuyên trách về an ninh mạng giám sát việc thực hiện.", p.preparer, decree(f))),
+                    text(format!(
+                        "Điều 2. {} có trách nhiệm triển khai phương án đã được phê duyệt theo Điều 33 {}; đơn vị chuyên trách về an ninh mạng giám sát việc thực hiện.",
+                        p.preparer,
+                        decree(f)
+                    )),
                     text("Điều 3. Quyết định này có hiệu lực kể từ ngày ký.".to_string()),
                 ],
                 signer_title: "Người có thẩm quyền phê duyệt".into(),
@@ -302,20 +349,38 @@ fn general_description(f: &DossierFacts<'_>) -> Vec<Block> {
     for (i, s) in f.systems.iter().enumerate() {
         let sys = s.system;
         out.push(heading(format!("{}. {}", i + 1, sys.name)));
-        out.push(text(format!("Chủ quản: {}. Đơn vị vận hành: {}. Đơn vị chuyên trách về an ninh mạng: {}.", or_dots(&sys.owner.name), or_dots(&sys.operator.name), or_dots(&sys.cybersecurity_unit.name))));
-        out.push(text(format!("Chức năng: {}. Số người sử dụng: {}. Hạ tầng: {}.", or_dots(&sys.purpose), sys.users_served, or_dots(&sys.infrastructure))));
+        out.push(text(format!(
+            "Chủ quản: {}. Đơn vị vận hành: {}. Đơn vị chuyên trách về an ninh mạng: {}.",
+            or_dots(&sys.owner.name),
+            or_dots(&sys.operator.name),
+            or_dots(&sys.cybersecurity_unit.name)
+        )));
+        out.push(text(format!(
+            "Chức năng: {}. Số người sử dụng: {}. Hạ tầng: {}.",
+            or_dots(&sys.purpose),
+            sys.users_served,
+            or_dots(&sys.infrastructure)
+        )));
         if !sys.connected_systems.is_empty() {
             out.push(text(format!("Hệ thống kết nối: {}.", sys.connected_systems.join("; "))));
         }
         out.push(heading("Danh mục thiết bị chính"));
         out.push(Block::Table {
             header: vec!["Tên, chủng loại".into(), "Vị trí".into(), "Mục đích".into()],
-            rows: sys.devices.iter().map(|d| vec![format!("{} ({})", d.name, d.kind), d.location.clone(), d.purpose.clone()]).collect(),
+            rows: sys
+                .devices
+                .iter()
+                .map(|d| vec![format!("{} ({})", d.name, d.kind), d.location.clone(), d.purpose.clone()])
+                .collect(),
         });
         out.push(heading("Danh mục ứng dụng, dịch vụ"));
         out.push(Block::Table {
             header: vec!["Tên".into(), "Máy chủ, vị trí".into(), "Hệ điều hành".into(), "Mục đích".into()],
-            rows: sys.applications.iter().map(|a| vec![a.name.clone(), a.server.clone(), a.os.clone(), a.purpose.clone()]).collect(),
+            rows: sys
+                .applications
+                .iter()
+                .map(|a| vec![a.name.clone(), a.server.clone(), a.os.clone(), a.purpose.clone()])
+                .collect(),
         });
         out.push(heading("Phân vùng mạng và quy hoạch địa chỉ"));
         out.push(Block::Table {
@@ -324,13 +389,17 @@ fn general_description(f: &DossierFacts<'_>) -> Vec<Block> {
                 .zones
                 .iter()
                 .map(|z| {
-                    let join = |r: &[crate::system::IpRange]| r.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ");
+                    let join =
+                        |r: &[crate::system::IpRange]| r.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ");
                     vec![z.name.clone(), join(&z.private_ranges), join(&z.public_ranges)]
                 })
                 .collect(),
         });
     }
-    out.push(text("Tài liệu có sơ đồ mạng và địa chỉ IP là thông tin riêng (Điều 9.1.b): quản lý, cung cấp theo quy định.".to_string()));
+    out.push(text(
+        "Tài liệu có sơ đồ mạng và địa chỉ IP là thông tin riêng (Điều 9.1.b): quản lý, cung cấp theo quy định."
+            .to_string(),
+    ));
     out
 }
 
@@ -348,7 +417,12 @@ fn level_proposal(f: &DossierFacts<'_>) -> Vec<Block> {
                 .iter()
                 .map(|s| {
                     let level = s.classification.and_then(|c| c.level).map_or("—".into(), |l| l.number().to_string());
-                    vec![s.system.name.clone(), format!("{}. {}", s.system.profile.system_type.point(), s.system.profile.system_type.name_vi()), level, bases(s.classification)]
+                    vec![
+                        s.system.name.clone(),
+                        format!("{}. {}", s.system.profile.system_type.point(), s.system.profile.system_type.name_vi()),
+                        level,
+                        bases(s.classification),
+                    ]
                 })
                 .collect(),
         },
@@ -357,10 +431,20 @@ fn level_proposal(f: &DossierFacts<'_>) -> Vec<Block> {
         out.push(heading(format!("2. {}", s.system.name)));
         let info: Vec<&str> = s.system.profile.information.iter().map(|c| c.name_vi()).collect();
         out.push(text(format!("Loại thông tin xử lý (Điều 9.1): {}.", info.join(", "))));
-        out.push(text(format!("Số chủ thể dữ liệu cá nhân: {} cơ bản, {} nhạy cảm.", s.system.profile.basic_subjects, s.system.profile.sensitive_subjects)));
+        out.push(text(format!(
+            "Số chủ thể dữ liệu cá nhân: {} cơ bản, {} nhạy cảm.",
+            s.system.profile.basic_subjects, s.system.profile.sensitive_subjects
+        )));
         if let Some(c) = s.classification {
             for fired in &c.fired {
-                out.push(text(format!("- {} {}: {} (cấp độ {}){}", cite_vi(&fired.clause), c.regime.decree(), fired.vi, fired.level.number(), if fired.detail.is_empty() { String::new() } else { format!(" — {}", fired.detail) })));
+                out.push(text(format!(
+                    "- {} {}: {} (cấp độ {}){}",
+                    cite_vi(&fired.clause),
+                    c.regime.decree(),
+                    fired.vi,
+                    fired.level.number(),
+                    if fired.detail.is_empty() { String::new() } else { format!(" — {}", fired.detail) }
+                )));
             }
             for g in &c.grey {
                 out.push(text(format!("Lưu ý: {}", g.vi)));
@@ -397,13 +481,21 @@ fn security_plan(f: &DossierFacts<'_>) -> Vec<Block> {
             .map(|item| {
                 let entry = s.assessment.and_then(|a| a.entries.get(&item.key()));
                 let status = entry.map_or("Chưa đánh giá", |e| status_vi(e.status));
-                let measure = entry.map(|e| if e.status == Status::NotApplicable { e.reason.clone() } else { e.measure.clone() }).unwrap_or_default();
+                let measure = entry
+                    .map(|e| if e.status == Status::NotApplicable { e.reason.clone() } else { e.measure.clone() })
+                    .unwrap_or_default();
                 let due = entry.and_then(|e| e.due).map(|d| d.to_string()).unwrap_or_default();
                 vec![item.clause.clone(), item.vi(), status.to_string(), measure, due]
             })
             .collect();
         out.push(Block::Table {
-            header: vec!["Điều khoản".into(), "Yêu cầu".into(), "Tình trạng".into(), "Biện pháp".into(), "Thời hạn".into()],
+            header: vec![
+                "Điều khoản".into(),
+                "Yêu cầu".into(),
+                "Tình trạng".into(),
+                "Biện pháp".into(),
+                "Thời hạn".into(),
+            ],
             rows,
         });
     }

@@ -74,7 +74,10 @@ impl AnnualReport {
             dossier_built: rows.iter().filter(|r| !r.approval_status.is_empty()).count(),
             appraised: rows.iter().filter(|r| is(r, "Đã thẩm định") || is(r, "Đã được phê duyệt")).count(),
             approved: rows.iter().filter(|r| is(r, "Đã được phê duyệt")).count(),
-            approved_and_assessed: rows.iter().filter(|r| is(r, "Đã được phê duyệt") && r.assessment.contains("Định kỳ")).count(),
+            approved_and_assessed: rows
+                .iter()
+                .filter(|r| is(r, "Đã được phê duyệt") && r.assessment.contains("Định kỳ"))
+                .count(),
         }
     }
 
@@ -138,13 +141,19 @@ impl AnnualReport {
                     ministry.format(time::macros::format_description!("[day]/[month]")).unwrap_or_default(),
                 )),
                 Block::Heading("I. Số liệu tổng hợp".into()),
-                Block::Text(format!("Tổng số hệ thống thông tin: {}; đã xác định cấp độ: {}; đã lập hồ sơ: {}; đã thẩm định: {}; đã được phê duyệt: {}; đã được phê duyệt và kiểm tra, đánh giá định kỳ: {}.", c.total, c.classified, c.dossier_built, c.appraised, c.approved, c.approved_and_assessed)),
+                Block::Text(format!(
+                    "Tổng số hệ thống thông tin: {}; đã xác định cấp độ: {}; đã lập hồ sơ: {}; đã thẩm định: {}; đã được phê duyệt: {}; đã được phê duyệt và kiểm tra, đánh giá định kỳ: {}.",
+                    c.total, c.classified, c.dossier_built, c.appraised, c.approved, c.approved_and_assessed
+                )),
                 Block::Heading("II. Danh mục hệ thống thông tin".into()),
                 Block::Table { header, rows },
                 Block::Heading("III. Đề xuất, kiến nghị".into()),
                 Block::Text("………………".into()),
             ],
-            recipients: vec!["Bộ Công an (Cục An ninh mạng và phòng, chống tội phạm sử dụng công nghệ cao)".into(), "Lưu: VT".into()],
+            recipients: vec![
+                "Bộ Công an (Cục An ninh mạng và phòng, chống tội phạm sử dụng công nghệ cao)".into(),
+                "Lưu: VT".into(),
+            ],
             signer_title: "Thủ trưởng cơ quan chủ quản".into(),
             signer_name: String::new(),
         }

@@ -650,3 +650,184 @@ pub fn expiring(
     app.audit(audit::Entry::done(&p.actor(), "evidence.expiring", "all"))?;
     Ok(found)
 }
+
+/// An organization's name by code (the code itself when unknown).
+fn org_name(conn: &Connection, code: &str) -> String {
+    org::list(conn)
+        .ok()
+        .and_then(|all| all.into_iter().find(|o| o.code == code).map(|o| o.name))
+        .unwrap_or_else(|| code.to_string())
+}
+
+/// A document of a dossier as a Word file: its file name and bytes.
+pub fn dossier_document(app: &App, p: &Principal, id: i64, kind: &str) -> Result<(String, Vec<u8>), Failure> {
+    use canh_compliance::documents::{DossierFacts, Kind, Parties, SystemFacts, render};
+    let kind = Kind::parse(kind).ok_or_else(|| Failure::NotFound(format!("no document `{kind}`")))?;
+    let conn = app.read()?;
+    let d = visible_dossier(&conn, app, p, id)?;
+    let level = d.dossier.level;
+    if !kind.applies(level.number()) {
+        return Err(Failure::NotFound(format!(
+            "{} is not a document of a level-{} dossier",
+            kind.key(),
+            level.number()
+        )));
+    }
+    let systems: Vec<StoredSystem> =
+        d.systems.iter().filter_map(|s| inventory::get(&conn, &None, *s).transpose()).collect::<Result<_, _>>()?;
+    let classifications: Vec<Option<Classification>> = systems
+        .iter()
+        .map(|s| {
+            inventory::classifications(&conn, s.id)
+                .map(|k| k.into_iter().map(|k| k.result).find(|c| c.regime == d.dossier.regime))
+        })
+        .collect::<Result<_, _>>()?;
+    let assessments: Vec<canh_compliance::assessment::Assessment> = systems
+        .iter()
+        .map(|s| crate::state::assessment::load(&conn, s.id, d.dossier.regime, level))
+        .collect::<Result<_, _>>()?;
+    let ancestors = org::ancestors(&conn, &d.org)?;
+    let root = ancestors.first().cloned().unwrap_or_else(|| d.org.clone());
+    let parties = Parties {
+        place: org_name(&conn, &root).trim_start_matches("UBND tỉnh ").trim_start_matches("UBND ").to_string(),
+        owner: org_name(&conn, &root),
+        preparer: org_name(&conn, &d.org),
+        preparer_parent: ancestors.last().map(|a| org_name(&conn, a)).unwrap_or_default(),
+        appraiser: org_name(&conn, &dossier::routed_org(&conn, &d.org, level, Part::Appraiser)?),
+        approver: org_name(&conn, &dossier::routed_org(&conn, &d.org, level, Part::Approver)?),
+    };
+    drop(conn);
+    let facts = DossierFacts {
+        id,
+        parties,
+        dossier: &d.dossier,
+        systems: systems
+            .iter()
+            .zip(&classifications)
+            .zip(&assessments)
+            .map(|((s, c), a)| SystemFacts { system: &s.system, classification: c.as_ref(), assessment: Some(a) })
+            .collect(),
+        date: today_in_vietnam(),
+    };
+    let bytes = render(kind, &facts).to_docx();
+    app.audit(audit::Entry::done(&p.actor(), "dossier.document", &format!("{id}/{}", kind.key())))?;
+    Ok((format!("ho-so-{id}-{}.docx", kind.key()), bytes))
+}
+
+/// The province view: systems by level and by dossier stage, overdue steps, transition
+/// deadlines, expiring evidence.
+pub struct ProvinceView {
+    /// Systems at each level 1–5, and not yet classified.
+    pub by_level: [usize; 5],
+    pub unclassified: usize,
+    /// Systems by the stage of their newest dossier (Form 08's status words), and without one.
+    pub by_stage: Vec<(String, usize)>,
+    pub overdue: Vec<(StoredDossier, i64)>,
+    /// Decree 85 dossiers not yet approved, to be by 31/12/2026.
+    pub nd85_open: Vec<StoredDossier>,
+    /// Systems approved under Decree 85: the new requirements by 30/6/2027.
+    pub nd85_approved: Vec<StoredSystem>,
+    pub expiring: usize,
+}
+
+pub fn province(app: &App, p: &Principal) -> Result<ProvinceView, Failure> {
+    let scope = scope(app, p)?;
+    let conn = app.read()?;
+    let systems: Vec<StoredSystem> = inventory::list(&conn, &scope)?;
+    let dossiers: Vec<StoredDossier> = dossier::list(&conn)?.into_iter().filter(|d| in_scope(&scope, &d.org)).collect();
+    let mut by_level = [0usize; 5];
+    let mut unclassified = 0;
+    let mut stages: std::collections::BTreeMap<String, usize> = Default::default();
+    for s in &systems {
+        match s.approved_level.or(s.level) {
+            Some(l @ 1..=5) => by_level[usize::from(l - 1)] += 1,
+            _ => unclassified += 1,
+        }
+        let newest = dossiers.iter().filter(|d| d.systems.contains(&s.id)).max_by_key(|d| d.id);
+        let stage = newest.map_or("Chưa lập hồ sơ".to_string(), |d| d.dossier.stage.name_vi().to_string());
+        *stages.entry(stage).or_default() += 1;
+    }
+    let cal = calendar::work_calendar(&conn)?;
+    let today = today_in_vietnam();
+    let overdue = dossiers.iter().filter_map(|d| d.dossier.overdue(today, &cal).map(|n| (d.clone(), n))).collect();
+    let nd85_open =
+        dossiers.iter().filter(|d| d.dossier.regime == Regime::Nd85 && !d.dossier.stage.is_final()).cloned().collect();
+    let nd85_approved = systems.iter().filter(|s| s.approved_regime == Some(Regime::Nd85)).cloned().collect();
+    let expiring = crate::state::evidence::expiring(&conn, &scope, today, 30)?.len();
+    drop(conn);
+    app.audit(audit::Entry::done(&p.actor(), "province.view", "all"))?;
+    Ok(ProvinceView {
+        by_level,
+        unclassified,
+        by_stage: stages.into_iter().collect(),
+        overdue,
+        nd85_open,
+        nd85_approved,
+        expiring,
+    })
+}
+
+/// Form 08, the annual report of `year`, for the caller's organizations.
+pub fn annual_report(app: &App, p: &Principal, year: i32) -> Result<(String, Vec<u8>), Failure> {
+    use canh_compliance::documents::report::{AnnualReport, Row, period};
+    if !(2016..=2100).contains(&year) {
+        return Err(Failure::Invalid(format!("year: {year}")));
+    }
+    let scope = scope(app, p)?;
+    let conn = app.read()?;
+    let (from, to) = period(year);
+    let dossiers: Vec<StoredDossier> = dossier::list(&conn)?;
+    let mut rows = Vec::new();
+    for s in inventory::list(&conn, &scope)? {
+        let newest = dossiers.iter().filter(|d| d.systems.contains(&s.id)).max_by_key(|d| d.id);
+        let regulation = dossier::regulation(&conn, &s.system.org)?;
+        let assessed = crate::state::assessment::last_snapshot(
+            &conn,
+            s.id,
+            s.approved_regime.or(s.regime).unwrap_or(Regime::Nd331),
+        )?
+        .filter(|(ts, _)| ts.get(..10).is_some_and(|d| d >= from.to_string().as_str() && d <= to.to_string().as_str()));
+        let plan = match (s.approved_regime.or(s.regime), s.approved_level.or(s.level).and_then(Level::new)) {
+            (Some(r), Some(l)) => {
+                crate::state::assessment::load(&conn, s.id, r, l)?.progress().0.plan_status_vi().to_string()
+            }
+            _ => String::new(),
+        };
+        rows.push(Row {
+            system: s.system.name.clone(),
+            owner: s.system.owner.name.clone(),
+            operator: s.system.operator.name.clone(),
+            proposed_level: s.level.map(|l| l.to_string()).unwrap_or_default(),
+            approval_status: newest.map(|d| d.dossier.stage.form08_status().to_string()).unwrap_or_default(),
+            decision: newest
+                .and_then(|d| d.dossier.decision.as_ref())
+                .map(|i| format!("{}, {}", i.number, i.date))
+                .unwrap_or_default(),
+            regulation: regulation.map(|r| format!("{}, {}", r.number, r.date)).unwrap_or_default(),
+            expected_approval: newest
+                .filter(|d| d.dossier.stage == Stage::SubmittedForApproval)
+                .and_then(|d| d.dossier.due)
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            plan_status: plan,
+            expected_full: String::new(),
+            assessment: if assessed.is_some() { "Định kỳ".into() } else { String::new() },
+        });
+    }
+    let root = org::ancestors(&conn, p.org())?.first().cloned().unwrap_or_else(|| p.org().to_string());
+    let reporter = org_name(&conn, p.org());
+    let place = org_name(&conn, &root).trim_start_matches("UBND tỉnh ").to_string();
+    drop(conn);
+    let report = AnnualReport {
+        year,
+        reporter,
+        reporter_parent: String::new(),
+        place,
+        date: today_in_vietnam(),
+        counts: AnnualReport::counts_of(&rows),
+        rows,
+    };
+    let bytes = report.document().to_docx();
+    app.audit(audit::Entry::done(&p.actor(), "report.form08", &year.to_string()))?;
+    Ok((format!("mau-08-bao-cao-{year}.docx"), bytes))
+}

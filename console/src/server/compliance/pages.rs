@@ -807,6 +807,8 @@ struct DossierPage {
     actions: Vec<(&'static str, String)>,
     needs_decision: bool,
     events: Vec<crate::state::dossier::Event>,
+    /// (file stem, name) of the documents this dossier's level has.
+    documents: Vec<(&'static str, &'static str)>,
 }
 
 fn part_key(p: Part) -> &'static str {
@@ -865,6 +867,11 @@ pub async fn dossier_page(
             .collect(),
         missing: d.missing,
         needs_decision: d.actions.contains(&"approve"),
+        documents: canh_compliance::documents::Kind::ALL
+            .into_iter()
+            .filter(|k| k.applies(dos.level.number()))
+            .map(|k| (k.key(), k.name_vi()))
+            .collect(),
         actions: d.actions.iter().map(|a| (*a, t.get(&format!("action-{a}")))).collect(),
         events,
         t,
@@ -1123,6 +1130,88 @@ pub async fn expiring_page(
                 .collect();
             page(&ExpiringPage { t, rows })
         }
+        Err(f) => f.page(lang),
+    }
+}
+
+/// A Word file as a download.
+fn docx(name: &str, bytes: Vec<u8>) -> Response {
+    use axum::http::{HeaderValue, header};
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
+}
+
+pub async fn dossier_document_file(
+    AxState(app): AxState<Arc<App>>,
+    Extension(p): Extension<Principal>,
+    Extension(lang): Extension<Lang>,
+    Path((id, file)): Path<(String, String)>,
+) -> Response {
+    match blocking(&app, move |app| {
+        let kind = file.strip_suffix(".docx").ok_or_else(|| Failure::NotFound(format!("no document `{file}`")))?;
+        dossier_document(app, &p, number(&id, "dossier")?, kind)
+    })
+    .await
+    {
+        Ok((name, bytes)) => docx(&name, bytes),
+        Err(f) => f.page(lang),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "province.html")]
+struct ProvincePage {
+    t: Tr,
+    v: ProvinceView,
+    levels: Vec<(String, usize)>,
+    year: i32,
+}
+
+pub async fn province_page(
+    AxState(app): AxState<Arc<App>>,
+    Extension(p): Extension<Principal>,
+    Extension(lang): Extension<Lang>,
+) -> Response {
+    match blocking(&app, move |app| province(app, &p)).await {
+        Ok(v) => {
+            let t = Tr(lang);
+            let mut levels: Vec<(String, usize)> =
+                v.by_level.iter().enumerate().map(|(i, n)| (format!("{} {}", t.get("dos-level"), i + 1), *n)).collect();
+            levels.push((t.get("prov-unclassified"), v.unclassified));
+            // The report year: the period that ends on 14/12 of this year, or next year's once past it.
+            let today = crate::when::today_in_vietnam();
+            let year = if (today.month() as u8, today.day()) > (12, 14) { today.year() + 1 } else { today.year() };
+            page(&ProvincePage { t, v, levels, year })
+        }
+        Err(f) => f.page(lang),
+    }
+}
+
+pub async fn annual_report_file(
+    AxState(app): AxState<Arc<App>>,
+    Extension(p): Extension<Principal>,
+    Extension(lang): Extension<Lang>,
+    Path(file): Path<String>,
+) -> Response {
+    match blocking(&app, move |app| {
+        let year = file
+            .strip_prefix("report-")
+            .and_then(|f| f.strip_suffix(".docx"))
+            .and_then(|y| y.parse().ok())
+            .ok_or_else(|| Failure::NotFound(format!("no report `{file}`")))?;
+        annual_report(app, &p, year)
+    })
+    .await
+    {
+        Ok((name, bytes)) => docx(&name, bytes),
         Err(f) => f.page(lang),
     }
 }
