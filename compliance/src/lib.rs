@@ -17,6 +17,7 @@
 //! - [`dossier`]: the dossier workflow, its deadlines, gates and authorities;
 //! - [`documents`]: the dossier's documents and Forms 01–08 as Word files (Decree 30/2020 layout);
 //! - [`evidence`]: evidence files by SHA-256, their expiry, and the SOC's own evidence;
+//! - [`incident`]: an incident's 24-hour and 72-hour clocks and its report;
 //! - [`level::Level`] and [`regime::Regime`]: cấp độ 1–5 and the two rulebooks;
 //! - [`calendar`]: working days with Vietnam's holidays (Tết by the lunar calendar);
 //! - [`log_retention::minimum_log_retention`]: how long a level's logs must be kept.
@@ -46,6 +47,7 @@ pub mod documents;
 pub mod dossier;
 pub mod evidence;
 pub mod import;
+pub mod incident;
 pub mod level;
 pub mod log_retention;
 pub mod regime;

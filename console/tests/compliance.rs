@@ -189,3 +189,78 @@ fn documents_and_the_province_view_from_the_demo() {
     }
     assert!(report.contains("Tổng số hệ thống thông tin: 12"));
 }
+
+#[test]
+fn an_incident_from_a_case_with_its_clocks_and_report() {
+    use canh_console::server::triage;
+    let (_dir, app) = demo();
+    app.sync_alerts().unwrap();
+    let analyst = who(&app, "soc.tinh");
+    let alerts =
+        triage::list(&app, &analyst, &triage::FilterParams { status: "all".into(), ..Default::default() }, 5, 0)
+            .unwrap()
+            .0;
+    assert!(!alerts.is_empty(), "the demo's capture raises alerts");
+    let acted = triage::act(
+        &app,
+        &analyst,
+        &triage::ActRequest {
+            ids: vec![alerts[0].id.clone()],
+            action: "escalate".into(),
+            title: "Dò quét và đăng nhập trái phép".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let case_id = acted.case_id.expect("escalating opens a case");
+
+    // Declared serious with personal data: three clocks from the first alert's time.
+    let s = compliance::incident::declare(&app, &analyst, case_id, "", true, true).unwrap();
+    let first = alerts.iter().map(|a| a.ts).min().unwrap();
+    assert!(s.incident.detected.unix_timestamp() * 1_000_000 <= first + 1_000_000);
+    let clocks = s.incident.clocks(time::OffsetDateTime::now_utc());
+    assert_eq!(clocks.len(), 3);
+    assert!(
+        matches!(clocks[0].state, canh_compliance::incident::ClockState::Running { minutes_left } if minutes_left > 20 * 60)
+    );
+    // A second declaration of the same case is refused.
+    assert!(compliance::incident::declare(&app, &analyst, case_id, "", false, false).is_err());
+
+    // The facts, the initial notice sent; the report carries them.
+    let facts: Vec<(String, String)> = [
+        ("cause", "Mật khẩu yếu trên cổng quản trị"),
+        ("scope", "Máy chủ cổng dịch vụ công"),
+        ("impact", "Lộ tài khoản quản trị"),
+        ("remedy", "Đổi mật khẩu, bật xác thực đa yếu tố"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    compliance::incident::update(&app, &analyst, case_id, &facts).unwrap();
+    let sent =
+        compliance::incident::update(&app, &analyst, case_id, &[("sent".into(), "initial_notice".into())]).unwrap();
+    assert!(matches!(
+        sent.incident.clocks(time::OffsetDateTime::now_utc())[0].state,
+        canh_compliance::incident::ClockState::Done { in_time: true }
+    ));
+    let (name, bytes) = compliance::incident::report(&app, &analyst, case_id).unwrap();
+    assert_eq!(name, format!("bao-cao-su-co-{case_id}.docx"));
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml).unwrap();
+    for text in [
+        "BÁO CÁO",
+        "Sự cố an ninh mạng",
+        "Mật khẩu yếu trên cổng quản trị",
+        "Đổi mật khẩu, bật xác thực đa yếu tố",
+        "Đã thực hiện đúng hạn",
+        "Dò quét và đăng nhập trái phép",
+    ] {
+        assert!(xml.contains(text), "{text}");
+    }
+    // Every step is on the case's timeline and in the audit trail.
+    let trail = audit::recent(app.state.lock().unwrap().conn(), 100).unwrap();
+    for action in ["incident.declare", "incident.facts", "incident.sent", "incident.report"] {
+        assert!(trail.iter().any(|e| e.action == action && e.actor == "soc.tinh"), "{action}");
+    }
+}

@@ -95,7 +95,7 @@ pub fn timeline(conn: &Connection, id: i64) -> Result<Vec<Event>, StateError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-fn event(tx: &Transaction<'_>, id: i64, actor: &Actor, kind: &str, text: &str) -> Result<(), StateError> {
+pub(crate) fn event(tx: &Transaction<'_>, id: i64, actor: &Actor, kind: &str, text: &str) -> Result<(), StateError> {
     let now = now_text();
     tx.execute(
         "INSERT INTO case_events (case_id, ts, actor, kind, text) VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -286,6 +286,17 @@ const STEPS: &[&str] = &[
          actor TEXT NOT NULL,
          ts TEXT NOT NULL
      );",
+    // 8: incidents declared from cases, with their clocks' facts (`data`: the compliance
+    // crate's Incident as JSON).
+    "CREATE TABLE incidents (
+         id INTEGER PRIMARY KEY,
+         case_id INTEGER NOT NULL UNIQUE REFERENCES cases(id),
+         org TEXT NOT NULL,
+         data TEXT NOT NULL,
+         actor TEXT NOT NULL,
+         created TEXT NOT NULL,
+         updated TEXT NOT NULL
+     );",
 ];
 
 pub fn run(conn: &mut Connection) -> Result<(), StateError> {

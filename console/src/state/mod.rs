@@ -15,6 +15,7 @@ pub mod calendar;
 pub mod case;
 pub mod dossier;
 pub mod evidence;
+pub mod incident;
 pub mod inventory;
 mod migrate;
 pub mod org;

@@ -9,6 +9,7 @@
 //! organizations the province routes each level to appraise and approve.
 
 pub mod api;
+pub mod incident;
 pub mod pages;
 pub mod soc;
 

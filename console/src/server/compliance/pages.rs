@@ -1135,7 +1135,7 @@ pub async fn expiring_page(
 }
 
 /// A Word file as a download.
-fn docx(name: &str, bytes: Vec<u8>) -> Response {
+pub(crate) fn docx(name: &str, bytes: Vec<u8>) -> Response {
     use axum::http::{HeaderValue, header};
     let mut res = bytes.into_response();
     let h = res.headers_mut();

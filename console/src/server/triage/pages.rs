@@ -428,6 +428,10 @@ struct CasePage {
     d: CaseDetail,
     rows: Vec<AlertRow>,
     statuses: &'static [&'static str],
+    /// The incident it was declared, with its clocks (obligation, due, state, late?).
+    incident: Option<(crate::state::incident::Stored, Vec<crate::server::compliance::incident::ClockRow>)>,
+    /// The viewer may change it (triage).
+    can_act: bool,
 }
 
 pub async fn case_page(
@@ -438,13 +442,24 @@ pub async fn case_page(
 ) -> Response {
     let zone = p.zone();
     let csrf = csrf_of(&p);
-    match blocking(&app, move |app| case_detail(app, &p, number(&id, "case")?)).await {
-        Ok(mut d) => {
+    let can_act = crate::server::permission::Permission::Triage.granted_to(p.role());
+    let found = blocking(&app, move |app| {
+        let d = case_detail(app, &p, number(&id, "case")?)?;
+        let incident = crate::state::incident::of_case(&*app.read()?, d.case.id)?;
+        Ok((d, incident))
+    })
+    .await;
+    match found {
+        Ok((mut d, incident)) => {
             d.timeline.iter_mut().for_each(|e| e.ts = zone.text(&e.ts));
             d.case.created = zone.text(&d.case.created);
             let t = Tr(lang);
             let rows = std::mem::take(&mut d.alerts).into_iter().map(|a| AlertRow::new(&t, zone, a)).collect();
-            page(&CasePage { t, csrf, d, rows, statuses: &case::STATUSES })
+            let incident = incident.map(|s| {
+                let clocks = crate::server::compliance::incident::clock_rows(&t, zone, &s);
+                (s, clocks)
+            });
+            page(&CasePage { t, csrf, d, rows, statuses: &case::STATUSES, incident, can_act })
         }
         Err(f) => f.page(lang),
     }
