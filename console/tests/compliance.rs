@@ -188,6 +188,43 @@ fn documents_and_the_province_view_from_the_demo() {
         assert!(report.contains(status), "{status}");
     }
     assert!(report.contains("Tổng số hệ thống thông tin: 12"));
+
+    // The portal, approved at level 3, now processes state secrets whose compromise would
+    // seriously harm national security: its page says the level must be determined again.
+    let owner = who(&app, "chuquan.khcn");
+    assert!(compliance::system_detail(&app, &owner, portal).unwrap().triggers.is_empty());
+    let mut profile = compliance::system_detail(&app, &owner, portal).unwrap().stored.system.profile;
+    profile.information.insert(canh_compliance::system::InformationClass::StateSecret);
+    profile.national_security_harm = canh_compliance::system::NationalSecurityHarm::Serious;
+    let c = compliance::classify(&app, &owner, portal, profile, canh_compliance::regime::Regime::Nd331).unwrap();
+    assert_eq!(c.level.map(|l| l.number()), Some(4));
+    let triggers: Vec<String> =
+        compliance::system_detail(&app, &owner, portal).unwrap().triggers.iter().map(|t| t.vi()).collect();
+    assert_eq!(triggers.len(), 2, "{triggers:?}");
+    assert!(
+        triggers[0].contains("cấp độ 4 cao hơn cấp độ 3") && triggers[1].contains("bí mật nhà nước"),
+        "{triggers:?}"
+    );
+
+    // The administrator's correction of the calendar moves deadlines: Monday 7/12/2026 made a
+    // day off, the first working day after Friday 4/12 is Tuesday 8/12.
+    let admin = Actor { name: "quantri".into(), org: "tinh-lam-dong".into() };
+    let mut state = app.state.lock().unwrap();
+    let before =
+        calendar::work_calendar(state.conn()).unwrap().add_working_days(time::macros::date!(2026 - 12 - 04), 1);
+    assert_eq!(before, time::macros::date!(2026 - 12 - 07));
+    state
+        .change(|tx| {
+            calendar::set(tx, &admin, "2026-12-07", canh_compliance::calendar::DayKind::DayOff, "Nghỉ theo thông báo")
+        })
+        .unwrap();
+    let after = calendar::work_calendar(state.conn()).unwrap().add_working_days(time::macros::date!(2026 - 12 - 04), 1);
+    assert_eq!(after, time::macros::date!(2026 - 12 - 08));
+    assert!(
+        state
+            .change(|tx| calendar::set(tx, &admin, "7/12/2026", canh_compliance::calendar::DayKind::DayOff, "x"))
+            .is_err()
+    );
 }
 
 #[test]

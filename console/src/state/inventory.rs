@@ -21,12 +21,15 @@ pub struct Stored {
     /// The level its approved dossier set, and under which regime.
     pub approved_level: Option<u8>,
     pub approved_regime: Option<Regime>,
+    /// Its facts when its level was approved: what re-determination triggers compare with.
+    pub approved_profile: Option<canh_compliance::system::Profile>,
     /// When its first risk assessment was recorded (Art. 10.2.a), as a date.
     pub risk_assessed: Option<String>,
     pub updated: String,
 }
 
-const COLUMNS: &str = "id, data, level, regime, approved_level, approved_regime, risk_assessed, updated";
+const COLUMNS: &str =
+    "id, data, level, regime, approved_level, approved_regime, risk_assessed, updated, approved_profile";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Stored> {
     let data: String = r.get(1)?;
@@ -42,6 +45,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Stored> {
         approved_regime: regime(r.get(5)?),
         risk_assessed: r.get(6)?,
         updated: r.get(7)?,
+        approved_profile: r.get::<_, Option<String>>(8)?.and_then(|p| serde_json::from_str(&p).ok()),
     })
 }
 

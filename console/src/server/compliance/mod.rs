@@ -141,6 +141,8 @@ pub struct SystemDetail {
     pub dossiers: Vec<StoredDossier>,
     /// `p` may edit it (a system owner of its organization).
     pub can_edit: bool,
+    /// What changed since its level was approved that calls for re-determination (Art. 25).
+    pub triggers: Vec<canh_compliance::dossier::triggers::Trigger>,
 }
 
 fn system_visible(conn: &Connection, app: &App, p: &Principal, id: i64) -> Result<StoredSystem, Failure> {
@@ -174,9 +176,13 @@ pub fn system_detail(app: &App, p: &Principal, id: i64) -> Result<SystemDetail, 
     let dossiers = dossier::list(&conn)?.into_iter().filter(|d| d.systems.contains(&id)).collect();
     let can_edit = edits(&conn, p, &stored.system.org)?;
     drop(conn);
+    let triggers = match (stored.approved_level.and_then(Level::new), &stored.approved_profile) {
+        (Some(level), Some(then)) => canh_compliance::dossier::triggers::triggers(level, then, &stored.system.profile),
+        _ => Vec::new(),
+    };
     let target = format!("{}/{}", stored.system.org, stored.system.code);
     app.audit(audit::Entry::done(&p.actor(), "system.view", &target))?;
-    Ok(SystemDetail { stored, classification, dossiers, can_edit })
+    Ok(SystemDetail { stored, classification, dossiers, can_edit, triggers })
 }
 
 /// Adds (`id` None) or replaces a system; the organization must be within `p`'s subtree.

@@ -322,6 +322,8 @@ struct SystemPage {
     can_edit: bool,
     can_open: bool,
     today: String,
+    /// Why its level should be determined again, in words.
+    triggers: Vec<String>,
 }
 
 pub async fn system_page(
@@ -404,6 +406,7 @@ pub async fn system_page(
         can_open: d.can_edit && owner && d.stored.level.is_some(),
         can_edit: d.can_edit,
         today: crate::when::today_in_vietnam().to_string(),
+        triggers: d.triggers.iter().map(|x| x.vi()).collect(),
         s,
         t,
     })
@@ -1212,6 +1215,84 @@ pub async fn annual_report_file(
     .await
     {
         Ok((name, bytes)) => docx(&name, bytes),
+        Err(f) => f.page(lang),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "calendar.html")]
+struct CalendarPage {
+    t: Tr,
+    csrf: String,
+    year: i32,
+    /// (date, weekday, day off?, name, edited?)
+    days: Vec<(String, String, bool, String, bool)>,
+    /// The administrator corrects the calendar; everyone else reads it.
+    can_edit: bool,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct YearParam {
+    year: Option<i32>,
+}
+
+pub async fn calendar_page(
+    AxState(app): AxState<Arc<App>>,
+    Extension(p): Extension<Principal>,
+    Extension(lang): Extension<Lang>,
+    Query(q): Query<YearParam>,
+) -> Response {
+    use canh_compliance::calendar::DayKind;
+    let csrf = csrf_of(&p);
+    let can_edit = crate::server::permission::Permission::Administer.granted_to(p.role());
+    let year = q.year.filter(|y| (2000..=2100).contains(y)).unwrap_or_else(|| crate::when::today_in_vietnam().year());
+    let found = blocking(&app, move |app| {
+        let conn = app.read()?;
+        let edits = crate::state::calendar::edits(&conn)?;
+        let cal = canh_compliance::calendar::WorkCalendar::new(edits.clone());
+        Ok((cal.year(year), edits))
+    })
+    .await;
+    match found {
+        Ok((days, edits)) => {
+            let days = days
+                .into_iter()
+                .map(|(d, k, n)| {
+                    (d.to_string(), d.weekday().to_string(), k == DayKind::DayOff, n, edits.iter().any(|e| e.date == d))
+                })
+                .collect();
+            page(&CalendarPage { t: Tr(lang), csrf, year, days, can_edit })
+        }
+        Err(f) => f.page(lang),
+    }
+}
+
+pub async fn calendar_form(
+    AxState(app): AxState<Arc<App>>,
+    Extension(p): Extension<Principal>,
+    Extension(lang): Extension<Lang>,
+    body: Bytes,
+) -> Response {
+    use canh_compliance::calendar::DayKind;
+    let pairs = form_pairs(&body);
+    let day = one(&pairs, "day").trim().to_string();
+    let year = day.get(..4).unwrap_or("").to_string();
+    let done = blocking(&app, move |app| {
+        let actor = p.actor();
+        let mut state = app.lock();
+        match one(&pairs, "kind") {
+            "unset" => state.change(|tx| crate::state::calendar::unset(tx, &actor, &day))?,
+            kind => {
+                let kind = if kind == "working_day" { DayKind::WorkingDay } else { DayKind::DayOff };
+                state.change(|tx| crate::state::calendar::set(tx, &actor, &day, kind, one(&pairs, "name")))?
+            }
+        }
+        Ok(())
+    })
+    .await;
+    match done {
+        Ok(()) => Redirect::to(&format!("/calendar?year={year}")).into_response(),
         Err(f) => f.page(lang),
     }
 }
