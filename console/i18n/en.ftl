@@ -377,3 +377,4 @@ cal-name = Name, note
 cal-edited = corrected
 nav-calendar = Calendar
 sys-redetermine = The level must be determined again (Art. 25, Art. 10.2)
+sys-combined = One combined dossier for the level 1–2 systems ticked (Art. 22.4.a)

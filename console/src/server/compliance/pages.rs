@@ -54,6 +54,8 @@ struct SystemsPage {
     csrf: String,
     rows: Vec<Row>,
     can_add: bool,
+    /// A system owner may tick several level 1–2 systems into one combined dossier.
+    can_open: bool,
     message: Option<String>,
 }
 
@@ -72,6 +74,7 @@ pub async fn systems_page(
 ) -> Response {
     let csrf = csrf_of(&p);
     let can_add = matches!(p.role(), crate::state::user::Role::SystemOwner | crate::state::user::Role::Admin);
+    let can_open = p.role() == crate::state::user::Role::SystemOwner;
     match blocking(&app, move |app| systems(app, &p)).await {
         Ok(found) => {
             let t = Tr(lang);
@@ -90,7 +93,7 @@ pub async fn systems_page(
                 .collect();
             let message =
                 notice.added.map(|a| format!("{}: +{a}, ~{}", t.get("sys-imported"), notice.updated.unwrap_or(0)));
-            page(&SystemsPage { t, csrf, rows, can_add, message })
+            page(&SystemsPage { t, csrf, rows, can_add, can_open, message })
         }
         Err(f) => f.page(lang),
     }
