@@ -427,19 +427,45 @@ async fn walk(c: &Client, base: &str, app: &Arc<App>, secret: &str) -> Step {
 async fn the_console_in_a_real_browser() {
     let dir = tempfile::tempdir().unwrap();
     let (app, secret) = prepare(dir.path());
-    let (cert, key) = canh_console::server::tls::pair(&dir.path().join("data"), None, None).unwrap();
-    let tls = canh_console::server::tls::server_config(&cert, &key).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("https://localhost:{}", listener.local_addr().unwrap().port());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(canh_console::server::serve(listener, tls, routes::router(app.clone()), async {
-        let _ = stopped.await;
-    }));
+    let console = Console::serve(&app, &dir.path().join("data")).await;
     let driver = chromedriver();
     let c = browser(&driver, &dir.path().join("profile")).await;
-    let outcome = walk(&c, &base, &app, &secret).await;
+    let outcome = walk(&c, &console.base, &app, &secret).await;
+    finish(c, outcome, "browser-failure.png").await;
+    console.stop().await;
+}
+
+/// The console served over TLS on a free port of loopback, until stopped.
+struct Console {
+    base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Console {
+    async fn serve(app: &Arc<App>, data: &Path) -> Self {
+        let (cert, key) = canh_console::server::tls::pair(data, None, None).unwrap();
+        let tls = canh_console::server::tls::server_config(&cert, &key).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("https://localhost:{}", listener.local_addr().unwrap().port());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(canh_console::server::serve(listener, tls, routes::router(app.clone()), async {
+            let _ = stopped.await;
+        }));
+        Self { base, stop, server }
+    }
+
+    async fn stop(self) {
+        self.stop.send(()).unwrap();
+        self.server.await.unwrap().unwrap();
+    }
+}
+
+/// Closes the browser; on a failed walk, keeps a screenshot (`shot`, in the test's temporary
+/// directory under the target directory) and fails with where it was.
+async fn finish(c: Client, outcome: Step, shot: &str) {
     if let Err(failure) = &outcome {
-        let shot: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-failure.png");
+        let shot: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join(shot);
         if let Ok(png) = c.screenshot().await {
             let _ = std::fs::write(&shot, png);
         }
@@ -448,8 +474,6 @@ async fn the_console_in_a_real_browser() {
         panic!("{failure}\n(at {url}; screenshot: {})", shot.display());
     }
     c.close().await.unwrap();
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
 }
 
 /// The compliance desk's province: a root, the agency whose system is filed, the provincial
@@ -613,27 +637,10 @@ async fn file_and_follow(c: &Client, base: &str, app: &Arc<App>) -> Step {
 async fn the_compliance_desk_in_a_real_browser() {
     let dir = tempfile::tempdir().unwrap();
     let app = prepare_desk(dir.path());
-    let (cert, key) = canh_console::server::tls::pair(&dir.path().join("desk"), None, None).unwrap();
-    let tls = canh_console::server::tls::server_config(&cert, &key).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("https://localhost:{}", listener.local_addr().unwrap().port());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(canh_console::server::serve(listener, tls, routes::router(app.clone()), async {
-        let _ = stopped.await;
-    }));
+    let console = Console::serve(&app, &dir.path().join("desk")).await;
     let driver = chromedriver();
     let c = browser(&driver, &dir.path().join("desk-profile")).await;
-    let outcome = file_and_follow(&c, &base, &app).await;
-    if let Err(failure) = &outcome {
-        let shot: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-desk-failure.png");
-        if let Ok(png) = c.screenshot().await {
-            let _ = std::fs::write(&shot, png);
-        }
-        let url = c.current_url().await.map(|u| u.to_string()).unwrap_or_default();
-        let _ = c.close().await;
-        panic!("{failure}\n(at {url}; screenshot: {})", shot.display());
-    }
-    c.close().await.unwrap();
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    let outcome = file_and_follow(&c, &console.base, &app).await;
+    finish(c, outcome, "browser-desk-failure.png").await;
+    console.stop().await;
 }

@@ -306,7 +306,9 @@ pub fn make(state: &mut State, today: Date) -> Result<usize, StateError> {
                 Part::Opinion | Part::Appraiser => &appraiser,
                 Part::Approver => &approver,
             };
-            state.change(|tx| dossier::act(tx, actor, opened.id, &action(key, on), *part, reason(key), on, &cal))?;
+            let act = action(key, on);
+            let step = dossier::Step { action: &act, part: *part, reason: reason(key), today: on, cal: &cal };
+            state.change(|tx| dossier::act(tx, actor, opened.id, &step))?;
         }
     }
     // Văn phòng's two level-2 systems share one combined dossier (Art. 22.4.a), in draft.

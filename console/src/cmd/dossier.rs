@@ -263,7 +263,8 @@ pub fn run(args: DossierArgs) -> Result<i32> {
                 Some(PartArg::Approver) => Part::Approver,
             };
             let cal = calendar::work_calendar(state.conn())?;
-            let d = dossier::act_recorded(&mut state, &actor, id, &action, part, &reason, on, &cal)?;
+            let step = dossier::Step { action: &action, part, reason: &reason, today: on, cal: &cal };
+            let d = dossier::act_recorded(&mut state, &actor, id, &step)?;
             let due = d.dossier.due.map_or(String::new(), |d| format!(", due {d}"));
             println!("dossier {}: {}{due}", d.id, d.dossier.stage.name_vi());
         }

@@ -260,20 +260,21 @@ pub fn set_regulation(
     Ok(())
 }
 
-/// Takes `action` as `part` on dossier `id` on `today`: the facts approval is gated on (the
-/// regulation, the risk assessments) are read fresh, the step is recorded and audited, and an
-/// approval sets the systems' approved level.
-#[allow(clippy::too_many_arguments)]
-pub fn act(
-    tx: &Transaction<'_>,
-    actor: &Actor,
-    id: i64,
-    action: &Action,
-    part: Part,
-    reason: &str,
-    today: Date,
-    cal: &WorkCalendar,
-) -> Result<Stored, StateError> {
+/// A step to take on a dossier: the action, the part it is taken in, why, the day it counts
+/// as, and the calendar its deadline is counted on.
+pub struct Step<'a> {
+    pub action: &'a Action,
+    pub part: Part,
+    pub reason: &'a str,
+    pub today: Date,
+    pub cal: &'a WorkCalendar,
+}
+
+/// Takes a step on dossier `id`: the facts approval is gated on (the regulation, the risk
+/// assessments) are read fresh, the step is recorded and audited, and an approval sets the
+/// systems' approved level.
+pub fn act(tx: &Transaction<'_>, actor: &Actor, id: i64, step: &Step<'_>) -> Result<Stored, StateError> {
+    let Step { action, part, reason, today, cal } = *step;
     let stored = load(tx, id)?.ok_or_else(|| StateError::NotFound { what: "dossier", name: id.to_string() })?;
     let mut current = stored.dossier.clone();
     current.regulation = regulation(tx, &stored.org)?;
@@ -310,23 +311,18 @@ pub fn act(
 
 /// [`act`] in its own transaction; a refusal is kept in the audit trail (the refused
 /// transaction itself leaves nothing).
-#[allow(clippy::too_many_arguments)]
-pub fn act_recorded(
-    state: &mut super::State,
-    actor: &Actor,
-    id: i64,
-    action: &Action,
-    part: Part,
-    reason: &str,
-    today: Date,
-    cal: &WorkCalendar,
-) -> Result<Stored, StateError> {
-    let result = state.change(|tx| act(tx, actor, id, action, part, reason, today, cal));
+pub fn act_recorded(state: &mut super::State, actor: &Actor, id: i64, step: &Step<'_>) -> Result<Stored, StateError> {
+    let result = state.change(|tx| act(tx, actor, id, step));
     if let Err(e) = &result {
-        let detail = format!("{} as {}: {e}", action.key(), part_text(part));
+        let detail = format!("{} as {}: {e}", step.action.key(), part_text(step.part));
         state.record(
-            audit::Entry::new(actor, &format!("dossier.{}", action.key()), &id.to_string(), audit::Outcome::Denied)
-                .detail(&detail),
+            audit::Entry::new(
+                actor,
+                &format!("dossier.{}", step.action.key()),
+                &id.to_string(),
+                audit::Outcome::Denied,
+            )
+            .detail(&detail),
         )?;
     }
     result

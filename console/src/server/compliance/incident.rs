@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, State as AxState};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use canh_compliance::incident::{ClockState, Obligation};
 use time::OffsetDateTime;
 
+use super::pages::then_redirect;
 use crate::server::i18n::{Lang, Tr};
 use crate::server::routes::{App, Principal, page};
 use crate::server::triage::pages::{form_pairs, one};
@@ -132,23 +133,23 @@ pub async fn declare_form(
     body: Bytes,
 ) -> Response {
     let pairs = form_pairs(&body);
-    match blocking(&app, move |app| {
-        let id = number(&id, "case")?;
-        declare(
-            app,
-            &p,
-            id,
-            one(&pairs, "detected"),
-            one(&pairs, "serious") == "1",
-            one(&pairs, "personal_data") == "1",
-        )
-        .map(|_| id)
-    })
-    .await
-    {
-        Ok(id) => Redirect::to(&format!("/cases/{id}")).into_response(),
-        Err(f) => f.page(lang),
-    }
+    then_redirect(
+        blocking(&app, move |app| {
+            let id = number(&id, "case")?;
+            declare(
+                app,
+                &p,
+                id,
+                one(&pairs, "detected"),
+                one(&pairs, "serious") == "1",
+                one(&pairs, "personal_data") == "1",
+            )
+            .map(|_| id)
+        })
+        .await,
+        lang,
+        |id| format!("/cases/{id}"),
+    )
 }
 
 pub async fn update_form(
@@ -159,15 +160,15 @@ pub async fn update_form(
     body: Bytes,
 ) -> Response {
     let pairs = form_pairs(&body);
-    match blocking(&app, move |app| {
-        let id = number(&id, "case")?;
-        update(app, &p, id, &pairs).map(|_| id)
-    })
-    .await
-    {
-        Ok(id) => Redirect::to(&format!("/cases/{id}")).into_response(),
-        Err(f) => f.page(lang),
-    }
+    then_redirect(
+        blocking(&app, move |app| {
+            let id = number(&id, "case")?;
+            update(app, &p, id, &pairs).map(|_| id)
+        })
+        .await,
+        lang,
+        |id| format!("/cases/{id}"),
+    )
 }
 
 pub async fn report_file(

@@ -434,8 +434,8 @@ pub fn act(app: &App, p: &Principal, id: i64, req: &ActRequest) -> Result<Stage,
         (action.part(), calendar::work_calendar(&conn)?)
     };
     let actor = p.actor();
-    let done =
-        dossier::act_recorded(&mut app.lock(), &actor, id, &action, part, req.reason.trim(), today_in_vietnam(), &cal)?;
+    let step = dossier::Step { action: &action, part, reason: req.reason.trim(), today: today_in_vietnam(), cal: &cal };
+    let done = dossier::act_recorded(&mut app.lock(), &actor, id, &step)?;
     Ok(done.dossier.stage)
 }
 

@@ -25,6 +25,14 @@ use crate::server::triage::pages::{csrf_of, form_pairs, one};
 use crate::server::triage::{blocking, number};
 use crate::state::org;
 
+/// A form's answer: the page `to` names when the service did it, else the failure's page.
+pub(crate) fn then_redirect<T>(done: Result<T, Failure>, lang: Lang, to: impl FnOnce(T) -> String) -> Response {
+    match done {
+        Ok(v) => Redirect::to(&to(v)).into_response(),
+        Err(f) => f.page(lang),
+    }
+}
+
 /// One option of a select, radio group or checkbox group.
 struct Choice {
     value: String,
@@ -660,10 +668,7 @@ pub async fn classify_form(
         Ok(id)
     })
     .await;
-    match done {
-        Ok(id) => Redirect::to(&format!("/systems/{id}#classification")).into_response(),
-        Err(f) => f.page(lang),
-    }
+    then_redirect(done, lang, |id| format!("/systems/{id}#classification"))
 }
 
 pub async fn risk_form(
@@ -680,10 +685,7 @@ pub async fn risk_form(
         Ok(id)
     })
     .await;
-    match done {
-        Ok(id) => Redirect::to(&format!("/systems/{id}")).into_response(),
-        Err(f) => f.page(lang),
-    }
+    then_redirect(done, lang, |id| format!("/systems/{id}"))
 }
 
 pub async fn import_form(
@@ -786,10 +788,7 @@ pub async fn open_dossier_form(
         open_dossier(app, &p, &ids, regime, level)
     })
     .await;
-    match done {
-        Ok(id) => Redirect::to(&format!("/dossiers/{id}")).into_response(),
-        Err(f) => f.page(lang),
-    }
+    then_redirect(done, lang, |id| format!("/dossiers/{id}"))
 }
 
 #[derive(Template)]
@@ -897,15 +896,15 @@ pub async fn act_form(
         reason: one(&pairs, "reason").to_string(),
         decision: one(&pairs, "decision").to_string(),
     };
-    match blocking(&app, move |app| {
-        let id = number(&id, "dossier")?;
-        act(app, &p, id, &req).map(|_| id)
-    })
-    .await
-    {
-        Ok(id) => Redirect::to(&format!("/dossiers/{id}")).into_response(),
-        Err(f) => f.page(lang),
-    }
+    then_redirect(
+        blocking(&app, move |app| {
+            let id = number(&id, "dossier")?;
+            act(app, &p, id, &req).map(|_| id)
+        })
+        .await,
+        lang,
+        |id| format!("/dossiers/{id}"),
+    )
 }
 
 /// A changed item: its key, its status before and now.
@@ -993,10 +992,7 @@ pub async fn assessment_form(
         Ok(id)
     })
     .await;
-    match done {
-        Ok(id) => Redirect::to(&format!("/systems/{id}/assessment")).into_response(),
-        Err(f) => f.page(lang),
-    }
+    then_redirect(done, lang, |id| format!("/systems/{id}/assessment"))
 }
 
 pub async fn close_round_form(
@@ -1005,15 +1001,15 @@ pub async fn close_round_form(
     Extension(lang): Extension<Lang>,
     Path(id): Path<String>,
 ) -> Response {
-    match blocking(&app, move |app| {
-        let id = number(&id, "system")?;
-        close_round(app, &p, id).map(|_| id)
-    })
-    .await
-    {
-        Ok(id) => Redirect::to(&format!("/systems/{id}/assessment")).into_response(),
-        Err(f) => f.page(lang),
-    }
+    then_redirect(
+        blocking(&app, move |app| {
+            let id = number(&id, "system")?;
+            close_round(app, &p, id).map(|_| id)
+        })
+        .await,
+        lang,
+        |id| format!("/systems/{id}/assessment"),
+    )
 }
 
 pub async fn evidence_form(
@@ -1043,21 +1039,21 @@ pub async fn evidence_form(
     if file.is_empty() {
         return Failure::Invalid("file: choose a file".into()).page(lang);
     }
-    match blocking(&app, move |app| {
-        let id = number(&id, "system")?;
-        upload_evidence(
-            app,
-            &p,
-            id,
-            &Upload { item: &item, name: &name, media_type: &media, bytes: &file, collected: &collected },
-        )
-        .map(|_| id)
-    })
-    .await
-    {
-        Ok(id) => Redirect::to(&format!("/systems/{id}/assessment")).into_response(),
-        Err(f) => f.page(lang),
-    }
+    then_redirect(
+        blocking(&app, move |app| {
+            let id = number(&id, "system")?;
+            upload_evidence(
+                app,
+                &p,
+                id,
+                &Upload { item: &item, name: &name, media_type: &media, bytes: &file, collected: &collected },
+            )
+            .map(|_| id)
+        })
+        .await,
+        lang,
+        |id| format!("/systems/{id}/assessment"),
+    )
 }
 
 /// An evidence file, always as a download of bytes (never rendered by the browser, whatever
@@ -1294,8 +1290,5 @@ pub async fn calendar_form(
         Ok(())
     })
     .await;
-    match done {
-        Ok(()) => Redirect::to(&format!("/calendar?year={year}")).into_response(),
-        Err(f) => f.page(lang),
-    }
+    then_redirect(done, lang, |()| format!("/calendar?year={year}"))
 }
