@@ -90,6 +90,8 @@ enum Command {
     Org(cmd::org::OrgArgs),
     /// Information systems: inventory, import, security level (cấp độ).
     System(cmd::system::SystemArgs),
+    /// The requirement catalogs by level; the full text of a standard you hold.
+    Catalog(cmd::catalog::CatalogArgs),
     /// Level dossiers: open, follow, act (submit, appraise, approve); regulations, authorities.
     Dossier(cmd::dossier::DossierArgs),
     /// The working-day calendar: Vietnam's holidays and the administrator's edits.
@@ -123,6 +125,7 @@ fn main() {
         Command::Org(a) => cmd::org::run(a),
         Command::System(a) => cmd::system::run(a),
         Command::Dossier(a) => cmd::dossier::run(a),
+        Command::Catalog(a) => cmd::catalog::run(a),
         Command::Calendar(a) => cmd::dossier::run_calendar(a),
         Command::User(a) => cmd::user::run(a),
         Command::Audit(a) => cmd::audit::run(a),

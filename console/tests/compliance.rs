@@ -112,6 +112,32 @@ fn the_demo_desk_as_each_part_sees_it() {
     assert_eq!(again.revision_of, Some(report.id));
     assert!(compliance::upload_evidence(&app, &owner, portal, &upload("4/hardware/discovery-scan", b"x")).is_err());
 
+    // The organization's own copy of the standard, imported, shows beside the paraphrase.
+    let text = _dir.path().join("tcvn.csv");
+    std::fs::write(&text, "level,clause,text\n3,5.8.2.1 a,\"Nguyên văn điều khoản lưu nhật ký (bản của đơn vị)\"\n")
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_canh"))
+        .args(["catalog", "text"])
+        .arg(&text)
+        .arg("--data")
+        .arg(_dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = compliance::assessment(&app, &owner, portal, Lang::Vi).unwrap();
+    let retention = v.items.iter().find(|i| i.key == "3/logs/log-retention").unwrap();
+    assert_eq!(retention.full_text.as_deref(), Some("Nguyên văn điều khoản lưu nhật ký (bản của đơn vị)"));
+    let bad = _dir.path().join("bad.csv");
+    std::fs::write(&bad, "level,clause,text\n7,5.1,x\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_canh"))
+        .args(["catalog", "text"])
+        .arg(&bad)
+        .arg("--data")
+        .arg(_dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("line 2, column level"));
+
     // Steps that are not the caller's part are refused, and the refusal is audited.
     let state_dossier = |code: &str| {
         let s = app.state.lock().unwrap();
@@ -126,6 +152,19 @@ fn the_demo_desk_as_each_part_sees_it() {
     assert!(compliance::act(&app, &appraiser, ke_toan, &approve).is_err(), "the appraiser cannot approve");
     let denied = audit::recent(app.state.lock().unwrap().conn(), 50).unwrap();
     assert!(denied.iter().any(|e| e.actor == "thamdinh" && e.action == "dossier.approve" && e.outcome == "denied"));
+    // Whoever plays a part attaches files to the dossier; others cannot, and cannot read them.
+    let attached = compliance::attach_to_dossier(
+        &app,
+        &appraiser,
+        ke_toan,
+        "y-kien-tham-dinh.pdf",
+        "application/pdf",
+        b"%PDF signed opinion",
+    )
+    .unwrap();
+    assert!(compliance::attach_to_dossier(&app, &who(&app, "chuquan.khcn"), ke_toan, "x", "text/plain", b"x").is_err());
+    assert_eq!(compliance::evidence_file(&app, &approver, attached).unwrap().1, b"%PDF signed opinion");
+    assert!(matches!(compliance::evidence_file(&app, &owner, attached), Err(Failure::NotFound(_))));
     // The approver can: level 2 needs no appraisal opinion gate beyond the appraisal itself.
     assert_eq!(compliance::act(&app, &approver, ke_toan, &approve).unwrap().key(), "approved");
 

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bench;
 pub mod bench_console;
 pub mod bench_store;
+pub mod catalog;
 pub mod demo;
 pub mod demo_compliance;
 pub mod demo_province;

@@ -119,6 +119,12 @@ pub fn of_system(conn: &Connection, system: i64) -> Result<Vec<Evidence>, StateE
     Ok(stmt.query_map([system], row)?.collect::<Result<_, _>>()?)
 }
 
+/// A dossier's attachments, oldest first.
+pub fn of_dossier(conn: &Connection, dossier: i64) -> Result<Vec<Evidence>, StateError> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM evidence WHERE dossier = ?1 ORDER BY id"))?;
+    Ok(stmt.query_map([dossier], row)?.collect::<Result<_, _>>()?)
+}
+
 /// The latest evidence of each (system, item) that expires within `window` days of `today`
 /// or has expired, within `scope`.
 pub fn expiring(

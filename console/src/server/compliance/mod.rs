@@ -306,6 +306,8 @@ pub struct DossierDetail {
     pub days_left: Option<i64>,
     /// The organizations each part is routed to.
     pub routing: Vec<(Part, String)>,
+    /// Files attached to it.
+    pub attachments: Vec<crate::state::evidence::Evidence>,
 }
 
 fn visible_dossier(conn: &Connection, app: &App, p: &Principal, id: i64) -> Result<StoredDossier, Failure> {
@@ -352,6 +354,7 @@ pub fn dossier_detail(app: &App, p: &Principal, id: i64) -> Result<DossierDetail
     let conn = app.read()?;
     let stored = visible_dossier(&conn, app, p, id)?;
     let events = dossier::events(&conn, id)?;
+    let attachments = crate::state::evidence::of_dossier(&conn, id)?;
     let systems = stored
         .systems
         .iter()
@@ -375,7 +378,7 @@ pub fn dossier_detail(app: &App, p: &Principal, id: i64) -> Result<DossierDetail
     }
     drop(conn);
     app.audit(audit::Entry::done(&p.actor(), "dossier.view", &id.to_string()))?;
-    Ok(DossierDetail { stored, events, systems, parts, actions, missing, days_left, routing })
+    Ok(DossierDetail { stored, events, systems, parts, actions, missing, days_left, routing, attachments })
 }
 
 /// An action as either face asks for it.
@@ -458,6 +461,8 @@ pub struct ItemView {
     pub text: String,
     pub note: Option<String>,
     pub period: Option<String>,
+    /// The standard's own words, when the organization imported the text it holds.
+    pub full_text: Option<String>,
     pub entry: canh_compliance::assessment::Entry,
     /// The SOC's finding for it, when the requirement has a SOC check.
     pub soc: Option<canh_compliance::evidence::SocFinding>,
@@ -516,6 +521,7 @@ pub fn assessment(app: &App, p: &Principal, id: i64, lang: super::i18n::Lang) ->
     drop(conn);
     let en = lang == super::i18n::Lang::En;
     let catalog = Catalog::of(regime);
+    let local = crate::cmd::catalog::local_text(&app.data, regime);
     let items = catalog
         .items(level)
         .into_iter()
@@ -529,6 +535,7 @@ pub fn assessment(app: &App, p: &Principal, id: i64, lang: super::i18n::Lang) ->
                 text: if en { item.en() } else { item.vi() },
                 note: item.requirement.and_then(|r| r.note(level)).map(String::from),
                 period: item.period().map(|p| p.to_string()),
+                full_text: local.as_ref().and_then(|t| t.get(&item)).map(String::from),
                 entry: a.entries.get(&key).cloned().unwrap_or_default(),
                 evidence: evidence.iter().filter(|e| e.item.as_deref() == Some(key.as_str())).cloned().collect(),
                 soc,
@@ -645,6 +652,43 @@ pub fn evidence_file(
     let bytes = store.get(&e.sha256).map_err(|err| Failure::Internal(format!("evidence {evidence}: {err}")))?;
     app.audit(audit::Entry::done(&p.actor(), "evidence.download", &evidence.to_string()).detail(&e.name))?;
     Ok((e, bytes))
+}
+
+/// Attaches a file to a dossier (a part of it: the design document, the appraisal opinion
+/// signed, the regulation's scan); whoever plays a part in the dossier may.
+pub fn attach_to_dossier(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    name: &str,
+    media_type: &str,
+    bytes: &[u8],
+) -> Result<i64, Failure> {
+    let org = {
+        let conn = app.read()?;
+        let d = visible_dossier(&conn, app, p, id)?;
+        if parts_of(&conn, p, &d)?.is_empty() {
+            return Err(Failure::NotFound(format!("no dossier {id} of yours")));
+        }
+        d.org
+    };
+    let store = canh_compliance::evidence::ContentStore::open(app.data.join("evidence"))
+        .map_err(|e| Failure::Internal(e.to_string()))?;
+    let (sha256, size) = store.put(bytes).map_err(|e| Failure::Internal(e.to_string()))?;
+    let actor = p.actor();
+    let new = crate::state::evidence::New {
+        org: &org,
+        system: None,
+        dossier: Some(id),
+        item: None,
+        name,
+        sha256: &sha256,
+        size: size as i64,
+        media_type,
+        collected: today_in_vietnam(),
+        expires: None,
+    };
+    Ok(app.lock().change(|tx| crate::state::evidence::add(tx, &actor, &new))?.id)
 }
 
 /// Evidence expiring within 30 days or expired, of the caller's organizations.

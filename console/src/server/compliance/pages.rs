@@ -814,6 +814,9 @@ struct DossierPage {
     events: Vec<crate::state::dossier::Event>,
     /// (file stem, name) of the documents this dossier's level has.
     documents: Vec<(&'static str, &'static str)>,
+    attachments: Vec<crate::state::evidence::Evidence>,
+    /// The viewer plays a part in it (and may attach files).
+    can_attach: bool,
 }
 
 fn part_key(p: Part) -> &'static str {
@@ -877,6 +880,8 @@ pub async fn dossier_page(
             .filter(|k| k.applies(dos.level.number()))
             .map(|k| (k.key(), k.name_vi()))
             .collect(),
+        can_attach: !d.parts.is_empty(),
+        attachments: d.attachments,
         actions: d.actions.iter().map(|a| (*a, t.get(&format!("action-{a}")))).collect(),
         events,
         t,
@@ -1291,4 +1296,33 @@ pub async fn calendar_form(
     })
     .await;
     then_redirect(done, lang, |()| format!("/calendar?year={year}"))
+}
+
+pub async fn dossier_attach_form(
+    AxState(app): AxState<Arc<App>>,
+    Extension(p): Extension<Principal>,
+    Extension(lang): Extension<Lang>,
+    Path(id): Path<String>,
+    mut form: Multipart,
+) -> Response {
+    let (mut file, mut name, mut media) = (Vec::new(), String::new(), String::new());
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some("file") {
+            name = field.file_name().unwrap_or("tai-lieu").to_string();
+            media = field.content_type().unwrap_or("application/octet-stream").to_string();
+            match field.bytes().await {
+                Ok(b) => file = b.to_vec(),
+                Err(e) => return Failure::Invalid(format!("file: {e}")).page(lang),
+            }
+        }
+    }
+    if file.is_empty() {
+        return Failure::Invalid("file: choose a file".into()).page(lang);
+    }
+    let done = blocking(&app, move |app| {
+        let id = number(&id, "dossier")?;
+        attach_to_dossier(app, &p, id, &name, &media, &file).map(|_| id)
+    })
+    .await;
+    then_redirect(done, lang, |id| format!("/dossiers/{id}"))
 }
