@@ -380,3 +380,5 @@ sys-redetermine = The level must be determined again (Art. 25, Art. 10.2)
 sys-combined = One combined dossier for the level 1–2 systems ticked (Art. 22.4.a)
 as-full-text = The standard's text (the organization's copy)
 dos-attachments = Files attached to the dossier
+wiz-next = Next →
+wiz-back = ← Back

@@ -380,3 +380,5 @@ sys-redetermine = Cần xác định lại cấp độ (Điều 25, Điều 10.2
 sys-combined = Hồ sơ chung cho các hệ thống cấp độ 1, 2 đã chọn (Điều 22.4.a)
 as-full-text = Nguyên văn tiêu chuẩn (bản của đơn vị)
 dos-attachments = Tài liệu kèm theo hồ sơ
+wiz-next = Tiếp theo →
+wiz-back = ← Quay lại

@@ -540,17 +540,24 @@ async fn file_and_follow(c: &Client, base: &str, app: &Arc<App>) -> Step {
 
     // The classification wizard, step by step: type b, personal data, administrative
     // procedures, 40,000 data subjects.
+    // One step at a time: step 2 is hidden until step 1 is answered and "next" pressed.
     wd(wd(c.find(Locator::LinkText("Xác định cấp độ")).await)?.click().await)?;
-    for css in [
-        "input[name=system_type][value=citizen_service]",
-        "input[name=information][value=personal]",
-        "input[name=handles_administrative_procedures]",
-    ] {
-        wd(wd(c.find(Locator::Css(css)).await)?.click().await)?;
-    }
+    let next = || async { wd(wd(c.find(Locator::Css("button.wizard-next")).await)?.click().await) };
+    check(
+        !wd(wd(c.find(Locator::Css("#step-2")).await)?.is_displayed().await)?,
+        "the wizard shows one step at a time",
+    )?;
+    wd(wd(c.find(Locator::Css("input[name=system_type][value=citizen_service]")).await)?.click().await)?;
+    next().await?;
+    wd(wd(c.find(Locator::Css("input[name=information][value=personal]")).await)?.click().await)?;
+    next().await?;
+    wd(wd(c.find(Locator::Css("input[name=handles_administrative_procedures]")).await)?.click().await)?;
     let subjects = wd(c.find(Locator::Css("input[name=basic_subjects]")).await)?;
     wd(subjects.clear().await)?;
     wd(subjects.send_keys("40000").await)?;
+    for _ in 0..3 {
+        next().await?;
+    }
     let form = wd(c.form(Locator::Css("form.wizard")).await)?;
     submit(c, form).await?;
     let text = open_safely(c, base, &system).await?;

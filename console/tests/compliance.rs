@@ -55,7 +55,7 @@ fn the_demo_desk_as_each_part_sees_it() {
     let mine = codes(&owner);
     assert_eq!(mine.len(), 4, "{mine:?}");
     assert!(["mot-cua", "cong-ttdt", "lgsp", "tttd"].iter().all(|c| mine.iter().any(|m| m == c)), "{mine:?}");
-    assert_eq!(codes(&approver).len(), 12);
+    assert_eq!(codes(&approver).len(), 13);
     let routed = codes(&appraiser);
     assert!(
         routed.iter().any(|c| c == "ke-toan") && !routed.iter().any(|c| c == "qlvb"),
@@ -226,7 +226,7 @@ fn documents_and_the_province_view_from_the_demo() {
     {
         assert!(report.contains(status), "{status}");
     }
-    assert!(report.contains("Tổng số hệ thống thông tin: 12"));
+    assert!(report.contains("Tổng số hệ thống thông tin: 13"));
 
     // The portal, approved at level 3, now processes state secrets whose compromise would
     // seriously harm national security: its page says the level must be determined again.

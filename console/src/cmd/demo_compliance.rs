@@ -1,5 +1,5 @@
 //! The demo province's compliance desk: information systems at every level, their dossiers
-//! in every stage (some past their deadline), under both rulebooks, with the province's
+//! in every stage, withdrawn included (some past their deadline), under both rulebooks, with the province's
 //! routing (Công an tỉnh as the cybersecurity unit that appraises; UBND tỉnh approving) and
 //! the security regulation issued. The systems' address ranges are those of the demo
 //! capture, so that the SOC's own evidence (traffic seen, logs held) holds for them.
@@ -74,6 +74,8 @@ const APPROVED: Steps = &[
     (68, Part::Preparer, "submit_for_approval"),
     (64, Part::Approver, "approve"),
 ];
+/// Filed, then withdrawn: the site was merged into the province's portal.
+const WITHDRAWN: Steps = &[(30, Part::Preparer, "submit"), (26, Part::Preparer, "withdraw")];
 const OPINION: Steps = &[(6, Part::Preparer, "request_opinion")];
 const AWAITING_LIST: Steps = &[
     (80, Part::Preparer, "request_opinion"),
@@ -96,6 +98,7 @@ fn action(key: &str, on: Date) -> Action {
         }
         "request_opinion" => Action::RequestOpinion,
         "give_opinion" => Action::GiveOpinion,
+        "withdraw" => Action::Withdraw,
         other => unreachable!("demo step {other}"),
     }
 }
@@ -104,6 +107,7 @@ fn reason(key: &str) -> &'static str {
     match key {
         "return_for_completion" => "Thiếu sơ đồ vùng mạng và danh mục thiết bị chính (Điều 22.3.d)",
         "appraise_suitable" => "Cấp độ đề xuất phù hợp; phương án bảo đảm an ninh mạng phù hợp",
+        "withdraw" => "Trang ngừng hoạt động, nội dung chuyển về Cổng thông tin điện tử tỉnh",
         _ => "",
     }
 }
@@ -218,6 +222,17 @@ pub fn make(state: &mut State, today: Date) -> Result<usize, StateError> {
             ),
             Regime::Nd331,
             Some(APPRAISED),
+        ),
+        (
+            system(
+                "phuong-lam-vien-da-lat",
+                "trang-tin-cu",
+                "Trang thông tin điện tử phường (cũ)",
+                citizen(&[Public]),
+                vec![],
+            ),
+            Regime::Nd331,
+            Some(WITHDRAWN),
         ),
         (
             system(
