@@ -10,6 +10,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const steps = Array.from(wizard.querySelectorAll("fieldset"));
     const submit = wizard.querySelector("button[type=submit]");
     const nav = document.createElement("p");
+    nav.className = "wizard-nav";
     const make = (label, cls) => {
       const b = document.createElement("button");
       b.type = "button";
