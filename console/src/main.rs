@@ -102,6 +102,10 @@ enum Command {
     Audit(cmd::audit::AuditArgs),
     /// API tokens for scripts: issue, list, revoke.
     Token(cmd::token::TokenArgs),
+    /// The province's certificate authority for its sensors.
+    Ca(cmd::sensor::CaArgs),
+    /// Sensors: enroll with a one-time token, certify, list, revoke.
+    Sensor(cmd::sensor::SensorArgs),
     /// The web console and its API over HTTPS.
     Server(cmd::server::ServerArgs),
 }
@@ -126,6 +130,8 @@ fn main() {
         Command::System(a) => cmd::system::run(a),
         Command::Dossier(a) => cmd::dossier::run(a),
         Command::Catalog(a) => cmd::catalog::run(a),
+        Command::Ca(a) => cmd::sensor::run_ca(a),
+        Command::Sensor(a) => cmd::sensor::run(a),
         Command::Calendar(a) => cmd::dossier::run_calendar(a),
         Command::User(a) => cmd::user::run(a),
         Command::Audit(a) => cmd::audit::run(a),

@@ -15,6 +15,7 @@ pub mod org;
 pub mod replay;
 pub mod rules;
 pub mod search;
+pub mod sensor;
 pub mod server;
 pub mod store;
 pub mod system;

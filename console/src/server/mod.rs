@@ -3,6 +3,7 @@
 //! to the handlers (for sign-in rate limits and the audit trail), and on shutdown the
 //! connections in flight finish their requests before the process ends.
 
+pub mod ca;
 pub mod compliance;
 pub mod dashboard;
 pub mod feed;

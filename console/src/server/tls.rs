@@ -32,7 +32,7 @@ pub fn pair(data: &Path, cert: Option<&Path>, key: Option<&Path>) -> Result<(Pat
     Ok((c, k))
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     let mut f = std::fs::OpenOptions::new()

@@ -297,6 +297,19 @@ const STEPS: &[&str] = &[
          created TEXT NOT NULL,
          updated TEXT NOT NULL
      );",
+    // 9: sensors enrolled with the province CA: a one-time token (its hash) until redeemed,
+    // then the certificate's serial and expiry; revocation.
+    "CREATE TABLE sensors (
+         id INTEGER PRIMARY KEY,
+         name TEXT NOT NULL UNIQUE,
+         org TEXT NOT NULL,
+         token_hash TEXT,
+         token_expires INTEGER,
+         serial TEXT,
+         not_after INTEGER,
+         revoked TEXT,
+         created TEXT NOT NULL
+     );",
 ];
 
 pub fn run(conn: &mut Connection) -> Result<(), StateError> {

@@ -21,6 +21,7 @@ mod migrate;
 pub mod org;
 pub mod password;
 pub mod saved;
+pub mod sensor;
 pub mod session;
 pub mod suppression;
 pub mod token;

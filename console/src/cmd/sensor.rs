@@ -1,0 +1,147 @@
+//! `canh ca init` and `canh sensor enroll | certify | list | revoke`: the province's CA and its
+//! sensors' identities. A sensor is enrolled by name and organization with a one-time token;
+//! its certificate is signed from its own request, naming what the enrollment says.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+
+use crate::config::DataArgs;
+use crate::escape::terminal;
+use crate::server::ca::{Ca, sensor_request};
+use crate::state::{Actor, sensor};
+
+#[derive(Debug, Args)]
+pub struct CaArgs {
+    #[command(subcommand)]
+    pub command: CaCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaCommand {
+    /// Make the province's CA for its sensors (once).
+    Init {
+        /// The province, as the CA's name says it.
+        #[arg(long, default_value = "Tỉnh")]
+        province: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SensorArgs {
+    #[command(subcommand)]
+    pub command: SensorCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SensorCommand {
+    /// Enroll a sensor (or re-enroll it for a new certificate): prints its one-time token.
+    Enroll {
+        name: String,
+        #[arg(long)]
+        org: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Redeem a token with the sensor's certificate request (PEM); without --csr, make the
+    /// sensor's key and request here (written beside --out).
+    Certify {
+        #[arg(long)]
+        token: String,
+        #[arg(long)]
+        csr: Option<PathBuf>,
+        /// Where the certificate goes (and the key, made here, as FILE.key).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// The enrolled sensors and their certificates.
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Revoke a sensor: the server refuses its certificate at once.
+    Revoke {
+        name: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+pub fn run_ca(args: CaArgs) -> Result<i32> {
+    match args.command {
+        CaCommand::Init { province, data } => {
+            let config = data.load()?;
+            let cert = Ca::init(&data.data_dir(&config), &province)?;
+            println!("the province CA: {} (its key beside it, readable by its owner only)", cert.display());
+        }
+    }
+    Ok(0)
+}
+
+pub fn run(args: SensorArgs) -> Result<i32> {
+    let actor = Actor::cli();
+    match args.command {
+        SensorCommand::Enroll { name, org, data } => {
+            let mut state = super::state(&data)?;
+            let token = state.change(|tx| sensor::enroll(tx, &actor, &name, &org))?;
+            println!("sensor {name} of {org} enrolled; its one-time token (valid 24 hours):\n{token}");
+        }
+        SensorCommand::Certify { token, csr, out, data } => {
+            let config = data.load()?;
+            let ca = Ca::load(&data.data_dir(&config))?;
+            let (key, request) = match csr {
+                Some(path) => (None, std::fs::read_to_string(&path).with_context(|| path.display().to_string())?),
+                None => {
+                    let (key, csr) = sensor_request("sensor")?;
+                    (Some(key), csr)
+                }
+            };
+            let mut state = super::state(&data)?;
+            let (s, pem) =
+                state.change(|tx| sensor::redeem(tx, &token, |name, org| ca.sign_sensor(&request, name, org)))?;
+            std::fs::write(&out, pem).with_context(|| out.display().to_string())?;
+            if let Some(key) = key {
+                let key_path = out.with_extension("key");
+                crate::server::tls::write_private(&key_path, key.as_bytes())?;
+            }
+            println!(
+                "{}: certificate for sensor {} of {} (serial {})",
+                out.display(),
+                terminal(&s.name),
+                terminal(&s.org),
+                s.serial.unwrap_or_default()
+            );
+        }
+        SensorCommand::List { data } => {
+            let state = super::state(&data)?;
+            println!("{:<20} {:<16} {:<34} {:<22} STATE", "SENSOR", "ORG", "SERIAL", "EXPIRES");
+            for s in sensor::list(state.conn())? {
+                let expires =
+                    s.not_after.map(|t| crate::when::Zone::vietnam().seconds(t as f64)).unwrap_or_else(|| "-".into());
+                let state = match (&s.revoked, s.token_expires) {
+                    (Some(_), _) => "revoked",
+                    (None, Some(_)) => "token issued",
+                    (None, None) => "active",
+                };
+                println!(
+                    "{:<20} {:<16} {:<34} {:<22} {state}",
+                    terminal(&s.name),
+                    terminal(&s.org),
+                    s.serial.as_deref().unwrap_or("-"),
+                    expires
+                );
+            }
+        }
+        SensorCommand::Revoke { name, data } => {
+            let mut state = super::state(&data)?;
+            state.change(|tx| sensor::revoke(tx, &actor, &name))?;
+            println!("sensor {name} revoked");
+        }
+    }
+    Ok(0)
+}
