@@ -39,6 +39,12 @@
 //! # Minutes a session may sit unused, and hours it may last. Defaults: 30 and 12.
 //! session_idle_minutes = 30
 //! session_hours = 12
+//! # Address and port where sensors send their batches (mutual TLS; served once the province
+//! # CA exists: `canh ca init`). Default: 127.0.0.1:8444. Env: CANH_SERVER_SENSOR_LISTEN.
+//! sensor_listen = "0.0.0.0:8444"
+//! # Names (DNS or IP) sensors reach the server by, in the certificate it shows them
+//! # (localhost, loopback and the host's name are always in it). Default: none.
+//! sensor_names = ["canh.lamdong.gov.vn", "10.10.0.5"]
 //! ```
 //!
 //! The file is `--config FILE`, else `CANH_CONFIG`, else `canh.toml` in the working directory
@@ -82,6 +88,8 @@ pub struct ServerConfig {
     pub key: Option<PathBuf>,
     pub session_idle_minutes: u32,
     pub session_hours: u32,
+    pub sensor_listen: std::net::SocketAddr,
+    pub sensor_names: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -93,6 +101,8 @@ impl Default for ServerConfig {
             // The session limits are the sign-in policy's own defaults.
             session_idle_minutes: (crate::state::session::Policy::default().idle / 60) as u32,
             session_hours: (crate::state::session::Policy::default().absolute / 3600) as u32,
+            sensor_listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8444)),
+            sensor_names: Vec::new(),
         }
     }
 }
@@ -165,7 +175,7 @@ impl DataArgs {
 /// `CANH_STORE_COMMIT_SECONDS`, … (the table and the key in capitals). A value is read as TOML
 /// (`8443`, `true`, `"text"`), else as text (`0.0.0.0:8443`, a path).
 pub const ENV_KEYS: &[(&str, &[&str])] = &[
-    ("server", &["listen", "cert", "key", "session_idle_minutes", "session_hours"]),
+    ("server", &["listen", "cert", "key", "session_idle_minutes", "session_hours", "sensor_listen"]),
     ("store", &["commit_records", "commit_seconds", "disk_budget_gb", "default_retention_days"]),
 ];
 

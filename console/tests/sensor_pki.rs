@@ -34,7 +34,8 @@ fn enroll_certify_revoke_reenroll() {
     let first = token(&text);
     let (_key, csr) = sensor_request("so-khac/impostor").unwrap();
     std::fs::write(dir.path().join("cb.csr"), &csr).unwrap();
-    let cert = dir.path().join("cb.crt");
+    let cb = dir.path().join("cb");
+    let cert = cb.join("sensor.crt");
     let (ok, text) = canh(
         &data,
         &[
@@ -45,16 +46,18 @@ fn enroll_certify_revoke_reenroll() {
             "--csr",
             dir.path().join("cb.csr").to_str().unwrap(),
             "--out",
-            cert.to_str().unwrap(),
+            cb.to_str().unwrap(),
         ],
     );
     assert!(ok, "{text}");
     let der = CertificateDer::from_pem_slice(&std::fs::read(&cert).unwrap()).unwrap();
+    // The identity directory has the CA beside the certificate; the key stayed with the sensor.
+    assert!(cb.join("ca.crt").is_file() && !cb.join("sensor.key").exists());
     let id = identity(&der).unwrap();
     assert_eq!((id.org.as_str(), id.name.as_str()), ("so-khcn", "cb-01"));
 
     // The token is spent.
-    let again = dir.path().join("again.crt");
+    let again = dir.path().join("again");
     let (ok, text) = canh(&data, &["sensor", "certify", "--token", &first, "--out", again.to_str().unwrap()]);
     assert!(!ok && text.contains("already used"), "{text}");
 
@@ -79,11 +82,13 @@ fn enroll_certify_revoke_reenroll() {
 
     // Re-enrolled (a key made here): the new certificate is accepted, the old one is not.
     let (_, text) = canh(&data, &["sensor", "enroll", "cb-01", "--org", "so-khcn"]);
-    let renewed = dir.path().join("renewed.crt");
+    let renewed = dir.path().join("renewed");
     let (ok, text) = canh(&data, &["sensor", "certify", "--token", &token(&text), "--out", renewed.to_str().unwrap()]);
     assert!(ok, "{text}");
-    assert!(dir.path().join("renewed.key").exists());
-    let new_id = identity(&CertificateDer::from_pem_slice(&std::fs::read(&renewed).unwrap()).unwrap()).unwrap();
+    assert!(renewed.join("sensor.key").exists());
+    let new_id =
+        identity(&CertificateDer::from_pem_slice(&std::fs::read(renewed.join("sensor.crt")).unwrap()).unwrap())
+            .unwrap();
     assert!(accepts(&new_id.serial) && !accepts(&id.serial));
     // Another organization cannot re-enroll the name.
     assert!(canh(&data, &["org", "add", "so-khac", "--name", "Sở khác", "--parent", "tinh"]).0);

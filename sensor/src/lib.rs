@@ -54,4 +54,5 @@ pub mod reassembly;
 pub mod record;
 pub mod replay;
 pub mod schema;
+pub mod ship;
 pub mod time;

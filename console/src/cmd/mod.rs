@@ -16,6 +16,7 @@ pub mod replay;
 pub mod rules;
 pub mod search;
 pub mod sensor;
+pub mod sensor_run;
 pub mod server;
 pub mod store;
 pub mod system;

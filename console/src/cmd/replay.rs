@@ -177,7 +177,7 @@ impl Indexing {
 /// Loads the packs into an alert log; their problems are printed. An error in any pack (one
 /// missing, a rule or file that does not compile) refuses the run: detection must never switch
 /// off quietly. Unsupported rules and warnings are said and the rest runs.
-fn alert_log(packs: &[PathBuf], scan_threads: usize) -> Result<Option<Arc<AlertLog>>> {
+pub(crate) fn alert_log(packs: &[PathBuf], scan_threads: usize) -> Result<Option<Arc<AlertLog>>> {
     if packs.is_empty() {
         return Ok(None);
     }

@@ -31,9 +31,12 @@ pub enum CaCommand {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct SensorArgs {
     #[command(subcommand)]
-    pub command: SensorCommand,
+    pub command: Option<SensorCommand>,
+    #[command(flatten)]
+    pub run: super::sensor_run::RunArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -47,14 +50,15 @@ pub enum SensorCommand {
         data: DataArgs,
     },
     /// Redeem a token with the sensor's certificate request (PEM); without --csr, make the
-    /// sensor's key and request here (written beside --out).
+    /// sensor's key and request here. Writes the sensor's identity directory: sensor.crt,
+    /// sensor.key (when made here) and ca.crt, what `canh sensor --identity DIR` reads.
     Certify {
         #[arg(long)]
         token: String,
         #[arg(long)]
         csr: Option<PathBuf>,
-        /// Where the certificate goes (and the key, made here, as FILE.key).
-        #[arg(long)]
+        /// The identity directory.
+        #[arg(long, value_name = "DIR")]
         out: PathBuf,
         #[command(flatten)]
         data: DataArgs,
@@ -85,7 +89,8 @@ pub fn run_ca(args: CaArgs) -> Result<i32> {
 
 pub fn run(args: SensorArgs) -> Result<i32> {
     let actor = Actor::cli();
-    match args.command {
+    let Some(command) = args.command else { return super::sensor_run::run(args.run) };
+    match command {
         SensorCommand::Enroll { name, org, data } => {
             let mut state = super::state(&data)?;
             let token = state.change(|tx| sensor::enroll(tx, &actor, &name, &org))?;
@@ -104,14 +109,17 @@ pub fn run(args: SensorArgs) -> Result<i32> {
             let mut state = super::state(&data)?;
             let (s, pem) =
                 state.change(|tx| sensor::redeem(tx, &token, |name, org| ca.sign_sensor(&request, name, org)))?;
-            std::fs::write(&out, pem).with_context(|| out.display().to_string())?;
+            std::fs::create_dir_all(&out).with_context(|| out.display().to_string())?;
+            let cert = out.join(super::sensor_run::CERT);
+            std::fs::write(&cert, pem).with_context(|| cert.display().to_string())?;
+            std::fs::write(out.join(super::sensor_run::CA), ca.cert_pem())
+                .with_context(|| out.display().to_string())?;
             if let Some(key) = key {
-                let key_path = out.with_extension("key");
-                crate::server::tls::write_private(&key_path, key.as_bytes())?;
+                crate::server::tls::write_private(&out.join(super::sensor_run::KEY), key.as_bytes())?;
             }
             println!(
                 "{}: certificate for sensor {} of {} (serial {})",
-                out.display(),
+                cert.display(),
                 terminal(&s.name),
                 terminal(&s.org),
                 s.serial.unwrap_or_default()

@@ -73,6 +73,18 @@ impl Ca {
     /// record's, whatever the request names — valid for [`SENSOR_DAYS`], client use only.
     /// Returns the certificate (PEM) and its serial (hex).
     pub fn sign_sensor(&self, csr_pem: &str, name: &str, org: &str) -> Result<(String, String, OffsetDateTime)> {
+        self.sign_sensor_valid(csr_pem, name, org, SENSOR_DAYS)
+    }
+
+    /// [`Self::sign_sensor`] with a certificate that ends `days` from now (tests make expired
+    /// ones with a negative number).
+    pub fn sign_sensor_valid(
+        &self,
+        csr_pem: &str,
+        name: &str,
+        org: &str,
+        days: i64,
+    ) -> Result<(String, String, OffsetDateTime)> {
         let mut csr = CertificateSigningRequestParams::from_pem(csr_pem)
             .context("not a certificate signing request (PEM) with a valid signature")?;
         let p = &mut csr.params;
@@ -90,13 +102,47 @@ impl Ca {
         serial[0] = (serial[0] & 0x7f) | 0x01;
         p.serial_number = Some(serial.to_vec().into());
         let now = OffsetDateTime::now_utc();
-        p.not_before = now - Duration::minutes(5);
-        p.not_after = now + Duration::days(SENSOR_DAYS);
+        p.not_after = now + Duration::days(days);
+        p.not_before = (now - Duration::minutes(5)).min(p.not_after - Duration::days(SENSOR_DAYS));
         let not_after = p.not_after;
         let issuer = Issuer::from_ca_cert_pem(&self.cert_pem, &self.key).context("the CA's certificate")?;
         let cert = csr.signed_by(&issuer).context("signing the sensor's certificate")?;
         Ok((cert.pem(), hex::encode(serial), not_after))
     }
+}
+
+/// The certificate the server shows its sensors (signed by the CA, so that a sensor trusts the
+/// one CA file it was given): `DATA/ca/server.{crt,key}`, made on first use for `names` (and
+/// localhost, the loopback addresses and the host's name). Remove the pair to make it again
+/// with other names.
+pub fn listener_pair(data: &Path, names: &[String]) -> Result<(PathBuf, PathBuf)> {
+    let dir = data.join("ca");
+    let (cert, key) = (dir.join("server.crt"), dir.join("server.key"));
+    if cert.is_file() && key.is_file() {
+        return Ok((cert, key));
+    }
+    let ca = Ca::load(data)?;
+    let pair = KeyPair::generate().context("making the server's key")?;
+    let mut all = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+    if let Ok(host) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
+        all.push(host.trim().to_string());
+    }
+    all.extend(names.iter().cloned());
+    all.retain(|n| !n.is_empty());
+    all.dedup();
+    let mut params = CertificateParams::new(all).context("the server's names")?;
+    params.distinguished_name.push(DnType::CommonName, "Canh server (sensors)");
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let now = OffsetDateTime::now_utc();
+    params.not_before = now - Duration::hours(1);
+    params.not_after = now + Duration::days(CA_DAYS / 2);
+    let issuer = Issuer::from_ca_cert_pem(&ca.cert_pem, &ca.key).context("the CA's certificate")?;
+    let certified = params.signed_by(&pair, &issuer).context("signing the server's certificate")?;
+    super::tls::write_private(&key, pair.serialize_pem().as_bytes())?;
+    std::fs::write(&cert, certified.pem()).with_context(|| cert.display().to_string())?;
+    Ok((cert, key))
 }
 
 /// A sensor's identity as its certificate states it.

@@ -1,13 +1,15 @@
 //! `canh server`: the console over HTTPS. axum routes ([`routes`]) served by hyper-util over
 //! rustls ([`tls`]): each connection's TLS handshake has a time limit, its peer address goes
 //! to the handlers (for sign-in rate limits and the audit trail), and on shutdown the
-//! connections in flight finish their requests before the process ends.
+//! connections in flight finish their requests before the process ends. Sensors send their
+//! batches to a second listener that requires their client certificates ([`ingest`]).
 
 pub mod ca;
 pub mod compliance;
 pub mod dashboard;
 pub mod feed;
 pub mod i18n;
+pub mod ingest;
 pub mod openapi;
 pub mod permission;
 pub mod routes;
@@ -55,7 +57,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let acceptor = acceptor.clone();
-        let service = router.clone().layer(Extension(routes::Peer(peer)));
+        let router = router.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let tls = match tokio::time::timeout(HANDSHAKE, acceptor.accept(tcp)).await {
@@ -63,6 +65,10 @@ pub async fn serve(
                 Ok(Err(e)) => return tracing::debug!(%peer, "TLS handshake: {e}"),
                 Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
             };
+            // The client's certificate, on the sensors' listener (verified in the handshake).
+            let client = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| c.clone().into_owned());
+            let service =
+                router.layer(Extension(routes::Peer(peer))).layer(Extension(ClientCertificate(client.map(Arc::new))));
             let service = hyper_util::service::TowerToHyperService::new(service);
             let builder = auto::Builder::new(TokioExecutor::new());
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
@@ -77,6 +83,11 @@ pub async fn serve(
     }
     Ok(())
 }
+
+/// The certificate the client showed in the TLS handshake (the sensors' listener requires one;
+/// the console's asks for none).
+#[derive(Clone)]
+pub struct ClientCertificate(pub Option<Arc<rustls::pki_types::CertificateDer<'static>>>);
 
 /// Completes on Ctrl-C or SIGTERM.
 pub async fn stop_signal() {

@@ -47,18 +47,43 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// A rustls server configuration over the pair, speaking HTTP/2 and HTTP/1.1.
 pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>> {
+    build(cert, key, None)
+}
+
+/// The sensors' listener: the same, and a client certificate the CA `ca` signed is required
+/// (checked in the handshake: unknown issuer, expiry, client use). Revocation is checked on
+/// every request against the enrolled sensors, so that it holds at once.
+pub fn sensor_config(cert: &Path, key: &Path, ca: &Path) -> Result<Arc<rustls::ServerConfig>> {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(ca).with_context(|| ca.display().to_string())? {
+        roots.add(c.with_context(|| ca.display().to_string())?).with_context(|| ca.display().to_string())?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+        .build()
+        .context("the sensors' CA")?;
+    build(cert, key, Some(verifier))
+}
+
+fn build(
+    cert: &Path,
+    key: &Path,
+    clients: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
+) -> Result<Arc<rustls::ServerConfig>> {
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .with_context(|| cert.display().to_string())?
         .collect::<Result<_, _>>()
         .with_context(|| cert.display().to_string())?;
     let key = PrivateKeyDer::from_pem_file(key).with_context(|| key.display().to_string())?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+    let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .context("TLS versions")?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .context("the certificate and key do not go together")?;
+        .context("TLS versions")?;
+    let config = match clients {
+        Some(v) => config.with_client_cert_verifier(v),
+        None => config.with_no_client_auth(),
+    };
+    let mut config = config.with_single_cert(chain, key).context("the certificate and key do not go together")?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }

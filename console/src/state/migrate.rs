@@ -310,6 +310,17 @@ const STEPS: &[&str] = &[
          revoked TEXT,
          created TEXT NOT NULL
      );",
+    // 10: what each sensor delivered: the last batch a commit holds (batches at or below it are
+    // replays), totals, and what its spool said it dropped.
+    "CREATE TABLE sensor_ingest (
+         name TEXT PRIMARY KEY,
+         last_seq INTEGER NOT NULL,
+         batches INTEGER NOT NULL,
+         records INTEGER NOT NULL,
+         dropped_batches INTEGER NOT NULL,
+         dropped_records INTEGER NOT NULL,
+         last_batch INTEGER NOT NULL
+     );",
 ];
 
 pub fn run(conn: &mut Connection) -> Result<(), StateError> {

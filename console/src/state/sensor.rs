@@ -132,3 +132,59 @@ pub fn accepts(conn: &Connection, name: &str, org_code: &str, serial: &str) -> R
     Ok(get(conn, name)?
         .is_some_and(|s| s.org == org_code && s.revoked.is_none() && s.serial.as_deref() == Some(serial)))
 }
+
+/// What a sensor delivered so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Delivered {
+    /// The last batch a commit holds: a batch at or below it is a replay.
+    pub last_seq: u64,
+    pub batches: u64,
+    pub records: u64,
+    /// What the sensor's spool reported dropping (full while the server was away).
+    pub dropped_batches: u64,
+    pub dropped_records: u64,
+    /// When its last batch was committed (Unix seconds).
+    pub last_batch: i64,
+}
+
+pub fn delivered(conn: &Connection, name: &str) -> Result<Delivered, StateError> {
+    Ok(conn
+        .query_row(
+            "SELECT last_seq, batches, records, dropped_batches, dropped_records, last_batch
+             FROM sensor_ingest WHERE name = ?1",
+            [name],
+            |r| {
+                Ok(Delivered {
+                    last_seq: r.get::<_, i64>(0)? as u64,
+                    batches: r.get::<_, i64>(1)? as u64,
+                    records: r.get::<_, i64>(2)? as u64,
+                    dropped_batches: r.get::<_, i64>(3)? as u64,
+                    dropped_records: r.get::<_, i64>(4)? as u64,
+                    last_batch: r.get(5)?,
+                })
+            },
+        )
+        .optional()?
+        .unwrap_or_default())
+}
+
+/// Records that batch `seq` of `records` records is committed (the dropped counts are the
+/// sensor's running totals, as its batch stated them).
+pub fn batch_committed(
+    tx: &Transaction<'_>,
+    name: &str,
+    seq: u64,
+    records: u64,
+    dropped: (u64, u64),
+) -> Result<(), StateError> {
+    let i = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    tx.execute(
+        "INSERT INTO sensor_ingest (name, last_seq, batches, records, dropped_batches, dropped_records, last_batch)
+         VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6)
+         ON CONFLICT(name) DO UPDATE SET last_seq = max(last_seq, ?2), batches = batches + 1,
+             records = records + ?3, dropped_batches = max(dropped_batches, ?4),
+             dropped_records = max(dropped_records, ?5), last_batch = ?6",
+        params![name, i(seq), i(records), i(dropped.0), i(dropped.1), now_unix()],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,211 @@
+//! `canh sensor --pcap FILE | --iface IF`: the sensor itself. Packets become records and
+//! alerts on the replay's path (the same engine, the same rules), which go in batches to a disk
+//! spool and from it, over mutual TLS, to the province's server (`--server`); `--out` also
+//! writes them as local logs.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use canh_sensor::output::{SharedSink, Target};
+use canh_sensor::record::Origin;
+use canh_sensor::ship::client::{ShipStats, Shipper, client_config};
+use canh_sensor::ship::sink::{Batcher, seal_on_time};
+use canh_sensor::ship::spool::{SharedSpool, Spool, WhenFull};
+use clap::Args;
+
+use super::replay::{ReplayArgs, render_alerts, render_summary, run_replay};
+use crate::escape::terminal;
+
+/// The files of a sensor's identity directory (`canh sensor certify --out DIR`).
+pub const CERT: &str = "sensor.crt";
+pub const KEY: &str = "sensor.key";
+pub const CA: &str = "ca.crt";
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Capture files, replayed through the sensor's path (instead of --iface).
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "iface")]
+    pub pcap: Vec<String>,
+    /// The interface to capture on (a span port or a tap), promiscuous.
+    #[arg(long, value_name = "IF")]
+    pub iface: Option<String>,
+    /// The server's sensor listener.
+    #[arg(long, env = "CANH_SENSOR_SERVER", value_name = "HOST:PORT")]
+    pub server: Option<String>,
+    /// The sensor's identity directory: sensor.crt, sensor.key, ca.crt.
+    #[arg(long, env = "CANH_SENSOR_IDENTITY", value_name = "DIR", default_value = "canh-sensor")]
+    pub identity: PathBuf,
+    /// Where unacknowledged batches wait [default: IDENTITY/spool].
+    #[arg(long, value_name = "DIR")]
+    pub spool: Option<PathBuf>,
+    /// The spool's size limit; past it the oldest batches are dropped (live capture) or the
+    /// capture file waits (--pcap).
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    pub spool_max_mib: u64,
+    /// A batch is sealed at this many KiB of records (or a second after its first).
+    #[arg(long, value_name = "KIB", default_value_t = (canh_sensor::ship::wire::BATCH_BYTES >> 10) as u64,
+          value_parser = clap::value_parser!(u64).range(1..=(canh_sensor::ship::wire::BATCH_BYTES >> 10) as u64))]
+    pub batch_kib: u64,
+    /// Also write the records as logs in this directory (`-`: stdout).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<String>,
+    /// Rule packs, as `canh replay --rules`: the sensor raises alerts and ships them.
+    #[arg(long, value_name = "PACK", num_args = 1..)]
+    pub rules: Vec<PathBuf>,
+    /// Engine threads; flows are hashed to them.
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
+    /// At the end of a capture file, how long to wait for the server to take what is spooled
+    /// (what is left is sent by the next run).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub drain_seconds: u64,
+}
+
+/// The sensor's name and organization, as its certificate says (its records say the same; the
+/// server would correct them anyway).
+fn origin(identity: &Path) -> Result<Origin> {
+    use rustls::pki_types::pem::PemObject as _;
+    let path = identity.join(CERT);
+    let der = rustls::pki_types::CertificateDer::from_pem_file(&path)
+        .with_context(|| format!("{} (make it with `canh sensor certify`)", path.display()))?;
+    let id = crate::server::ca::identity(&der).with_context(|| path.display().to_string())?;
+    Ok(Origin { sensor: Arc::from(id.name.as_str()), org: Arc::from(id.org.as_str()) })
+}
+
+/// The spool, the batcher in front of it and the shipper behind it.
+struct Shipping {
+    spool: SharedSpool,
+    batcher: Arc<std::sync::Mutex<Batcher>>,
+    stats: Arc<ShipStats>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Shipping {
+    fn start(args: &RunArgs, server: &str, when_full: WhenFull) -> Result<Self> {
+        let dir = args.spool.clone().unwrap_or_else(|| args.identity.join("spool"));
+        let spool = Spool::open(&dir, args.spool_max_mib << 20)?;
+        let (waiting, bytes) = spool.depth();
+        if waiting > 0 {
+            eprintln!("spool {}: {waiting} batches ({bytes} bytes) from before, sent first", dir.display());
+        }
+        let spool = SharedSpool::new(spool, when_full);
+        let tls = client_config(&args.identity.join(CA), &args.identity.join(CERT), &args.identity.join(KEY))?;
+        let stats = Arc::new(ShipStats::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let shipper = Shipper::new(spool.clone(), server.to_string(), tls, stats.clone());
+        let batcher =
+            Arc::new(std::sync::Mutex::new(Batcher::new(spool.clone()).with_limit((args.batch_kib as usize) << 10)));
+        let threads = vec![shipper.spawn(stop.clone()), seal_on_time(batcher.clone(), stop.clone())];
+        Ok(Self { spool, batcher, stats, stop, threads })
+    }
+
+    fn sink(&self) -> SharedSink {
+        self.batcher.clone()
+    }
+
+    /// Waits up to `wait` for the spool to drain, stops, and tells what happened.
+    fn finish(self, wait: Duration) -> String {
+        let drained = self.spool.drained(wait);
+        self.stop.store(true, Ordering::Relaxed);
+        self.spool.close();
+        for t in self.threads {
+            let _ = t.join();
+        }
+        let spool = self.spool.lock();
+        let sealed = self.batcher.lock().map(|b| b.sealed).unwrap_or_default();
+        let s = &self.stats;
+        let mut out = format!(
+            "shipped {} batches ({} records) of {} sealed ({} records); {} held already by the server\n",
+            s.batches.load(Ordering::Relaxed),
+            s.records.load(Ordering::Relaxed),
+            sealed.0,
+            sealed.1,
+            s.duplicates.load(Ordering::Relaxed),
+        );
+        if !drained {
+            let (n, bytes) = spool.depth();
+            out.push_str(&format!(
+                "waiting in {}: {n} batches ({} records, {bytes} bytes), sent by the next run\n",
+                spool.dir().display(),
+                spool.records_waiting()
+            ));
+            if let Some(e) = s.last_error.lock().ok().and_then(|e| e.clone()) {
+                out.push_str(&format!("last error: {}\n", terminal(&e)));
+            }
+        }
+        let dropped = spool.dropped();
+        if dropped.batches > 0 {
+            out.push_str(&format!(
+                "dropped by the full spool: {} batches ({} records); see {}/dropped.ndjson\n",
+                dropped.batches,
+                dropped.records,
+                spool.dir().display()
+            ));
+        }
+        let rejected = spool.rejected();
+        if rejected.batches > 0 {
+            out.push_str(&format!(
+                "refused by the server: {} batches ({} records), kept in {}/rejected\n",
+                rejected.batches,
+                rejected.records,
+                spool.dir().display()
+            ));
+        }
+        out
+    }
+}
+
+pub fn run(args: RunArgs) -> Result<i32> {
+    if args.pcap.is_empty() && args.iface.is_none() {
+        bail!("give --iface IF or --pcap FILE (or a subcommand: enroll, certify, list, revoke)");
+    }
+    if args.server.is_none() && args.out.is_none() {
+        bail!("give --server HOST:PORT (the province's server), --out DIR (local logs), or both");
+    }
+    let origin = if args.server.is_some() || args.identity.join(CERT).is_file() {
+        origin(&args.identity)?
+    } else {
+        Origin::default()
+    };
+    let Some(_iface) = &args.iface else { return run_files(&args, origin) };
+    bail!("live capture: not in this build yet")
+}
+
+fn run_files(args: &RunArgs, origin: Origin) -> Result<i32> {
+    let mut replay = ReplayArgs::of(args.pcap.clone(), args.out.clone().unwrap_or_else(|| "-".into()));
+    replay.rules = args.rules.clone();
+    replay.workers = args.workers;
+    replay.sensor = origin.sensor.to_string();
+    replay.org = origin.org.to_string();
+    let (mut opts, alerts) = replay.options_with_rules()?;
+    if args.out.is_none() {
+        opts.target = Target::Discard;
+    }
+    let shipping = match &args.server {
+        Some(server) => Some(Shipping::start(args, server, WhenFull::Wait)?),
+        None => None,
+    };
+    opts.sink = shipping.as_ref().map(Shipping::sink);
+    eprintln!("sensor {} of {}", terminal(&origin.sensor), terminal(&origin.org));
+    let summary = run_replay(&opts)?;
+    eprint!("{}", render_summary(&summary));
+    if let Some(log) = &alerts {
+        eprint!("{}", render_alerts(log, summary.derived));
+    }
+    let mut code = if summary.capture_errors.is_empty() { 0 } else { 2 };
+    for e in &summary.capture_errors {
+        eprintln!("error: {e}");
+    }
+    if let Some(shipping) = shipping {
+        let told = shipping.finish(Duration::from_secs(args.drain_seconds));
+        if told.contains("waiting in") {
+            code = code.max(3);
+        }
+        eprint!("{told}");
+    }
+    Ok(code)
+}

@@ -1,0 +1,337 @@
+//! Sensors shipping to the server through the `canh` binary, over mutual TLS: every record and
+//! alert of a capture stored exactly once — also when the server is away for a while, or is
+//! killed with SIGKILL mid-stream and restarted; unknown, expired and revoked certificates
+//! refused; malformed, oversized and replayed batches answered 4xx while the server goes on.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use canh_sensor::ship::wire;
+
+fn canh() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_canh"))
+}
+
+fn run(args: &[&str]) -> (i32, String) {
+    let out = canh().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+    )
+}
+
+fn ok(args: &[&str]) -> String {
+    let (code, text) = run(args);
+    assert_eq!(code, 0, "canh {args:?}:\n{text}");
+    text
+}
+
+/// A province: its data directory with a CA, an agency, and sensor `s1` certified.
+struct Province {
+    dir: tempfile::TempDir,
+}
+
+impl Province {
+    fn new() -> Self {
+        let p = Self { dir: tempfile::tempdir().unwrap() };
+        ok(&["org", "add", "so-a", "--name", "Sở A", "--data", p.data()]);
+        ok(&["ca", "init", "--data", p.data()]);
+        p.certify("s1", "so-a", "id");
+        p
+    }
+
+    fn data(&self) -> &str {
+        self.path("data")
+    }
+
+    fn path(&self, name: &str) -> &str {
+        let p: PathBuf = self.dir.path().join(name);
+        Box::leak(p.to_str().unwrap().to_string().into_boxed_str())
+    }
+
+    /// Enrolls and certifies a sensor; its identity directory is `dir`.
+    fn certify(&self, name: &str, org: &str, dir: &str) {
+        let text = ok(&["sensor", "enroll", name, "--org", org, "--data", self.data()]);
+        let token = text.lines().find(|l| l.starts_with("canh-enroll-")).unwrap();
+        ok(&["sensor", "certify", "--token", token, "--out", self.path(dir), "--data", self.data()]);
+    }
+
+    /// A capture of the demo's generator (seeded, so the same bytes each run).
+    fn capture(&self, mb: u32) -> &str {
+        let out = self.path("t.pcap");
+        if !Path::new(out).exists() {
+            ok(&["gen", "--out", out, "--size-mb", &mb.to_string()]);
+        }
+        out
+    }
+
+    /// Records and alerts in the store.
+    fn stored(&self) -> u64 {
+        let out = canh().args(["search", "*", "--json", "--limit", "1", "--data", self.data()]).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        v["total"].as_u64().unwrap()
+    }
+}
+
+/// Records and alerts `canh replay` makes of the capture with the same rules.
+fn expected(capture: &str) -> u64 {
+    let out = canh().args(["replay", capture, "--out", "-", "--rules", "bundled:vn-gov"]).output().unwrap();
+    assert!(out.status.success());
+    out.stdout.iter().filter(|b| **b == b'\n').count() as u64
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `canh server` as a child process, its sensors' listener on `port`.
+struct Server {
+    child: Child,
+}
+
+impl Server {
+    fn start(data: &str, port: u16) -> Self {
+        let mut child = canh()
+            .args([
+                "server",
+                "--data",
+                data,
+                "--listen",
+                "127.0.0.1:0",
+                "--sensor-listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        loop {
+            let line = lines.next().expect("the server says where it listens").unwrap();
+            if line.starts_with("sensors: https://") {
+                break;
+            }
+        }
+        // Keep reading what it says, so that it never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Self { child }
+    }
+
+    /// SIGKILL: no shutdown, no flush.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sensor(p: &Province, port: u16, id: &str, extra: &[&str]) -> Command {
+    let mut c = canh();
+    c.args(["sensor", "--pcap", p.capture(5), "--server", &format!("localhost:{port}"), "--identity", p.path(id)]);
+    c.args(["--rules", "bundled:vn-gov"]).args(extra);
+    c
+}
+
+fn output(mut c: Command) -> (i32, String) {
+    let out = c.output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_capture_is_stored_once_through_mutual_tls() {
+    let p = Province::new();
+    let want = expected(p.capture(5));
+    assert!(want > 300, "{want}");
+    let port = free_port();
+    let _server = Server::start(p.data(), port);
+    let (code, text) = output(sensor(&p, port, "id", &["--batch-kib", "64"]));
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains(&format!("({want} records) of")), "{text}");
+    assert_eq!(p.stored(), want);
+    // The same capture again: new batches (new sequences), the same records: stored once.
+    let (code, text) = output(sensor(&p, port, "id", &["--batch-kib", "64"]));
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(p.stored(), want);
+    // Every record says the certificate's sensor and org.
+    let text = ok(&["search", "NOT _sensor:s1 OR NOT _org:so-a", "--json", "--data", p.data()]);
+    assert!(text.contains("\"total\": 0"), "{text}");
+}
+
+#[test]
+fn the_server_away_then_back_loses_nothing() {
+    let p = Province::new();
+    let want = expected(p.capture(5));
+    let port = free_port();
+    // The sensor starts with no server: everything waits in its spool.
+    let child = sensor(&p, port, "id", &["--batch-kib", "32", "--drain-seconds", "120"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let spool = Path::new(p.path("id")).join("spool");
+    let waited = Instant::now();
+    let spooled = || {
+        std::fs::read_dir(&spool)
+            .map(|d| d.filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".zst")).count())
+            .unwrap_or(0)
+    };
+    while spooled() < 5 {
+        assert!(waited.elapsed() < Duration::from_secs(60), "the sensor spooled nothing");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let _server = Server::start(p.data(), port);
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(spooled(), 0, "the spool drained");
+    assert_eq!(p.stored(), want, "{text}");
+}
+
+#[test]
+fn kill_9_of_the_server_mid_stream_stores_every_record_once() {
+    let p = Province::new();
+    let want = expected(p.capture(5));
+    let port = free_port();
+    let server = Server::start(p.data(), port);
+    let child =
+        sensor(&p, port, "id", &["--batch-kib", "4", "--drain-seconds", "120"]).stderr(Stdio::piped()).spawn().unwrap();
+    // Some batches in, then SIGKILL.
+    let waited = Instant::now();
+    while p.stored() < want / 10 {
+        assert!(waited.elapsed() < Duration::from_secs(60), "nothing reached the store");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.kill();
+    let at_kill = p.stored();
+    assert!(at_kill < want, "the kill came after the end: make batches smaller");
+    std::thread::sleep(Duration::from_secs(1));
+    let _server = Server::start(p.data(), port);
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(p.stored(), want, "stored at the kill: {at_kill}\n{text}");
+}
+
+#[test]
+fn unknown_expired_and_revoked_certificates_are_refused() {
+    let p = Province::new();
+    let port = free_port();
+    let _server = Server::start(p.data(), port);
+    // A certificate of another province's CA: refused in the handshake, the batches wait.
+    let other = Province::new();
+    let stranger = Path::new(other.path("id"));
+    std::fs::copy(Path::new(p.data()).join("ca/ca.crt"), stranger.join("ca.crt")).unwrap();
+    let mut c = sensor(&other, port, "id", &["--drain-seconds", "2"]);
+    c.arg("--pcap").arg(p.capture(5));
+    let (code, text) = output(c);
+    assert_eq!(code, 3, "{text}");
+    // Refused by TLS, before any answer in HTTP (the 403 of an enrolled name's wrong serial).
+    let refused_by_tls = |text: &str| {
+        text.contains("waiting in")
+            && !text.contains("403")
+            && (text.contains("fatal alert") || text.contains("closed the connection"))
+    };
+    assert!(refused_by_tls(&text), "{text}");
+    // And a sensor that does not trust the server's certificate does not send.
+    std::fs::copy(Path::new(other.data()).join("ca/ca.crt"), stranger.join("ca.crt")).unwrap();
+    let mut c = sensor(&other, port, "id", &["--drain-seconds", "2"]);
+    c.arg("--pcap").arg(p.capture(5));
+    let (code, text) = output(c);
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("invalid peer certificate"), "{text}");
+
+    // Expired: a certificate of the right CA whose time is over.
+    let expired = p.path("expired");
+    std::fs::create_dir_all(expired).unwrap();
+    let ca = canh_console::server::ca::Ca::load(Path::new(p.data())).unwrap();
+    let (key, csr) = canh_console::server::ca::sensor_request("s1").unwrap();
+    let (pem, _, _) = ca.sign_sensor_valid(&csr, "s1", "so-a", -2).unwrap();
+    std::fs::write(Path::new(expired).join("sensor.crt"), pem).unwrap();
+    std::fs::write(Path::new(expired).join("sensor.key"), key).unwrap();
+    std::fs::copy(Path::new(p.data()).join("ca/ca.crt"), Path::new(expired).join("ca.crt")).unwrap();
+    let (code, text) = output(sensor(&p, port, "expired", &["--drain-seconds", "2"]));
+    assert_eq!(code, 3, "{text}");
+    assert!(refused_by_tls(&text), "{text}");
+
+    // Revoked: refused at once, nothing stored.
+    ok(&["sensor", "revoke", "s1", "--data", p.data()]);
+    let (code, text) = output(sensor(&p, port, "id", &["--drain-seconds", "2"]));
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("403"), "{text}");
+    assert_eq!(p.stored(), 0);
+}
+
+/// One request to the sensors' listener as sensor `s1`.
+fn post(p: &Province, port: u16, headers: &[(&str, String)], body: Vec<u8>) -> (u16, String) {
+    use http_body_util::BodyExt as _;
+    let id = Path::new(p.path("id"));
+    let tls =
+        canh_sensor::ship::client::client_config(&id.join("ca.crt"), &id.join("sensor.crt"), &id.join("sensor.key"))
+            .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let stream = tokio_rustls::TlsConnector::from(tls).connect(name, tcp).await.unwrap();
+        let (mut send, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
+        tokio::spawn(conn);
+        let mut req = hyper::Request::post(wire::PATH).header("host", "localhost");
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        let res = send.send_request(req.body(http_body_util::Full::new(bytes::Bytes::from(body))).unwrap()).await;
+        let res = res.unwrap();
+        let status = res.status().as_u16();
+        let text = res.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&text).into_owned())
+    })
+}
+
+fn batch(seq: u64, records: u64) -> Vec<(&'static str, String)> {
+    vec![(wire::SEQUENCE, seq.to_string()), (wire::RECORDS, records.to_string())]
+}
+
+#[test]
+fn malformed_oversized_and_replayed_batches_get_4xx_and_the_server_goes_on() {
+    let p = Province::new();
+    let port = free_port();
+    let _server = Server::start(p.data(), port);
+    let good = |n: u64| {
+        let lines: String =
+            (0..n).map(|i| format!("{{\"ts\":1790000000.{i:06},\"_type\":\"syslog\",\"n\":{i}}}\n")).collect();
+        wire::compress(lines.as_bytes()).unwrap()
+    };
+    assert_eq!(post(&p, port, &batch(1, 3), good(3)).0, 200);
+    // Replayed.
+    let (status, text) = post(&p, port, &batch(1, 3), good(3));
+    assert_eq!(status, 409, "{text}");
+    // Not zstd.
+    assert_eq!(post(&p, port, &batch(2, 1), b"{\"ts\":1}\n".to_vec()).0, 400);
+    // A line that is not a record, named.
+    let (status, text) = post(&p, port, &batch(2, 2), wire::compress(b"{\"ts\":1}\nnot json\n").unwrap());
+    assert_eq!(status, 400);
+    assert!(text.contains("line 2"), "{text}");
+    // Fewer lines than said.
+    assert_eq!(post(&p, port, &batch(2, 5), good(3)).0, 400);
+    // No sequence.
+    assert_eq!(post(&p, port, &[(wire::RECORDS, "1".into())], good(1)).0, 400);
+    // Too large compressed, and a bomb too large once decompressed.
+    let big: Vec<u8> = (0..wire::MAX_COMPRESSED + 1).map(|i| (i * 7919 % 251) as u8).collect();
+    assert_eq!(post(&p, port, &batch(2, 1), big).0, 413);
+    let bomb = wire::compress(&vec![b' '; wire::MAX_DECOMPRESSED + 1]).unwrap();
+    assert_eq!(post(&p, port, &batch(2, 1), bomb).0, 413);
+    // And the next good batch is taken.
+    let (status, text) = post(&p, port, &batch(2, 4), good(4));
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(p.stored(), 4, "the second batch's 4 lines hold the first's 3");
+}

@@ -1,0 +1,249 @@
+//! The shipper: sends the spool's batches, oldest first, to the server over mutual TLS, and
+//! forgets a batch only when the server says a commit holds it (200) or that it held it
+//! already (409). A server that cannot be reached, or answers 5xx, is tried again with a
+//! growing pause (1 s to 30 s) while the spool keeps what comes meanwhile.
+
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+
+use super::spool::SharedSpool;
+use super::wire;
+
+/// The sensor's TLS identity and the CA it trusts the server by.
+pub fn client_config(ca: &Path, cert: &Path, key: &Path) -> io::Result<Arc<rustls::ClientConfig>> {
+    let bad = |p: &Path, e: &dyn std::fmt::Display| {
+        io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", p.display()))
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(ca).map_err(|e| bad(ca, &e))? {
+        roots.add(c.map_err(|e| bad(ca, &e))?).map_err(|e| bad(ca, &e))?;
+    }
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| bad(cert, &e))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad(cert, &e))?;
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| bad(key, &e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(io::Error::other)?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key_der)
+        .map_err(|e| bad(key, &e))?;
+    Ok(Arc::new(config))
+}
+
+/// What the shipper did, for the sensor's status and heartbeat.
+#[derive(Debug, Default)]
+pub struct ShipStats {
+    pub batches: AtomicU64,
+    pub records: AtomicU64,
+    /// Batches the server held already (409).
+    pub duplicates: AtomicU64,
+    /// Failed attempts (unreachable, 5xx, refused).
+    pub failures: AtomicU64,
+    pub connected: AtomicBool,
+    pub last_error: std::sync::Mutex<Option<String>>,
+}
+
+impl ShipStats {
+    fn failed(&self, why: String) {
+        self.failures.fetch_add(1, Ordering::Relaxed);
+        self.connected.store(false, Ordering::Relaxed);
+        tracing::warn!("shipping: {why}");
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
+    }
+}
+
+pub struct Shipper {
+    pub spool: SharedSpool,
+    /// `host:port` of the server's sensor listener.
+    pub server: String,
+    pub tls: Arc<rustls::ClientConfig>,
+    pub stats: Arc<ShipStats>,
+    /// Why the last connection broke, as its task saw it.
+    broke: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl Shipper {
+    pub fn new(spool: SharedSpool, server: String, tls: Arc<rustls::ClientConfig>, stats: Arc<ShipStats>) -> Self {
+        Self { spool, server, tls, stats, broke: Arc::default() }
+    }
+}
+
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+const CONNECT: Duration = Duration::from_secs(10);
+const ANSWER: Duration = Duration::from_secs(120);
+
+enum Outcome {
+    Delivered,
+    Refused(String),
+    Retry(String),
+}
+
+impl Shipper {
+    /// Ships on a thread of its own until `stop` is set; then returns (what is left stays in
+    /// the spool for the next run).
+    pub fn spawn(self, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+        std::thread::Builder::new()
+            .name("canh-ship".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+                rt.block_on(self.run(stop));
+            })
+            .expect("a thread")
+    }
+
+    async fn run(self, stop: Arc<AtomicBool>) {
+        let mut conn: Option<SendRequest<Full<Bytes>>> = None;
+        let mut backoff = Duration::from_secs(1);
+        while !stop.load(Ordering::Relaxed) {
+            let next = match self.spool.update(|s| s.take_oldest()) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.stats.failed(format!("reading the spool: {e}"));
+                    tokio::time::sleep(backoff).await;
+                    continue;
+                }
+            };
+            let Some((entry, body)) = next else {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            };
+            let outcome = match self.send(&mut conn, entry.seq, entry.records, body).await {
+                Ok(o) => o,
+                Err(e) => Outcome::Retry(e),
+            };
+            match outcome {
+                Outcome::Delivered => {
+                    backoff = Duration::from_secs(1);
+                    self.stats.batches.fetch_add(1, Ordering::Relaxed);
+                    self.stats.records.fetch_add(entry.records, Ordering::Relaxed);
+                    if let Err(e) = self.spool.update(|s| s.ack(entry.seq)) {
+                        self.stats.failed(format!("removing batch {} from the spool: {e}", entry.seq));
+                    }
+                }
+                Outcome::Refused(why) => {
+                    if let Err(e) = self.spool.update(|s| s.reject(entry.seq, &why)) {
+                        self.stats.failed(format!("setting batch {} aside: {e}", entry.seq));
+                    }
+                }
+                Outcome::Retry(why) => {
+                    conn = None;
+                    self.spool.update(|s| s.release());
+                    self.stats.failed(why);
+                    // Sleep in steps, so that a stop is seen.
+                    let until = tokio::time::Instant::now() + backoff;
+                    while tokio::time::Instant::now() < until && !stop.load(Ordering::Relaxed) {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                }
+            }
+        }
+        self.spool.update(|s| s.release());
+    }
+
+    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, String> {
+        let host = self.server.rsplit_once(':').map_or(self.server.as_str(), |(h, _)| h);
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let name = ServerName::try_from(host.to_string()).map_err(|e| format!("{host}: {e}"))?;
+        let tcp = tokio::time::timeout(CONNECT, tokio::net::TcpStream::connect(&self.server))
+            .await
+            .map_err(|_| format!("{}: no connection within {CONNECT:?}", self.server))?
+            .map_err(|e| format!("{}: {e}", self.server))?;
+        let _ = tcp.set_nodelay(true);
+        let tls = tokio::time::timeout(CONNECT, tokio_rustls::TlsConnector::from(self.tls.clone()).connect(name, tcp))
+            .await
+            .map_err(|_| format!("{}: TLS handshake timed out", self.server))?
+            .map_err(|e| format!("{}: TLS: {e}", self.server))?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .map_err(|e| format!("{}: HTTP: {e}", self.server))?;
+        let broke = self.broke.clone();
+        tokio::spawn(async move {
+            // A certificate the server refuses shows here (TLS 1.3 refuses it after the
+            // handshake): kept to say why the next request failed.
+            let why = match connection.await {
+                Err(e) => std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| format!("{e}: {s}")),
+                Ok(()) => "the server closed the connection".to_string(),
+            };
+            *broke.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
+        });
+        self.stats.connected.store(true, Ordering::Relaxed);
+        Ok(sender)
+    }
+
+    async fn send(
+        &self,
+        conn: &mut Option<SendRequest<Full<Bytes>>>,
+        seq: u64,
+        records: u64,
+        body: Vec<u8>,
+    ) -> Result<Outcome, String> {
+        if conn.as_ref().is_none_or(|c| c.is_closed()) {
+            *conn = Some(self.connect().await?);
+        }
+        let sender = conn.as_mut().expect("connected");
+        sender.ready().await.map_err(|e| format!("{}: {e}", self.server))?;
+        let dropped = self.spool.lock().dropped();
+        let request = hyper::Request::post(wire::PATH)
+            .header(hyper::header::HOST, self.server.as_str())
+            .header(hyper::header::CONTENT_TYPE, "application/x-ndjson")
+            .header(hyper::header::CONTENT_ENCODING, "zstd")
+            .header(wire::SEQUENCE, seq)
+            .header(wire::RECORDS, records)
+            .header(wire::DROPPED_BATCHES, dropped.batches)
+            .header(wire::DROPPED_RECORDS, dropped.records)
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| e.to_string())?;
+        let answer = tokio::time::timeout(ANSWER, async {
+            let response = sender.send_request(request).await?;
+            let status = response.status();
+            let text = response.into_body().collect().await?.to_bytes();
+            Ok::<_, hyper::Error>((status, text))
+        })
+        .await
+        .map_err(|_| format!("{}: no answer to batch {seq} within {ANSWER:?}", self.server))?;
+        let (status, text) = match answer {
+            Ok(a) => a,
+            Err(e) => {
+                // Let the connection's task say why it ended.
+                let mut broke = None;
+                for _ in 0..20 {
+                    broke = self.broke.lock().unwrap_or_else(|p| p.into_inner()).take();
+                    if broke.is_some() {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                return Err(match broke {
+                    Some(why) => format!("{}: batch {seq}: {e} ({why})", self.server),
+                    None => format!("{}: batch {seq}: {e}", self.server),
+                });
+            }
+        };
+        let text = String::from_utf8_lossy(&text[..text.len().min(500)]).into_owned();
+        Ok(match status.as_u16() {
+            200 => Outcome::Delivered,
+            409 => {
+                self.stats.duplicates.fetch_add(1, Ordering::Relaxed);
+                Outcome::Delivered
+            }
+            400 | 413 | 422 => Outcome::Refused(format!("{status}: {text}")),
+            // 401/403: this sensor is not (or no longer) accepted; its batches wait for a
+            // new certificate rather than being thrown away.
+            _ => Outcome::Retry(format!("{}: batch {seq}: {status}: {text}", self.server)),
+        })
+    }
+}

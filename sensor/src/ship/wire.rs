@@ -1,0 +1,77 @@
+//! The batch protocol between a sensor and its server, written down once for both sides.
+//!
+//! `POST /v1/batches` over mutual TLS; the body is NDJSON (one record or alert per line),
+//! zstd-compressed; the headers say which batch it is and what the sensor lost before it:
+//!
+//! | header | meaning |
+//! |---|---|
+//! | `canh-sequence` | the batch's number, from 1, never reused by that sensor |
+//! | `canh-records` | lines in the body (checked: a truncated batch is refused) |
+//! | `canh-dropped-batches`, `canh-dropped-records` | what the sensor's full spool dropped so far |
+//!
+//! Answers: `200` with `{"sequence", "records", "stored", "duplicates"}` once the commit that
+//! holds the batch is done; `409` when the server holds that sequence already (a replay, or a
+//! resend after a lost answer: either way the sensor may forget it); `400` malformed, `413` too
+//! large, `403` a sensor the server no longer accepts, `503` the store could not commit.
+
+pub const PATH: &str = "/v1/batches";
+pub const SEQUENCE: &str = "canh-sequence";
+pub const RECORDS: &str = "canh-records";
+pub const DROPPED_BATCHES: &str = "canh-dropped-batches";
+pub const DROPPED_RECORDS: &str = "canh-dropped-records";
+
+/// Largest body the server reads (compressed).
+pub const MAX_COMPRESSED: usize = 16 << 20;
+/// Largest batch once decompressed: a bomb stops here.
+pub const MAX_DECOMPRESSED: usize = 64 << 20;
+/// The sensor seals a batch at this many bytes of NDJSON (or after `SEAL_AFTER`).
+pub const BATCH_BYTES: usize = 4 << 20;
+/// A batch is sealed at the latest this long after its first line.
+pub const SEAL_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The zstd level of batches: fast, and NDJSON compresses 6–10× at it.
+pub const ZSTD_LEVEL: i32 = 3;
+
+/// Compresses a batch's NDJSON.
+pub fn compress(ndjson: &[u8]) -> std::io::Result<Vec<u8>> {
+    zstd::bulk::compress(ndjson, ZSTD_LEVEL)
+}
+
+/// Decompresses a batch, refusing one larger than [`MAX_DECOMPRESSED`].
+pub fn decompress(body: &[u8]) -> Result<Vec<u8>, DecompressError> {
+    use std::io::Read as _;
+    let decoder =
+        zstd::stream::read::Decoder::with_buffer(body).map_err(|e| DecompressError::Malformed(e.to_string()))?;
+    let mut out = Vec::new();
+    decoder
+        .take(MAX_DECOMPRESSED as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| DecompressError::Malformed(e.to_string()))?;
+    if out.len() > MAX_DECOMPRESSED {
+        return Err(DecompressError::TooLarge);
+    }
+    Ok(out)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecompressError {
+    #[error("not a zstd stream: {0}")]
+    Malformed(String),
+    #[error("larger than {MAX_DECOMPRESSED} bytes once decompressed")]
+    TooLarge,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bomb_stops_at_the_limit() {
+        let big = vec![b'a'; MAX_DECOMPRESSED + 10];
+        let small = compress(&big).unwrap();
+        assert!(small.len() < 1 << 20);
+        assert!(matches!(decompress(&small), Err(DecompressError::TooLarge)));
+        assert_eq!(decompress(&compress(b"{\"ts\":1}\n").unwrap()).unwrap(), b"{\"ts\":1}\n");
+        assert!(matches!(decompress(b"not zstd"), Err(DecompressError::Malformed(_))));
+    }
+}
