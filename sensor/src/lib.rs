@@ -48,6 +48,7 @@ pub mod engine;
 pub mod files;
 pub mod flow;
 pub mod ids;
+pub mod live;
 pub mod output;
 pub mod proto;
 pub mod reassembly;

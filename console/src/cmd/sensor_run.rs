@@ -32,6 +32,22 @@ pub struct RunArgs {
     /// The interface to capture on (a span port or a tap), promiscuous.
     #[arg(long, value_name = "IF")]
     pub iface: Option<String>,
+    /// Only the traffic this filter expression lets through (tcpdump's syntax; compiled by
+    /// the machine's tcpdump).
+    #[arg(long, value_name = "EXPR", requires = "iface", conflicts_with = "filter_bpf")]
+    pub filter: Option<String>,
+    /// A compiled filter: the output of `tcpdump -ddd -y EN10MB EXPR`, in a file.
+    #[arg(long, value_name = "FILE", requires = "iface")]
+    pub filter_bpf: Option<PathBuf>,
+    /// The kernel's receive buffer per worker, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = (canh_sensor::capture::live::LiveOptions::DEFAULT_BUFFER >> 20) as u64)]
+    pub buffer_mib: u64,
+    /// Stop after this many seconds (else at Ctrl-C or SIGTERM).
+    #[arg(long, value_name = "SECONDS", requires = "iface")]
+    pub seconds: Option<u64>,
+    /// Write the capture's counts, per worker, as JSON to this file when it stops.
+    #[arg(long, value_name = "FILE")]
+    pub stats_json: Option<PathBuf>,
     /// The server's sensor listener.
     #[arg(long, env = "CANH_SENSOR_SERVER", value_name = "HOST:PORT")]
     pub server: Option<String>,
@@ -171,8 +187,107 @@ pub fn run(args: RunArgs) -> Result<i32> {
     } else {
         Origin::default()
     };
-    let Some(_iface) = &args.iface else { return run_files(&args, origin) };
-    bail!("live capture: not in this build yet")
+    let Some(iface) = &args.iface else { return run_files(&args, origin) };
+    run_live(&args, iface, origin)
+}
+
+fn filter(args: &RunArgs) -> Result<Option<Vec<libc::sock_filter>>> {
+    use canh_sensor::capture::bpf;
+    if let Some(expr) = &args.filter {
+        return Ok(Some(bpf::compile(expr)?));
+    }
+    if let Some(path) = &args.filter_bpf {
+        let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
+        return Ok(Some(bpf::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?));
+    }
+    Ok(None)
+}
+
+fn run_live(args: &RunArgs, iface: &str, origin: Origin) -> Result<i32> {
+    use canh_sensor::capture::live::LiveOptions;
+    use canh_sensor::live::{LiveRun, WorkerStats};
+    // The replay's options give the engine, rules and logs: the same path as a capture file.
+    let mut replay = ReplayArgs::of(vec!["-".into()], args.out.clone().unwrap_or_else(|| "-".into()));
+    replay.rules = args.rules.clone();
+    replay.sensor = origin.sensor.to_string();
+    replay.org = origin.org.to_string();
+    let (opts, alerts) = replay.options_with_rules()?;
+    let shipping = match &args.server {
+        Some(server) => Some(Shipping::start(args, server, WhenFull::DropOldest)?),
+        None => None,
+    };
+    let run = LiveRun {
+        capture: LiveOptions {
+            iface: iface.to_string(),
+            buffer_bytes: (args.buffer_mib as usize) << 20,
+            fanout_group: None,
+            filter: filter(args)?,
+        },
+        workers: args.workers.max(1),
+        engine: opts.engine,
+        target: if args.out.is_some() { opts.target } else { Target::Discard },
+        extract_dir: None,
+        inspector: opts.inspector,
+        sink: shipping.as_ref().map(Shipping::sink),
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone()).context("a signal handler")?;
+    }
+    if let Some(seconds) = args.seconds {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(seconds));
+            stop.store(true, Ordering::Relaxed);
+        });
+    }
+    eprintln!(
+        "sensor {} of {}: capturing on {} with {} worker(s); Ctrl-C to stop",
+        terminal(&origin.sensor),
+        terminal(&origin.org),
+        terminal(iface),
+        run.workers
+    );
+    let stats = std::sync::Mutex::new(Vec::<WorkerStats>::new());
+    let summary = canh_sensor::live::run(&run, &stop, &stats).with_context(|| format!("capturing on {iface}"))?;
+    for (w, s) in summary.workers.iter().enumerate() {
+        eprintln!(
+            "worker {w}: received {}  dropped by the kernel {}  dropped by Canh 0  packets {}  bytes {}{}",
+            s.capture.received,
+            s.capture.kernel_dropped,
+            s.packets,
+            s.bytes,
+            if s.kernel_timestamps { "" } else { "  (host clock: the kernel gave no timestamps)" }
+        );
+    }
+    let records: Vec<String> = canh_sensor::record::LogType::ALL
+        .iter()
+        .map(|t| format!("{} {}", t.name(), summary.records[t.index()]))
+        .collect();
+    eprintln!("records  {}", records.join("  "));
+    if let Some(log) = &alerts {
+        eprint!("{}", render_alerts(log, summary.derived));
+    }
+    if let Some(path) = &args.stats_json {
+        let json = serde_json::json!({
+            "workers": summary.workers,
+            "packets": summary.engine.packets,
+            "bytes": summary.engine.bytes,
+            "records": summary.records.iter().sum::<u64>(),
+            "alerts": summary.derived,
+            "elapsed_s": summary.elapsed.as_secs_f64(),
+        });
+        std::fs::write(path, serde_json::to_vec_pretty(&json)?).with_context(|| path.display().to_string())?;
+    }
+    let mut code = 0;
+    if let Some(shipping) = shipping {
+        let told = shipping.finish(Duration::from_secs(args.drain_seconds));
+        if told.contains("waiting in") {
+            code = 3;
+        }
+        eprint!("{told}");
+    }
+    Ok(code)
 }
 
 fn run_files(args: &RunArgs, origin: Origin) -> Result<i32> {

@@ -3,6 +3,7 @@
 //! on disk until it is acknowledged, [`client::Shipper`] sends them over mutual TLS in order,
 //! and [`wire`] is the protocol both sides read.
 
+#[cfg(feature = "ship")]
 pub mod client;
 pub mod sink;
 pub mod spool;
