@@ -382,3 +382,25 @@ as-full-text = The standard's text (the organization's copy)
 dos-attachments = Files attached to the dossier
 wiz-next = Next →
 wiz-back = ← Back
+
+# Sensors
+nav-sensors = Sensors
+sensors-title = Network sensors
+sensors-name = Sensor
+sensors-state = State
+sensors-heard = Last heartbeat
+sensors-packets = Packets received
+sensors-drops = Dropped (%)
+sensors-rate = Records/s
+sensors-records = Records received
+sensors-spool = Batches waiting
+sensors-clock = Clock offset
+sensors-rules = Rules
+sensors-lost = lost
+sensors-none = No sensor enrolled yet.
+sensors-state-ok = Running
+sensors-state-silent = Silent
+sensors-state-drops = Dropping packets
+sensors-state-clock = Clock skewed
+sensors-state-revoked = Revoked
+sensors-state-unheard = Not connected yet

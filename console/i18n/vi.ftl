@@ -382,3 +382,25 @@ as-full-text = Nguyên văn tiêu chuẩn (bản của đơn vị)
 dos-attachments = Tài liệu kèm theo hồ sơ
 wiz-next = Tiếp theo →
 wiz-back = ← Quay lại
+
+# Sensors
+nav-sensors = Cảm biến
+sensors-title = Cảm biến giám sát mạng
+sensors-name = Cảm biến
+sensors-state = Trạng thái
+sensors-heard = Tín hiệu gần nhất
+sensors-packets = Gói tin nhận
+sensors-drops = Mất gói (%)
+sensors-rate = Bản ghi/giây
+sensors-records = Bản ghi đã nhận
+sensors-spool = Lô chờ gửi
+sensors-clock = Lệch đồng hồ
+sensors-rules = Bộ luật
+sensors-lost = mất
+sensors-none = Chưa có cảm biến nào được đăng ký.
+sensors-state-ok = Hoạt động
+sensors-state-silent = Mất tín hiệu
+sensors-state-drops = Mất gói tin
+sensors-state-clock = Lệch đồng hồ
+sensors-state-revoked = Đã thu hồi
+sensors-state-unheard = Chưa kết nối

@@ -45,6 +45,12 @@
 //! # Names (DNS or IP) sensors reach the server by, in the certificate it shows them
 //! # (localhost, loopback and the host's name are always in it). Default: none.
 //! sensor_names = ["canh.lamdong.gov.vn", "10.10.0.5"]
+//! # A sensor's health raises an alert when it sends no heartbeat for this many seconds, when
+//! # the kernel drops more than this percentage of its traffic, or when its clock is this
+//! # many seconds off the server's. Defaults: 300, 1.0 and 5.
+//! sensor_silent_seconds = 300
+//! sensor_max_drop_percent = 1.0
+//! sensor_max_clock_skew_seconds = 5
 //! ```
 //!
 //! The file is `--config FILE`, else `CANH_CONFIG`, else `canh.toml` in the working directory
@@ -90,6 +96,20 @@ pub struct ServerConfig {
     pub session_hours: u32,
     pub sensor_listen: std::net::SocketAddr,
     pub sensor_names: Vec<String>,
+    pub sensor_silent_seconds: u64,
+    pub sensor_max_drop_percent: f64,
+    pub sensor_max_clock_skew_seconds: u64,
+}
+
+impl ServerConfig {
+    /// When a sensor's health raises an alert.
+    pub fn sensor_limits(&self) -> crate::server::ingest::health::Limits {
+        crate::server::ingest::health::Limits {
+            silent: Duration::from_secs(self.sensor_silent_seconds.max(1)),
+            drop_rate: self.sensor_max_drop_percent / 100.0,
+            clock_skew: Duration::from_secs(self.sensor_max_clock_skew_seconds),
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -103,6 +123,9 @@ impl Default for ServerConfig {
             session_hours: (crate::state::session::Policy::default().absolute / 3600) as u32,
             sensor_listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8444)),
             sensor_names: Vec::new(),
+            sensor_silent_seconds: 300,
+            sensor_max_drop_percent: 1.0,
+            sensor_max_clock_skew_seconds: 5,
         }
     }
 }
@@ -175,7 +198,20 @@ impl DataArgs {
 /// `CANH_STORE_COMMIT_SECONDS`, … (the table and the key in capitals). A value is read as TOML
 /// (`8443`, `true`, `"text"`), else as text (`0.0.0.0:8443`, a path).
 pub const ENV_KEYS: &[(&str, &[&str])] = &[
-    ("server", &["listen", "cert", "key", "session_idle_minutes", "session_hours", "sensor_listen"]),
+    (
+        "server",
+        &[
+            "listen",
+            "cert",
+            "key",
+            "session_idle_minutes",
+            "session_hours",
+            "sensor_listen",
+            "sensor_silent_seconds",
+            "sensor_max_drop_percent",
+            "sensor_max_clock_skew_seconds",
+        ],
+    ),
     ("store", &["commit_records", "commit_seconds", "disk_budget_gb", "default_retention_days"]),
 ];
 

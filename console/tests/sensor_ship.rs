@@ -94,7 +94,12 @@ struct Server {
 
 impl Server {
     fn start(data: &str, port: u16) -> Self {
+        Self::start_with(data, port, &[])
+    }
+
+    fn start_with(data: &str, port: u16, env: &[(&str, &str)]) -> Self {
         let mut child = canh()
+            .envs(env.iter().copied())
             .args([
                 "server",
                 "--data",
@@ -270,8 +275,13 @@ fn unknown_expired_and_revoked_certificates_are_refused() {
     assert_eq!(p.stored(), 0);
 }
 
-/// One request to the sensors' listener as sensor `s1`.
+/// One batch to the sensors' listener as sensor `s1`.
 fn post(p: &Province, port: u16, headers: &[(&str, String)], body: Vec<u8>) -> (u16, String) {
+    request(p, port, wire::PATH, headers, body)
+}
+
+/// One request to the sensors' listener as sensor `s1`.
+fn request(p: &Province, port: u16, path: &str, headers: &[(&str, String)], body: Vec<u8>) -> (u16, String) {
     use http_body_util::BodyExt as _;
     let id = Path::new(p.path("id"));
     let tls =
@@ -285,7 +295,7 @@ fn post(p: &Province, port: u16, headers: &[(&str, String)], body: Vec<u8>) -> (
         let (mut send, conn) =
             hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
         tokio::spawn(conn);
-        let mut req = hyper::Request::post(wire::PATH).header("host", "localhost");
+        let mut req = hyper::Request::post(path).header("host", "localhost");
         for (k, v) in headers {
             req = req.header(*k, v);
         }
@@ -334,4 +344,63 @@ fn malformed_oversized_and_replayed_batches_get_4xx_and_the_server_goes_on() {
     let (status, text) = post(&p, port, &batch(2, 4), good(4));
     assert_eq!(status, 200, "{text}");
     assert_eq!(p.stored(), 4, "the second batch's 4 lines hold the first's 3");
+}
+
+fn status(p: &Province) -> serde_json::Value {
+    let out = canh()
+        .env("CANH_SERVER_SENSOR_SILENT_SECONDS", "3")
+        .args(["sensor", "status", "--json", "--data", p.data()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn health_alerts(p: &Province, rule: &str) -> u64 {
+    let out = canh()
+        .args(["search", &format!("_type:alert AND rule_id:\"canh.sensor.{rule}\""), "--json", "--data", p.data()])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["total"].as_u64().unwrap()
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < Duration::from_secs(30), "waited 30 s for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn heartbeats_tell_health_and_problems_raise_alerts_once() {
+    let p = Province::new();
+    let port = free_port();
+    let _server = Server::start_with(p.data(), port, &[("CANH_SERVER_SENSOR_SILENT_SECONDS", "3")]);
+    let (code, text) = output(sensor(&p, port, "id", &[]));
+    assert_eq!(code, 0, "{text}");
+    let s = &status(&p)[0];
+    assert_eq!(s["name"], "s1");
+    let h = &s["health"];
+    assert!(h["clock_offset"].as_f64().unwrap().abs() < 2.0, "{s}");
+    assert!(h["data"]["rules"].as_str().unwrap().contains("vn-gov"), "{s}");
+    assert_eq!(h["data"]["spool_dropped_batches"], 0);
+    assert!(s["delivered"]["records"].as_u64().unwrap() > 300, "{s}");
+    // The sensor stopped: silent past 3 s, alerted once.
+    wait_for("the silence alert", || health_alerts(&p, "silent") == 1);
+    let s = &status(&p)[0];
+    assert_eq!(s["problems"][0]["condition"], "silent", "{s}");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(health_alerts(&p, "silent"), 1, "once per onset");
+    // A heartbeat from a sensor 60 s behind, losing a third of its frames.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    let beat = serde_json::json!({"sent_at": now - 60.0, "received": 200, "kernel_dropped": 100});
+    let (code, text) = request(&p, port, wire::HEARTBEAT_PATH, &[], serde_json::to_vec(&beat).unwrap());
+    assert_eq!(code, 200, "{text}");
+    wait_for("the clock and drop alerts", || health_alerts(&p, "clock") == 1 && health_alerts(&p, "drops") == 1);
+    let (code, _) = request(&p, port, wire::HEARTBEAT_PATH, &[], b"[1]".to_vec());
+    assert_eq!(code, 400, "a heartbeat is an object");
+    let text = ok(&["sensor", "status", "--data", p.data()]);
+    assert!(text.contains("s1") && (text.contains("clock") || text.contains("drops")), "{text}");
 }

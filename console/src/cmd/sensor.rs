@@ -68,6 +68,15 @@ pub enum SensorCommand {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Each sensor's health: last heartbeat, packets and drops, records per second, spool
+    /// depth, rules, clock offset, and what is wrong.
+    Status {
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// Revoke a sensor: the server refuses its certificate at once.
     Revoke {
         name: String,
@@ -145,6 +154,35 @@ pub fn run(args: SensorArgs) -> Result<i32> {
                 );
             }
         }
+        SensorCommand::Status { json, data } => {
+            let config = data.load()?;
+            let state = super::state(&data)?;
+            let limits = config.server.sensor_limits();
+            let now = crate::state::now_unix();
+            let rows = sensor::statuses(state.conn())?;
+            if json {
+                let all: Vec<serde_json::Value> = rows
+                    .iter()
+                    .map(|s| {
+                        let problems = crate::server::ingest::health::problems(s, now, &limits);
+                        serde_json::json!({
+                            "name": s.sensor.name, "org": s.sensor.org, "revoked": s.sensor.revoked.is_some(),
+                            "delivered": s.delivered, "health": s.health,
+                            "problems": problems.iter().map(|p| serde_json::json!({"condition": p.condition, "evidence": p.evidence})).collect::<Vec<_>>(),
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&all)?);
+                return Ok(0);
+            }
+            println!(
+                "{:<16} {:<12} {:<10} {:>9} {:>12} {:>7} {:>9} {:>7} {:>8}  RULES",
+                "SENSOR", "ORG", "STATE", "HEARD", "PACKETS", "DROP%", "REC/S", "SPOOL", "CLOCK"
+            );
+            for s in &rows {
+                println!("{}", status_row(s, now, &limits));
+            }
+        }
         SensorCommand::Revoke { name, data } => {
             let mut state = super::state(&data)?;
             state.change(|tx| sensor::revoke(tx, &actor, &name))?;
@@ -152,4 +190,30 @@ pub fn run(args: SensorArgs) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// One sensor as `canh sensor status` shows it.
+fn status_row(s: &sensor::Status, now: i64, limits: &crate::server::ingest::health::Limits) -> String {
+    let problems = crate::server::ingest::health::problems(s, now, limits);
+    let state = match (&s.sensor.revoked, &s.health, problems.first()) {
+        (Some(_), _, _) => "revoked".to_string(),
+        (None, None, _) => "not heard".to_string(),
+        (None, Some(_), Some(p)) => p.condition.to_string(),
+        (None, Some(_), None) => "ok".to_string(),
+    };
+    let Some(h) = &s.health else {
+        return format!("{:<16} {:<12} {state:<10}", terminal(&s.sensor.name), terminal(&s.sensor.org));
+    };
+    format!(
+        "{:<16} {:<12} {state:<10} {:>8}s {:>12} {:>7.2} {:>9.0} {:>7} {:>+7.1}s  {}",
+        terminal(&s.sensor.name),
+        terminal(&s.sensor.org),
+        now - h.received,
+        h.received_packets(),
+        h.drop_rate() * 100.0,
+        h.records_per_s(),
+        h.spool_batches(),
+        -h.clock_offset,
+        terminal(h.rules())
+    )
 }

@@ -4,11 +4,12 @@
 //! writes them as local logs.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
+use canh_sensor::live::WorkerStats;
 use canh_sensor::output::{SharedSink, Target};
 use canh_sensor::record::Origin;
 use canh_sensor::ship::client::{ShipStats, Shipper, client_config};
@@ -91,6 +92,52 @@ fn origin(identity: &Path) -> Result<Origin> {
     Ok(Origin { sensor: Arc::from(id.name.as_str()), org: Arc::from(id.org.as_str()) })
 }
 
+/// The rule packs as a heartbeat names them: each pack's name and version.
+fn rules_label(packs: &[PathBuf]) -> String {
+    let label = |p: &PathBuf| {
+        let manifest = std::fs::read_to_string(p.join("pack.toml")).ok().and_then(|t| t.parse::<toml::Table>().ok());
+        match manifest {
+            Some(m) => format!(
+                "{} {}",
+                m.get("name").and_then(|v| v.as_str()).unwrap_or("?"),
+                m.get("version").map(|v| v.to_string().trim_matches('"').to_string()).unwrap_or_default()
+            ),
+            None => format!("{} (canh {})", p.display(), env!("CARGO_PKG_VERSION")),
+        }
+    };
+    packs.iter().map(label).collect::<Vec<_>>().join(", ")
+}
+
+/// The capture's part of each heartbeat: frames received and dropped by the kernel (live),
+/// records sealed and their rate since the last heartbeat, the rules, the interface.
+fn health(
+    batcher: Arc<Mutex<Batcher>>,
+    capture: Option<Arc<Mutex<Vec<WorkerStats>>>>,
+    rules: String,
+    iface: Option<String>,
+) -> canh_sensor::ship::client::Health {
+    let last = Mutex::new((std::time::Instant::now(), 0u64));
+    Arc::new(move || {
+        let records = batcher.lock().map(|b| b.sealed.1).unwrap_or(0);
+        let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
+        let rate = (records - last.1.min(records)) as f64 / last.0.elapsed().as_secs_f64().max(1e-3);
+        *last = (std::time::Instant::now(), records);
+        let workers = capture.as_ref().map(|c| c.lock().unwrap_or_else(|p| p.into_inner()).clone()).unwrap_or_default();
+        let sum = |f: fn(&WorkerStats) -> u64| workers.iter().map(f).sum::<u64>();
+        serde_json::json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "iface": iface,
+            "records": records,
+            "records_per_s": rate,
+            "packets": sum(|w| w.packets),
+            "received": sum(|w| w.capture.received),
+            "kernel_dropped": sum(|w| w.capture.kernel_dropped),
+            "workers": workers,
+            "rules": rules,
+        })
+    })
+}
+
 /// The spool, the batcher in front of it and the shipper behind it.
 struct Shipping {
     spool: SharedSpool,
@@ -101,7 +148,12 @@ struct Shipping {
 }
 
 impl Shipping {
-    fn start(args: &RunArgs, server: &str, when_full: WhenFull) -> Result<Self> {
+    fn start(
+        args: &RunArgs,
+        server: &str,
+        when_full: WhenFull,
+        capture: Option<Arc<Mutex<Vec<WorkerStats>>>>,
+    ) -> Result<Self> {
         let dir = args.spool.clone().unwrap_or_else(|| args.identity.join("spool"));
         let spool = Spool::open(&dir, args.spool_max_mib << 20)?;
         let (waiting, bytes) = spool.depth();
@@ -112,9 +164,9 @@ impl Shipping {
         let tls = client_config(&args.identity.join(CA), &args.identity.join(CERT), &args.identity.join(KEY))?;
         let stats = Arc::new(ShipStats::default());
         let stop = Arc::new(AtomicBool::new(false));
-        let shipper = Shipper::new(spool.clone(), server.to_string(), tls, stats.clone());
-        let batcher =
-            Arc::new(std::sync::Mutex::new(Batcher::new(spool.clone()).with_limit((args.batch_kib as usize) << 10)));
+        let mut shipper = Shipper::new(spool.clone(), server.to_string(), tls, stats.clone());
+        let batcher = Arc::new(Mutex::new(Batcher::new(spool.clone()).with_limit((args.batch_kib as usize) << 10)));
+        shipper.health = Some(health(batcher.clone(), capture, rules_label(&args.rules), args.iface.clone()));
         let threads = vec![shipper.spawn(stop.clone()), seal_on_time(batcher.clone(), stop.clone())];
         Ok(Self { spool, batcher, stats, stop, threads })
     }
@@ -205,15 +257,16 @@ fn filter(args: &RunArgs) -> Result<Option<Vec<libc::sock_filter>>> {
 
 fn run_live(args: &RunArgs, iface: &str, origin: Origin) -> Result<i32> {
     use canh_sensor::capture::live::LiveOptions;
-    use canh_sensor::live::{LiveRun, WorkerStats};
+    use canh_sensor::live::LiveRun;
     // The replay's options give the engine, rules and logs: the same path as a capture file.
     let mut replay = ReplayArgs::of(vec!["-".into()], args.out.clone().unwrap_or_else(|| "-".into()));
     replay.rules = args.rules.clone();
     replay.sensor = origin.sensor.to_string();
     replay.org = origin.org.to_string();
     let (opts, alerts) = replay.options_with_rules()?;
+    let stats = Arc::new(Mutex::new(Vec::<WorkerStats>::new()));
     let shipping = match &args.server {
-        Some(server) => Some(Shipping::start(args, server, WhenFull::DropOldest)?),
+        Some(server) => Some(Shipping::start(args, server, WhenFull::DropOldest, Some(stats.clone()))?),
         None => None,
     };
     let run = LiveRun {
@@ -248,7 +301,6 @@ fn run_live(args: &RunArgs, iface: &str, origin: Origin) -> Result<i32> {
         terminal(iface),
         run.workers
     );
-    let stats = std::sync::Mutex::new(Vec::<WorkerStats>::new());
     let summary = canh_sensor::live::run(&run, &stop, &stats).with_context(|| format!("capturing on {iface}"))?;
     for (w, s) in summary.workers.iter().enumerate() {
         eprintln!(
@@ -301,7 +353,7 @@ fn run_files(args: &RunArgs, origin: Origin) -> Result<i32> {
         opts.target = Target::Discard;
     }
     let shipping = match &args.server {
-        Some(server) => Some(Shipping::start(args, server, WhenFull::Wait)?),
+        Some(server) => Some(Shipping::start(args, server, WhenFull::Wait, None)?),
         None => None,
     };
     opts.sink = shipping.as_ref().map(Shipping::sink);

@@ -55,6 +55,7 @@ pub fn serve(
     let (cert, key) = server::tls::pair(data, sc.cert.as_deref(), sc.key.as_deref())?;
     let tls = server::tls::server_config(&cert, &key)?;
     let app = server::routes::App::new(state, policy);
+    *app.sensor_limits.lock().unwrap_or_else(|p| p.into_inner()) = sc.sensor_limits();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
@@ -95,6 +96,7 @@ async fn sensor_listener(
     let store = canh_analyzer::store::Store::open(data)?;
     let committer = server::ingest::committer::Committer::start(store, 1);
     let ingest = std::sync::Arc::new(server::ingest::Ingest { app: app.clone(), committer });
+    tokio::spawn(server::ingest::health::watch(ingest.clone(), sc.sensor_limits()));
     let listener = tokio::net::TcpListener::bind(sc.sensor_listen)
         .await
         .with_context(|| format!("listening for sensors on {}", sc.sensor_listen))?;

@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod permission;
 pub mod routes;
 pub mod search;
+pub mod sensors;
 pub mod tls;
 pub mod triage;
 

@@ -48,6 +48,8 @@ pub struct App {
     pub triage_generation: std::sync::atomic::AtomicU64,
     /// The alert queue's last answers, by caller's scope and filter, with their generation.
     pub queue_cache: Mutex<HashMap<String, CachedQueue>>,
+    /// When a sensor's health is a problem (`[server]` sensor limits).
+    pub sensor_limits: Mutex<super::ingest::health::Limits>,
 }
 
 /// A queue's answer and the triage generation it was computed at.
@@ -82,6 +84,7 @@ impl App {
                 audit_jobs: Mutex::new(jobs),
                 triage_generation: Default::default(),
                 queue_cache: Mutex::default(),
+                sensor_limits: Default::default(),
             }
         })
     }
@@ -246,6 +249,7 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Verb::Post, "/cases/{id}/incident/update", Permission::Triage),
     route(Verb::Get, "/cases/{id}/incident.docx", Permission::ReadAlerts),
     route(Verb::Get, "/incidents", Permission::ReadAlerts),
+    route(Verb::Get, "/sensors", Permission::ReadAlerts),
     route(Verb::Get, "/api/v1/alerts/queue", Permission::ReadAlerts),
     route(Verb::Get, "/api/v1/alerts", Permission::ReadAlerts),
     route(Verb::Get, "/api/v1/alerts/{id}", Permission::ReadAlerts),
@@ -337,6 +341,7 @@ fn handler(spec: &RouteSpec) -> MethodRouter<Arc<App>> {
         (Verb::Post, "/cases/{id}/incident/update") => post(compliance::incident::update_form),
         (Verb::Get, "/cases/{id}/incident.docx") => get(compliance::incident::report_file),
         (Verb::Get, "/incidents") => get(compliance::incident::incidents_page),
+        (Verb::Get, "/sensors") => get(super::sensors::sensors_page),
         (Verb::Get, "/api/v1/alerts/queue") => get(triage::api::api_queue),
         (Verb::Get, "/api/v1/alerts") => get(triage::api::api_list),
         (Verb::Get, "/api/v1/alerts/{id}") => get(triage::api::api_alert),

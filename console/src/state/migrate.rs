@@ -321,6 +321,15 @@ const STEPS: &[&str] = &[
          dropped_records INTEGER NOT NULL,
          last_batch INTEGER NOT NULL
      );",
+    // 11: each sensor's last heartbeat (its JSON as sent), the clock offset measured on it,
+    // and the health alerts raised and not yet cleared.
+    "CREATE TABLE sensor_health (
+         name TEXT PRIMARY KEY,
+         received INTEGER NOT NULL,
+         clock_offset REAL NOT NULL,
+         data TEXT NOT NULL,
+         raised TEXT NOT NULL DEFAULT ''
+     );",
 ];
 
 pub fn run(conn: &mut Connection) -> Result<(), StateError> {

@@ -188,3 +188,103 @@ pub fn batch_committed(
     )?;
     Ok(())
 }
+
+/// A sensor's last heartbeat.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Health {
+    /// When the server received it (Unix seconds).
+    pub received: i64,
+    /// The server's clock minus the sensor's, in seconds, when it came.
+    pub clock_offset: f64,
+    /// What the sensor said (packets, drops, records, spool, rules, …).
+    pub data: serde_json::Value,
+    /// The health conditions alerted on and not cleared since (`silent`, `drops`, `clock`).
+    pub raised: Vec<String>,
+}
+
+impl Health {
+    fn number(&self, key: &str) -> u64 {
+        self.data.get(key).and_then(serde_json::Value::as_u64).unwrap_or(0)
+    }
+
+    pub fn received_packets(&self) -> u64 {
+        self.number("received")
+    }
+
+    pub fn kernel_dropped(&self) -> u64 {
+        self.number("kernel_dropped")
+    }
+
+    /// Frames the kernel dropped, of all it saw, since the sensor started.
+    pub fn drop_rate(&self) -> f64 {
+        let dropped = self.kernel_dropped() as f64;
+        let seen = self.received_packets() as f64 + dropped;
+        if seen > 0.0 { dropped / seen } else { 0.0 }
+    }
+
+    pub fn spool_batches(&self) -> u64 {
+        self.number("spool_batches")
+    }
+
+    pub fn records_per_s(&self) -> f64 {
+        self.data.get("records_per_s").and_then(serde_json::Value::as_f64).unwrap_or(0.0)
+    }
+
+    pub fn rules(&self) -> &str {
+        self.data.get("rules").and_then(serde_json::Value::as_str).unwrap_or("")
+    }
+}
+
+/// Keeps a heartbeat; returns the clock offset it measured.
+pub fn heartbeat(tx: &Transaction<'_>, name: &str, data: &serde_json::Value, now: f64) -> Result<f64, StateError> {
+    let sent_at = data.get("sent_at").and_then(serde_json::Value::as_f64).unwrap_or(now);
+    let offset = now - sent_at;
+    tx.execute(
+        "INSERT INTO sensor_health (name, received, clock_offset, data) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(name) DO UPDATE SET received = ?2, clock_offset = ?3, data = ?4",
+        params![name, now as i64, offset, data.to_string()],
+    )?;
+    Ok(offset)
+}
+
+pub fn health(conn: &Connection, name: &str) -> Result<Option<Health>, StateError> {
+    Ok(conn
+        .query_row("SELECT received, clock_offset, data, raised FROM sensor_health WHERE name = ?1", [name], |r| {
+            let data: String = r.get(2)?;
+            let raised: String = r.get(3)?;
+            Ok(Health {
+                received: r.get(0)?,
+                clock_offset: r.get(1)?,
+                data: serde_json::from_str(&data).unwrap_or_default(),
+                raised: raised.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+            })
+        })
+        .optional()?)
+}
+
+/// Records which health conditions stand alerted (so that each is alerted once per onset).
+pub fn set_raised(tx: &Transaction<'_>, name: &str, raised: &[String]) -> Result<(), StateError> {
+    tx.execute(
+        "INSERT INTO sensor_health (name, received, clock_offset, data, raised) VALUES (?1, 0, 0, '{}', ?2)
+         ON CONFLICT(name) DO UPDATE SET raised = ?2",
+        params![name, raised.join(",")],
+    )?;
+    Ok(())
+}
+
+/// A sensor with what it delivered and its last heartbeat: one row of `canh sensor status`.
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub sensor: Sensor,
+    pub delivered: Delivered,
+    pub health: Option<Health>,
+}
+
+pub fn statuses(conn: &Connection) -> Result<Vec<Status>, StateError> {
+    list(conn)?
+        .into_iter()
+        .map(|sensor| {
+            Ok(Status { delivered: delivered(conn, &sensor.name)?, health: health(conn, &sensor.name)?, sensor })
+        })
+        .collect()
+}

@@ -73,11 +73,17 @@ pub struct Shipper {
     pub stats: Arc<ShipStats>,
     /// Why the last connection broke, as its task saw it.
     broke: Arc<std::sync::Mutex<Option<String>>>,
+    /// What the heartbeat says of the capture (the shipper adds the clock, spool and
+    /// shipping); none: no heartbeats.
+    pub health: Option<Health>,
 }
+
+/// The capture's part of a heartbeat, asked for each time one is sent.
+pub type Health = Arc<dyn Fn() -> serde_json::Value + Send + Sync>;
 
 impl Shipper {
     pub fn new(spool: SharedSpool, server: String, tls: Arc<rustls::ClientConfig>, stats: Arc<ShipStats>) -> Self {
-        Self { spool, server, tls, stats, broke: Arc::default() }
+        Self { spool, server, tls, stats, broke: Arc::default(), health: None }
     }
 }
 
@@ -107,7 +113,15 @@ impl Shipper {
     async fn run(self, stop: Arc<AtomicBool>) {
         let mut conn: Option<SendRequest<Full<Bytes>>> = None;
         let mut backoff = Duration::from_secs(1);
+        let mut heartbeat_due = tokio::time::Instant::now();
         while !stop.load(Ordering::Relaxed) {
+            if self.health.is_some() && tokio::time::Instant::now() >= heartbeat_due {
+                heartbeat_due = tokio::time::Instant::now() + wire::HEARTBEAT_EVERY;
+                if let Err(e) = self.heartbeat(&mut conn).await {
+                    conn = None;
+                    self.stats.failed(format!("heartbeat: {e}"));
+                }
+            }
             let next = match self.spool.update(|s| s.take_oldest()) {
                 Ok(n) => n,
                 Err(e) => {
@@ -152,6 +166,49 @@ impl Shipper {
             }
         }
         self.spool.update(|s| s.release());
+    }
+
+    /// What a heartbeat says: the capture's health, the spool, shipping, and the clock.
+    pub fn heartbeat_body(&self) -> serde_json::Value {
+        let mut body = self.health.as_ref().map_or_else(|| serde_json::json!({}), |h| h());
+        let spool = self.spool.lock();
+        let (batches, bytes) = spool.depth();
+        let dropped = spool.dropped();
+        let sent_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        if let Some(o) = body.as_object_mut() {
+            o.insert("sent_at".into(), sent_at.as_secs_f64().into());
+            o.insert("spool_batches".into(), batches.into());
+            o.insert("spool_bytes".into(), bytes.into());
+            o.insert("spool_records".into(), spool.records_waiting().into());
+            o.insert("spool_dropped_batches".into(), dropped.batches.into());
+            o.insert("spool_dropped_records".into(), dropped.records.into());
+            o.insert("shipped_records".into(), self.stats.records.load(Ordering::Relaxed).into());
+        }
+        body
+    }
+
+    async fn heartbeat(&self, conn: &mut Option<SendRequest<Full<Bytes>>>) -> Result<(), String> {
+        if conn.as_ref().is_none_or(|c| c.is_closed()) {
+            *conn = Some(self.connect().await?);
+        }
+        let sender = conn.as_mut().expect("connected");
+        sender.ready().await.map_err(|e| format!("{}: {e}", self.server))?;
+        let body = serde_json::to_vec(&self.heartbeat_body()).map_err(|e| e.to_string())?;
+        let request = hyper::Request::post(wire::HEARTBEAT_PATH)
+            .header(hyper::header::HOST, self.server.as_str())
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| e.to_string())?;
+        let response = tokio::time::timeout(CONNECT, sender.send_request(request))
+            .await
+            .map_err(|_| format!("{}: no answer to the heartbeat", self.server))?
+            .map_err(|e| format!("{}: {e}", self.server))?;
+        let status = response.status();
+        let _ = response.into_body().collect().await;
+        if !status.is_success() {
+            return Err(format!("{}: heartbeat answered {status}", self.server));
+        }
+        Ok(())
     }
 
     async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, String> {

@@ -9,12 +9,20 @@
 //! | `canh-records` | lines in the body (checked: a truncated batch is refused) |
 //! | `canh-dropped-batches`, `canh-dropped-records` | what the sensor's full spool dropped so far |
 //!
+//! `POST /v1/heartbeat` carries the sensor's health as JSON (see [`HEARTBEAT_PATH`]).
+//!
 //! Answers: `200` with `{"sequence", "records", "stored", "duplicates"}` once the commit that
 //! holds the batch is done; `409` when the server holds that sequence already (a replay, or a
 //! resend after a lost answer: either way the sensor may forget it); `400` malformed, `413` too
 //! large, `403` a sensor the server no longer accepts, `503` the store could not commit.
 
 pub const PATH: &str = "/v1/batches";
+/// A sensor's health, every [`HEARTBEAT_EVERY`]: a JSON object (`sent_at` its clock, in Unix
+/// seconds; the server answers `{"server_time"}` and keeps the offset).
+pub const HEARTBEAT_PATH: &str = "/v1/heartbeat";
+pub const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+/// Largest heartbeat the server reads.
+pub const MAX_HEARTBEAT: usize = 64 << 10;
 pub const SEQUENCE: &str = "canh-sequence";
 pub const RECORDS: &str = "canh-records";
 pub const DROPPED_BATCHES: &str = "canh-dropped-batches";

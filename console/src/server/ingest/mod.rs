@@ -12,6 +12,7 @@
 
 pub mod batch;
 pub mod committer;
+pub mod health;
 
 use std::sync::Arc;
 
@@ -38,6 +39,7 @@ pub struct Ingest {
 pub fn router(ingest: Arc<Ingest>) -> Router {
     Router::new()
         .route(wire::PATH, post(batch_handler))
+        .route(wire::HEARTBEAT_PATH, post(health::heartbeat_handler))
         .layer(DefaultBodyLimit::max(wire::MAX_COMPRESSED))
         .with_state(ingest)
 }
@@ -53,7 +55,7 @@ impl IntoResponse for Refusal {
     }
 }
 
-fn refuse(status: StatusCode, message: impl Into<String>) -> Refusal {
+pub(crate) fn refuse(status: StatusCode, message: impl Into<String>) -> Refusal {
     Refusal(status, message.into())
 }
 
