@@ -28,6 +28,7 @@
 
 pub mod alert;
 pub mod correlation;
+pub mod hostlog;
 pub mod inspect;
 pub mod ioc;
 pub mod pii;

@@ -51,6 +51,13 @@
 //! sensor_silent_seconds = 300
 //! sensor_max_drop_percent = 1.0
 //! sensor_max_clock_skew_seconds = 5
+//! # Syslog listeners (RFC 5424 and RFC 3164; TCP and TLS framed by octet counting or lines).
+//! # Default: none. TLS shows the server certificate of the province CA.
+//! syslog_udp = "0.0.0.0:514"
+//! syslog_tcp = "0.0.0.0:601"
+//! syslog_tls = "0.0.0.0:6514"
+//! # Rule packs run on host logs (their Sigma rules for linux and windows). Default: none.
+//! rules = ["bundled:vn-gov", "/etc/canh/rules/linux"]
 //! ```
 //!
 //! The file is `--config FILE`, else `CANH_CONFIG`, else `canh.toml` in the working directory
@@ -99,6 +106,10 @@ pub struct ServerConfig {
     pub sensor_silent_seconds: u64,
     pub sensor_max_drop_percent: f64,
     pub sensor_max_clock_skew_seconds: u64,
+    pub syslog_udp: Option<std::net::SocketAddr>,
+    pub syslog_tcp: Option<std::net::SocketAddr>,
+    pub syslog_tls: Option<std::net::SocketAddr>,
+    pub rules: Vec<PathBuf>,
 }
 
 impl ServerConfig {
@@ -126,6 +137,10 @@ impl Default for ServerConfig {
             sensor_silent_seconds: 300,
             sensor_max_drop_percent: 1.0,
             sensor_max_clock_skew_seconds: 5,
+            syslog_udp: None,
+            syslog_tcp: None,
+            syslog_tls: None,
+            rules: Vec::new(),
         }
     }
 }

@@ -19,6 +19,18 @@ pub struct ServerArgs {
     /// `[server] sensor_listen`, else 127.0.0.1:8444]. Served once the province CA exists.
     #[arg(long, value_name = "ADDR:PORT")]
     pub sensor_listen: Option<std::net::SocketAddr>,
+    /// Take syslog over UDP on this address (`[server] syslog_udp`).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub syslog_udp: Option<std::net::SocketAddr>,
+    /// Take syslog over TCP on this address (`[server] syslog_tcp`).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub syslog_tcp: Option<std::net::SocketAddr>,
+    /// Take syslog over TLS on this address (`[server] syslog_tls`).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub syslog_tls: Option<std::net::SocketAddr>,
+    /// Rule packs whose Sigma host rules (linux, windows) run on host logs (`[server] rules`).
+    #[arg(long, value_name = "PACK", num_args = 1..)]
+    pub rules: Vec<std::path::PathBuf>,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -30,6 +42,12 @@ pub fn run(args: ServerArgs) -> Result<i32> {
     let mut config = config;
     if let Some(s) = args.sensor_listen {
         config.server.sensor_listen = s;
+    }
+    config.server.syslog_udp = args.syslog_udp.or(config.server.syslog_udp);
+    config.server.syslog_tcp = args.syslog_tcp.or(config.server.syslog_tcp);
+    config.server.syslog_tls = args.syslog_tls.or(config.server.syslog_tls);
+    if !args.rules.is_empty() {
+        config.server.rules = args.rules.clone();
     }
     serve(&data, listen, &config, |url, cert| {
         eprintln!("canh console: {url} (certificate {}); Ctrl-C to stop", cert.display());
@@ -63,7 +81,11 @@ pub fn serve(
         announce(&format!("https://{local}/"), &cert);
         // Alerts that writers add to the store while the server runs reach triage.
         tokio::spawn(server::feed::keep_in_step(app.clone()));
-        let sensors = match sensor_listener(data, sc, &app).await? {
+        // One writer of sensors' batches and host logs into the store.
+        let committer = server::ingest::committer::Committer::start(canh_analyzer::store::Store::open(data)?, 1);
+        let hostlogs = host_logs(sc, &app, &committer).await?;
+        syslog_listeners(data, sc, &hostlogs).await?;
+        let sensors = match sensor_listener(data, sc, &app, committer, hostlogs).await? {
             Some((listener, tls, router)) => {
                 eprintln!("sensors: https://{}/ (client certificates of the province CA)", listener.local_addr()?);
                 Some(tokio::spawn(server::serve(listener, tls, router, server::stop_signal())))
@@ -85,6 +107,8 @@ async fn sensor_listener(
     data: &std::path::Path,
     sc: &crate::config::ServerConfig,
     app: &std::sync::Arc<server::routes::App>,
+    committer: server::ingest::committer::Committer,
+    hostlogs: std::sync::Arc<server::hostlogs::HostLogs>,
 ) -> Result<Option<(tokio::net::TcpListener, std::sync::Arc<rustls::ServerConfig>, axum::Router)>> {
     let ca = data.join("ca").join("ca.crt");
     if !ca.is_file() {
@@ -93,12 +117,59 @@ async fn sensor_listener(
     }
     let (cert, key) = server::ca::listener_pair(data, &sc.sensor_names)?;
     let tls = server::tls::sensor_config(&cert, &key, &ca)?;
-    let store = canh_analyzer::store::Store::open(data)?;
-    let committer = server::ingest::committer::Committer::start(store, 1);
-    let ingest = std::sync::Arc::new(server::ingest::Ingest { app: app.clone(), committer });
+    let ingest = std::sync::Arc::new(server::ingest::Ingest { app: app.clone(), committer, hostlogs: Some(hostlogs) });
     tokio::spawn(server::ingest::health::watch(ingest.clone(), sc.sensor_limits()));
     let listener = tokio::net::TcpListener::bind(sc.sensor_listen)
         .await
         .with_context(|| format!("listening for sensors on {}", sc.sensor_listen))?;
     Ok(Some((listener, tls, server::ingest::router(ingest))))
+}
+
+/// Host logs' detection (the Sigma host rules of `[server] rules`) and their writer.
+async fn host_logs(
+    sc: &crate::config::ServerConfig,
+    app: &std::sync::Arc<server::routes::App>,
+    committer: &server::ingest::committer::Committer,
+) -> Result<std::sync::Arc<server::hostlogs::HostLogs>> {
+    let (packs, problems) = canh_rules::pack::load_packs(&sc.rules, &canh_rules::sigma::SigmaOptions::default());
+    for p in problems.iter().filter(|p| p.is_error()) {
+        eprintln!("{p}");
+    }
+    if problems.iter().any(|p| p.is_error()) {
+        anyhow::bail!("errors in the server's rule packs (above): not running without the rules they hold");
+    }
+    let detector = canh_analyzer::hostlog::HostLogDetector::new(packs.into_iter().flat_map(|p| p.sigma).collect());
+    if !sc.rules.is_empty() {
+        eprintln!("host log rules: {} Sigma rules for linux and windows", detector.rules());
+    }
+    Ok(server::hostlogs::HostLogs::start(app.clone(), committer.clone(), detector))
+}
+
+/// The syslog listeners `[server]` asks for (UDP, TCP, and TLS with the sensors' server
+/// certificate, which needs the province CA).
+async fn syslog_listeners(
+    data: &std::path::Path,
+    sc: &crate::config::ServerConfig,
+    logs: &std::sync::Arc<server::hostlogs::HostLogs>,
+) -> Result<()> {
+    use server::hostlogs::listen;
+    if let Some(addr) = sc.syslog_udp {
+        let socket = tokio::net::UdpSocket::bind(addr).await.with_context(|| format!("syslog over UDP on {addr}"))?;
+        eprintln!("syslog: udp://{}", socket.local_addr()?);
+        tokio::spawn(listen::udp(socket, logs.clone()));
+    }
+    if let Some(addr) = sc.syslog_tcp {
+        let l = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("syslog over TCP on {addr}"))?;
+        eprintln!("syslog: tcp://{}", l.local_addr()?);
+        tokio::spawn(listen::tcp(l, logs.clone(), None));
+    }
+    if let Some(addr) = sc.syslog_tls {
+        let (cert, key) = server::ca::listener_pair(data, &sc.sensor_names)
+            .context("syslog over TLS shows the server certificate of the province CA (canh ca init)")?;
+        let tls = server::tls::server_config(&cert, &key)?;
+        let l = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("syslog over TLS on {addr}"))?;
+        eprintln!("syslog: tls://{}", l.local_addr()?);
+        tokio::spawn(listen::tcp(l, logs.clone(), Some(tokio_rustls::TlsAcceptor::from(tls))));
+    }
+    Ok(())
 }

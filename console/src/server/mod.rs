@@ -8,6 +8,7 @@ pub mod ca;
 pub mod compliance;
 pub mod dashboard;
 pub mod feed;
+pub mod hostlogs;
 pub mod i18n;
 pub mod ingest;
 pub mod openapi;

@@ -34,12 +34,15 @@ use committer::Committer;
 pub struct Ingest {
     pub app: Arc<App>,
     pub committer: Committer,
+    /// Agents' JSON lines go here (`POST /v1/logs/{kind}`).
+    pub hostlogs: Option<Arc<crate::server::hostlogs::HostLogs>>,
 }
 
 pub fn router(ingest: Arc<Ingest>) -> Router {
     Router::new()
         .route(wire::PATH, post(batch_handler))
         .route(wire::HEARTBEAT_PATH, post(health::heartbeat_handler))
+        .route("/v1/logs/{kind}", post(logs_handler))
         .layer(DefaultBodyLimit::max(wire::MAX_COMPRESSED))
         .with_state(ingest)
 }
@@ -156,4 +159,75 @@ async fn take_batch(
         "duplicates": committed.duplicates,
     }))
     .into_response())
+}
+
+/// Agents' JSON lines (`POST /v1/logs/{kind}`, NDJSON, zstd-compressed when
+/// `content-encoding: zstd`): events of the certificate's sensor and org, `_type` the kind
+/// (`winlog` for Windows event records); a line that is not JSON is kept raw and counted. The
+/// answer comes after the commit.
+async fn logs_handler(
+    State(ingest): State<Arc<Ingest>>,
+    Extension(cert): Extension<ClientCertificate>,
+    axum::extract::Path(kind): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let id = match sensor_of(&ingest.app, &cert) {
+        Ok(id) => id,
+        Err(r) => return r.into_response(),
+    };
+    let Some(logs) = ingest.hostlogs.clone() else {
+        return refuse(StatusCode::NOT_FOUND, "host logs are not taken here").into_response();
+    };
+    let kind_ok = (1..=32).contains(&kind.len())
+        && kind.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !kind_ok {
+        return refuse(StatusCode::BAD_REQUEST, "a log kind is 1 to 32 of a-z, 0-9, _").into_response();
+    }
+    let zstd = headers.get(axum::http::header::CONTENT_ENCODING).is_some_and(|v| v == "zstd");
+    let parsed = tokio::task::spawn_blocking(move || {
+        let text = if zstd {
+            wire::decompress(&body).map_err(|e| refuse(StatusCode::BAD_REQUEST, e.to_string()))?
+        } else {
+            body.to_vec()
+        };
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs_f64();
+        let mut events = Vec::new();
+        let mut malformed = 0u64;
+        for line in text.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
+            let event = serde_json::from_slice::<serde_json::Value>(line)
+                .map_err(|e| e.to_string())
+                .and_then(|v| crate::server::hostlogs::event::json(v, &kind, now).map_err(str::to_string));
+            match event {
+                Ok(e) => events.push(e),
+                Err(why) => {
+                    malformed += 1;
+                    let mut raw = crate::server::hostlogs::event::raw(
+                        line,
+                        &why,
+                        std::net::Ipv4Addr::UNSPECIFIED.into(),
+                        "https",
+                        now,
+                    );
+                    raw.fields.insert("_type".into(), kind.clone().into());
+                    raw.fields.remove("sender");
+                    raw.sender = None;
+                    events.push(raw);
+                }
+            }
+        }
+        Ok::<_, Refusal>((events, malformed))
+    })
+    .await;
+    let (events, malformed) = match parsed {
+        Ok(Ok(p)) => p,
+        Ok(Err(r)) => return r.into_response(),
+        Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    };
+    logs.counts.malformed.fetch_add(malformed, std::sync::atomic::Ordering::Relaxed);
+    let accepted = events.len() as u64;
+    match logs.write_now(events, &id.name, &id.org).await {
+        Ok(alerts) => Json(json!({ "accepted": accepted, "malformed": malformed, "alerts": alerts })).into_response(),
+        Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, format!("the store: {e}")).into_response(),
+    }
 }
