@@ -125,6 +125,20 @@ fn demo_runs_on_an_embedded_default() {
         assert!(alerts.contains(title), "no alert {title:?} in the demo");
         assert!(stderr.contains(title), "summary lacks {title:?}");
     }
+    // The records came through the sensor's mutual-TLS path, the hosts' syslog through the
+    // server's receiver, each with its organization.
+    assert!(stderr.contains("shipped 1 batches") && stderr.contains("host logs: 18 syslog messages"), "{stderr}");
+    let data = dir.path().join("data");
+    let count = |q: &str| {
+        let out = canh().args(["search", q, "--json", "--limit", "1", "--data"]).arg(&data).output().unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["total"].as_u64().unwrap()
+    };
+    assert_eq!(count("_type:syslog"), 18);
+    assert_eq!(count("_type:syslog AND _org:unmapped"), 0);
+    assert_eq!(count("_type:alert AND rule_id:\"0b9e4c2a-7d13-5f6e-9a41-3c8d2e7f1b56\""), 12);
+    assert!(count("_type:conn AND _sensor:demo-sensor AND _org:so-khcn") > 10);
+    let status = canh().args(["sensor", "status", "--data"]).arg(&data).output().unwrap();
+    assert!(String::from_utf8_lossy(&status.stdout).contains("demo-sensor"));
     // The commands it suggests run as printed (from another directory, as a newcomer would),
     // and find what the demo stored: its traffic is dated within the last day.
     let tries: Vec<&str> = stderr

@@ -152,6 +152,10 @@ fn syslog_and_agents_json_become_records_of_their_org_with_alerts() {
     s.flush().unwrap();
     s.conn.send_close_notify();
     let _ = s.flush();
+    // A graceful close: the server's session tickets read, so that closing sends no reset
+    // (which would discard what the server has not read yet).
+    let _ = s.sock.shutdown(std::net::Shutdown::Write);
+    let _ = std::io::Read::read_to_end(&mut s, &mut Vec::new());
     drop(s);
 
     let all = wait_total(data, "_type:syslog", 6);

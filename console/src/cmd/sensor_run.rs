@@ -69,6 +69,9 @@ pub struct RunArgs {
     /// Also write the records as logs in this directory (`-`: stdout).
     #[arg(long, value_name = "DIR")]
     pub out: Option<String>,
+    /// Write HTTP bodies and TCP stream heads to this directory (named by fuid), with --pcap.
+    #[arg(long, value_name = "DIR")]
+    pub extract_files: Option<PathBuf>,
     /// Rule packs, as `canh replay --rules`: the sensor raises alerts and ships them.
     #[arg(long, value_name = "PACK", num_args = 1..)]
     pub rules: Vec<PathBuf>,
@@ -83,7 +86,7 @@ pub struct RunArgs {
 
 /// The sensor's name and organization, as its certificate says (its records say the same; the
 /// server would correct them anyway).
-fn origin(identity: &Path) -> Result<Origin> {
+pub fn origin(identity: &Path) -> Result<Origin> {
     use rustls::pki_types::pem::PemObject as _;
     let path = identity.join(CERT);
     let der = rustls::pki_types::CertificateDer::from_pem_file(&path)
@@ -227,6 +230,19 @@ impl Shipping {
     }
 }
 
+impl RunArgs {
+    /// The flags as the command line would make them, defaults and environment included
+    /// (for `canh demo`).
+    pub fn parse(argv: &[&str]) -> Self {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            run: RunArgs,
+        }
+        <Cli as clap::Parser>::parse_from(std::iter::once("canh").chain(argv.iter().copied())).run
+    }
+}
+
 pub fn run(args: RunArgs) -> Result<i32> {
     if args.pcap.is_empty() && args.iface.is_none() {
         bail!("give --iface IF or --pcap FILE (or a subcommand: enroll, certify, list, revoke)");
@@ -342,10 +358,11 @@ fn run_live(args: &RunArgs, iface: &str, origin: Origin) -> Result<i32> {
     Ok(code)
 }
 
-fn run_files(args: &RunArgs, origin: Origin) -> Result<i32> {
+pub fn run_files(args: &RunArgs, origin: Origin) -> Result<i32> {
     let mut replay = ReplayArgs::of(args.pcap.clone(), args.out.clone().unwrap_or_else(|| "-".into()));
     replay.rules = args.rules.clone();
     replay.workers = args.workers;
+    replay.extract_files = args.extract_files.clone();
     replay.sensor = origin.sensor.to_string();
     replay.org = origin.org.to_string();
     let (mut opts, alerts) = replay.options_with_rules()?;

@@ -63,6 +63,17 @@ pub fn serve(
     config: &crate::config::Config,
     announce: impl FnOnce(&str, &std::path::Path),
 ) -> Result<()> {
+    serve_until(data, listen, config, announce, server::stop_signal())
+}
+
+/// [`serve`] until `shutdown` completes (the demo stops when its sensor is done).
+pub fn serve_until(
+    data: &std::path::Path,
+    listen: std::net::SocketAddr,
+    config: &crate::config::Config,
+    announce: impl FnOnce(&str, &std::path::Path),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
     let sc = &config.server;
     let state = State::open(data)?;
     let policy = Policy {
@@ -76,6 +87,18 @@ pub fn serve(
     *app.sensor_limits.lock().unwrap_or_else(|p| p.into_inner()) = sc.sensor_limits();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async move {
+        // One shutdown for both listeners.
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
+        let stopped = move || {
+            let mut rx = stop_rx.clone();
+            async move {
+                let _ = rx.wait_for(|s| *s).await;
+            }
+        };
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
         let local = listener.local_addr()?;
         announce(&format!("https://{local}/"), &cert);
@@ -88,11 +111,11 @@ pub fn serve(
         let sensors = match sensor_listener(data, sc, &app, committer, hostlogs).await? {
             Some((listener, tls, router)) => {
                 eprintln!("sensors: https://{}/ (client certificates of the province CA)", listener.local_addr()?);
-                Some(tokio::spawn(server::serve(listener, tls, router, server::stop_signal())))
+                Some(tokio::spawn(server::serve(listener, tls, router, stopped())))
             }
             None => None,
         };
-        server::serve(listener, tls, server::routes::router(app), server::stop_signal()).await?;
+        server::serve(listener, tls, server::routes::router(app), stopped()).await?;
         if let Some(s) = sensors {
             s.await.context("the sensors' listener")??;
         }

@@ -2,7 +2,8 @@
 //! agents over the sensors' mutual-TLS listener (`POST /v1/logs/{kind}`), as records
 //! ([`event`]), with Sigma's host rules run on them ([`canh_analyzer::hostlog`]) and their
 //! alerts beside them. A syslog sender is mapped to the organization whose information system
-//! holds its address (the inventory's zones, most specific range first); an agent's events are
+//! holds its address (the inventory's zones, most specific range first; the address a message
+//! names as its host first, for relays); an agent's events are
 //! its certificate's organization's. Lines that are not syslog, or not JSON, are kept raw and
 //! counted: nothing is dropped unsaid.
 
@@ -141,7 +142,11 @@ impl HostLogs {
             let (sensor, org) = match origin {
                 Some(o) => o,
                 None => {
-                    let org = e.sender.and_then(|a| self.org_of(a)).unwrap_or_else(|| {
+                    // A relay forwards others' messages: the host a message names by address
+                    // comes first, then the address it came from.
+                    let named = e.fields.get("host").and_then(|h| h.as_str()?.parse::<IpAddr>().ok());
+                    let org = named.and_then(|a| self.org_of(a)).or_else(|| e.sender.and_then(|a| self.org_of(a)));
+                    let org = org.unwrap_or_else(|| {
                         self.counts.unmapped.fetch_add(1, Ordering::Relaxed);
                         UNMAPPED.to_string()
                     });
