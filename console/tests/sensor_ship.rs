@@ -404,3 +404,32 @@ fn heartbeats_tell_health_and_problems_raise_alerts_once() {
     let text = ok(&["sensor", "status", "--data", p.data()]);
     assert!(text.contains("s1") && (text.contains("clock") || text.contains("drops")), "{text}");
 }
+
+#[test]
+fn a_renewed_certificate_replaces_the_old_one_at_once() {
+    let p = Province::new();
+    let port = free_port();
+    let _server = Server::start(p.data(), port);
+    let (id, old) = (Path::new(p.path("id")), Path::new(p.path("old")));
+    std::fs::create_dir_all(old).unwrap();
+    for f in ["ca.crt", "sensor.crt", "sensor.key"] {
+        std::fs::copy(id.join(f), old.join(f)).unwrap();
+    }
+    let text = ok(&["sensor", "renew", "--identity", p.path("id"), "--server", &format!("localhost:{port}")]);
+    assert!(text.contains("renewed"), "{text}");
+    assert_ne!(
+        std::fs::read(id.join("sensor.key")).unwrap(),
+        std::fs::read(old.join("sensor.key")).unwrap(),
+        "a new key"
+    );
+    // The old certificate is refused; the new one ships.
+    let (code, text) = output(sensor(&p, port, "old", &["--drain-seconds", "2"]));
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("403"), "{text}");
+    assert_eq!(p.stored(), 0);
+    let (code, text) = output(sensor(&p, port, "id", &[]));
+    assert_eq!(code, 0, "{text}");
+    assert!(p.stored() > 300);
+    let audit = ok(&["audit", "list", "--data", p.data()]);
+    assert!(audit.contains("sensor.renew"), "{audit}");
+}

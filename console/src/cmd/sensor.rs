@@ -77,6 +77,15 @@ pub enum SensorCommand {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Renew this sensor's certificate with its server now (the sensor does it by itself when a
+    /// third of the validity is left).
+    Renew {
+        /// The sensor's identity directory.
+        #[arg(long, value_name = "DIR", default_value = "canh-sensor")]
+        identity: PathBuf,
+        #[arg(long, env = "CANH_SENSOR_SERVER", value_name = "HOST:PORT")]
+        server: String,
+    },
     /// Revoke a sensor: the server refuses its certificate at once.
     Revoke {
         name: String,
@@ -182,6 +191,10 @@ pub fn run(args: SensorArgs) -> Result<i32> {
             for s in &rows {
                 println!("{}", status_row(s, now, &limits));
             }
+        }
+        SensorCommand::Renew { identity, server } => {
+            let serial = super::sensor_run::renew(&identity, &server)?;
+            println!("{}: renewed (serial {serial}); the old certificate is refused from now on", identity.display());
         }
         SensorCommand::Revoke { name, data } => {
             let mut state = super::state(&data)?;

@@ -95,6 +95,67 @@ pub fn origin(identity: &Path) -> Result<Origin> {
     Ok(Origin { sensor: Arc::from(id.name.as_str()), org: Arc::from(id.org.as_str()) })
 }
 
+/// Renews the sensor's certificate with its server: a new key and request, authenticated by
+/// the current certificate; the server signs one for the same sensor and org (the old one is
+/// refused from then on). The new pair replaces the old in the identity directory, each file
+/// whole (written beside, then renamed). Returns the new certificate's serial.
+pub fn renew(identity: &Path, server: &str) -> Result<String> {
+    use rustls::pki_types::pem::PemObject as _;
+    let (key, csr) = crate::server::ca::sensor_request("sensor")?;
+    let tls = client_config(&identity.join(CA), &identity.join(CERT), &identity.join(KEY))?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let (status, body) = runtime
+        .block_on(canh_sensor::ship::client::request_once(
+            server,
+            tls,
+            canh_sensor::ship::wire::RENEW_PATH,
+            "application/x-pem-file",
+            csr.into_bytes(),
+        ))
+        .map_err(anyhow::Error::msg)?;
+    let text = String::from_utf8_lossy(&body).into_owned();
+    if status != 200 {
+        bail!("the server refused the renewal ({status}): {}", terminal(&text));
+    }
+    let der = rustls::pki_types::CertificateDer::from_pem_slice(text.as_bytes()).context("the renewed certificate")?;
+    let id = crate::server::ca::identity(&der)?;
+    let old = origin(identity)?;
+    if (id.name.as_str(), id.org.as_str()) != (&*old.sensor, &*old.org) {
+        bail!("the renewed certificate names {} of {}, not this sensor", terminal(&id.name), terminal(&id.org));
+    }
+    let key_tmp = identity.join("sensor.key.new");
+    crate::server::tls::write_private(&key_tmp, key.as_bytes())?;
+    let cert_tmp = identity.join("sensor.crt.new");
+    std::fs::write(&cert_tmp, &text).with_context(|| cert_tmp.display().to_string())?;
+    std::fs::rename(&key_tmp, identity.join(KEY))?;
+    std::fs::rename(&cert_tmp, identity.join(CERT))?;
+    Ok(id.serial)
+}
+
+/// Renews the certificate when a third of its validity is left (checked now and every hour),
+/// for as long as the process runs.
+fn renew_when_due(identity: PathBuf, server: String) {
+    std::thread::spawn(move || {
+        loop {
+            let due = (|| -> Result<bool> {
+                use rustls::pki_types::pem::PemObject as _;
+                let der = rustls::pki_types::CertificateDer::from_pem_file(identity.join(CERT))?;
+                let left = crate::server::ca::identity(&der)?.not_after - time::OffsetDateTime::now_utc();
+                Ok(left < time::Duration::days(crate::server::ca::SENSOR_DAYS / 3))
+            })();
+            match due {
+                Ok(true) => match renew(&identity, &server) {
+                    Ok(serial) => tracing::info!(serial, "the sensor's certificate was renewed"),
+                    Err(e) => tracing::warn!("renewing the sensor's certificate: {e:#}"),
+                },
+                Ok(false) => {}
+                Err(e) => tracing::warn!("the sensor's certificate: {e:#}"),
+            }
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    });
+}
+
 /// The rule packs as a heartbeat names them: each pack's name and version.
 fn rules_label(packs: &[PathBuf]) -> String {
     let label = |p: &PathBuf| {
@@ -168,6 +229,8 @@ impl Shipping {
         let stats = Arc::new(ShipStats::default());
         let stop = Arc::new(AtomicBool::new(false));
         let mut shipper = Shipper::new(spool.clone(), server.to_string(), tls, stats.clone());
+        shipper.identity = Some([args.identity.join(CA), args.identity.join(CERT), args.identity.join(KEY)]);
+        renew_when_due(args.identity.clone(), server.to_string());
         let batcher = Arc::new(Mutex::new(Batcher::new(spool.clone()).with_limit((args.batch_kib as usize) << 10)));
         shipper.health = Some(health(batcher.clone(), capture, rules_label(&args.rules), args.iface.clone()));
         let threads = vec![shipper.spawn(stop.clone()), seal_on_time(batcher.clone(), stop.clone())];

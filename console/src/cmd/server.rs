@@ -140,7 +140,12 @@ async fn sensor_listener(
     }
     let (cert, key) = server::ca::listener_pair(data, &sc.sensor_names)?;
     let tls = server::tls::sensor_config(&cert, &key, &ca)?;
-    let ingest = std::sync::Arc::new(server::ingest::Ingest { app: app.clone(), committer, hostlogs: Some(hostlogs) });
+    let ingest = std::sync::Arc::new(server::ingest::Ingest {
+        app: app.clone(),
+        data: data.to_path_buf(),
+        committer,
+        hostlogs: Some(hostlogs),
+    });
     tokio::spawn(server::ingest::health::watch(ingest.clone(), sc.sensor_limits()));
     let listener = tokio::net::TcpListener::bind(sc.sensor_listen)
         .await

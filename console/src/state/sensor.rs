@@ -288,3 +288,13 @@ pub fn statuses(conn: &Connection) -> Result<Vec<Status>, StateError> {
         })
         .collect()
 }
+
+/// A sensor's certificate renewed (its current one authenticated the request): the new serial
+/// is the one accepted from now on, the old one refused.
+pub fn renewed(tx: &Transaction<'_>, name: &str, serial: &str, not_after: i64) -> Result<(), StateError> {
+    tx.execute("UPDATE sensors SET serial = ?2, not_after = ?3 WHERE name = ?1", params![name, serial, not_after])?;
+    let org: String = tx.query_row("SELECT org FROM sensors WHERE name = ?1", [name], |r| r.get(0))?;
+    let actor = Actor { name: format!("sensor:{name}"), org };
+    audit::append(tx, audit::Entry::done(&actor, "sensor.renew", name).detail(&format!("serial {serial}")))?;
+    Ok(())
+}

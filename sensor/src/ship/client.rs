@@ -76,6 +76,9 @@ pub struct Shipper {
     /// What the heartbeat says of the capture (the shipper adds the clock, spool and
     /// shipping); none: no heartbeats.
     pub health: Option<Health>,
+    /// The identity's files (CA, certificate, key), read again at each connection: a
+    /// certificate renewed meanwhile is used from the next one on.
+    pub identity: Option<[std::path::PathBuf; 3]>,
 }
 
 /// The capture's part of a heartbeat, asked for each time one is sent.
@@ -83,7 +86,7 @@ pub type Health = Arc<dyn Fn() -> serde_json::Value + Send + Sync>;
 
 impl Shipper {
     pub fn new(spool: SharedSpool, server: String, tls: Arc<rustls::ClientConfig>, stats: Arc<ShipStats>) -> Self {
-        Self { spool, server, tls, stats, broke: Arc::default(), health: None }
+        Self { spool, server, tls, stats, broke: Arc::default(), health: None, identity: None }
     }
 }
 
@@ -220,7 +223,14 @@ impl Shipper {
             .map_err(|_| format!("{}: no connection within {CONNECT:?}", self.server))?
             .map_err(|e| format!("{}: {e}", self.server))?;
         let _ = tcp.set_nodelay(true);
-        let tls = tokio::time::timeout(CONNECT, tokio_rustls::TlsConnector::from(self.tls.clone()).connect(name, tcp))
+        let config = match &self.identity {
+            Some([ca, cert, key]) => client_config(ca, cert, key).unwrap_or_else(|e| {
+                tracing::warn!("the sensor's identity: {e}; the one read at start is used");
+                self.tls.clone()
+            }),
+            None => self.tls.clone(),
+        };
+        let tls = tokio::time::timeout(CONNECT, tokio_rustls::TlsConnector::from(config).connect(name, tcp))
             .await
             .map_err(|_| format!("{}: TLS handshake timed out", self.server))?
             .map_err(|e| format!("{}: TLS: {e}", self.server))?;
@@ -303,4 +313,38 @@ impl Shipper {
             _ => Outcome::Retry(format!("{}: batch {seq}: {status}: {text}", self.server)),
         })
     }
+}
+
+/// One request to `server` on a connection of its own (a renewal, a tool): the status and the
+/// body of the answer.
+pub async fn request_once(
+    server: &str,
+    tls: Arc<rustls::ClientConfig>,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Result<(u16, Bytes), String> {
+    let host = server.rsplit_once(':').map_or(server, |(h, _)| h).trim_start_matches('[').trim_end_matches(']');
+    let name = ServerName::try_from(host.to_string()).map_err(|e| format!("{host}: {e}"))?;
+    let tcp = tokio::time::timeout(CONNECT, tokio::net::TcpStream::connect(server))
+        .await
+        .map_err(|_| format!("{server}: no connection within {CONNECT:?}"))?
+        .map_err(|e| format!("{server}: {e}"))?;
+    let stream =
+        tokio_rustls::TlsConnector::from(tls).connect(name, tcp).await.map_err(|e| format!("{server}: TLS: {e}"))?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| format!("{server}: {e}"))?;
+    tokio::spawn(connection);
+    let request = hyper::Request::post(path)
+        .header(hyper::header::HOST, server)
+        .header(hyper::header::CONTENT_TYPE, content_type)
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| e.to_string())?;
+    let response = tokio::time::timeout(ANSWER, sender.send_request(request))
+        .await
+        .map_err(|_| format!("{server}: no answer"))?
+        .map_err(|e| format!("{server}: {e}"))?;
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.map_err(|e| format!("{server}: {e}"))?.to_bytes();
+    Ok((status, body))
 }

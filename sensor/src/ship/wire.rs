@@ -21,6 +21,9 @@ pub const PATH: &str = "/v1/batches";
 /// seconds; the server answers `{"server_time"}` and keeps the offset).
 pub const HEARTBEAT_PATH: &str = "/v1/heartbeat";
 pub const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+/// A sensor's certificate renewed before it expires: the body is a certificate signing
+/// request (PEM) for a new key; the answer, the certificate (PEM) for the same sensor and org.
+pub const RENEW_PATH: &str = "/v1/renew";
 /// Largest heartbeat the server reads.
 pub const MAX_HEARTBEAT: usize = 64 << 10;
 pub const SEQUENCE: &str = "canh-sequence";

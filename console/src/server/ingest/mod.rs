@@ -33,6 +33,8 @@ use committer::Committer;
 /// What the sensors' listener needs: the console's state (enrolled sensors) and the committer.
 pub struct Ingest {
     pub app: Arc<App>,
+    /// The data directory (the CA that renews sensors' certificates is under `ca/`).
+    pub data: std::path::PathBuf,
     pub committer: Committer,
     /// Agents' JSON lines go here (`POST /v1/logs/{kind}`).
     pub hostlogs: Option<Arc<crate::server::hostlogs::HostLogs>>,
@@ -43,6 +45,7 @@ pub fn router(ingest: Arc<Ingest>) -> Router {
         .route(wire::PATH, post(batch_handler))
         .route(wire::HEARTBEAT_PATH, post(health::heartbeat_handler))
         .route("/v1/logs/{kind}", post(logs_handler))
+        .route(wire::RENEW_PATH, post(renew_handler))
         .layer(DefaultBodyLimit::max(wire::MAX_COMPRESSED))
         .with_state(ingest)
 }
@@ -229,5 +232,39 @@ async fn logs_handler(
     match logs.write_now(events, &id.name, &id.org).await {
         Ok(alerts) => Json(json!({ "accepted": accepted, "malformed": malformed, "alerts": alerts })).into_response(),
         Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, format!("the store: {e}")).into_response(),
+    }
+}
+
+/// A sensor's certificate renewed: signed from its new request for the name and org its current
+/// certificate (accepted now) names; the new serial replaces the old at once.
+async fn renew_handler(
+    State(ingest): State<Arc<Ingest>>,
+    Extension(cert): Extension<ClientCertificate>,
+    body: Bytes,
+) -> Response {
+    let id = match sensor_of(&ingest.app, &cert) {
+        Ok(id) => id,
+        Err(r) => return r.into_response(),
+    };
+    if body.len() > 16 << 10 {
+        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "a request over 16 KiB").into_response();
+    }
+    let (app, data) = (ingest.app.clone(), ingest.data.clone());
+    let signed = tokio::task::spawn_blocking(move || -> Result<String, Refusal> {
+        let csr = std::str::from_utf8(&body).map_err(|_| refuse(StatusCode::BAD_REQUEST, "a PEM request"))?;
+        let ca = crate::server::ca::Ca::load(&data)
+            .map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, format!("{e:#}")))?;
+        let (pem, serial, not_after) =
+            ca.sign_sensor(csr, &id.name, &id.org).map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("{e:#}")))?;
+        app.lock()
+            .change(|tx| sensor::renewed(tx, &id.name, &serial, not_after.unix_timestamp()))
+            .map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+        Ok(pem)
+    })
+    .await;
+    match signed {
+        Ok(Ok(pem)) => ([(axum::http::header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response(),
+        Ok(Err(r)) => r.into_response(),
+        Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }
