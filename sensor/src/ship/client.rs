@@ -171,6 +171,18 @@ impl Shipper {
         self.spool.update(|s| s.release());
     }
 
+    /// Why the connection ended, as its task saw it (waiting up to a second for it to say):
+    /// a certificate the server refused shows only there.
+    async fn why_broke(&self) -> String {
+        for _ in 0..50 {
+            if let Some(why) = self.broke.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                return format!(" ({why})");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        String::new()
+    }
+
     /// What a heartbeat says: the capture's health, the spool, shipping, and the clock.
     pub fn heartbeat_body(&self) -> serde_json::Value {
         let mut body = self.health.as_ref().map_or_else(|| serde_json::json!({}), |h| h());
@@ -204,8 +216,11 @@ impl Shipper {
             .map_err(|e| e.to_string())?;
         let response = tokio::time::timeout(CONNECT, sender.send_request(request))
             .await
-            .map_err(|_| format!("{}: no answer to the heartbeat", self.server))?
-            .map_err(|e| format!("{}: {e}", self.server))?;
+            .map_err(|_| format!("{}: no answer to the heartbeat", self.server))?;
+        let response = match response {
+            Ok(r) => r,
+            Err(e) => return Err(format!("{}: {e}{}", self.server, self.why_broke().await)),
+        };
         let status = response.status();
         let _ = response.into_body().collect().await;
         if !status.is_success() {
@@ -284,21 +299,7 @@ impl Shipper {
         .map_err(|_| format!("{}: no answer to batch {seq} within {ANSWER:?}", self.server))?;
         let (status, text) = match answer {
             Ok(a) => a,
-            Err(e) => {
-                // Let the connection's task say why it ended.
-                let mut broke = None;
-                for _ in 0..20 {
-                    broke = self.broke.lock().unwrap_or_else(|p| p.into_inner()).take();
-                    if broke.is_some() {
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-                return Err(match broke {
-                    Some(why) => format!("{}: batch {seq}: {e} ({why})", self.server),
-                    None => format!("{}: batch {seq}: {e}", self.server),
-                });
-            }
+            Err(e) => return Err(format!("{}: batch {seq}: {e}{}", self.server, self.why_broke().await)),
         };
         let text = String::from_utf8_lossy(&text[..text.len().min(500)]).into_owned();
         Ok(match status.as_u16() {
