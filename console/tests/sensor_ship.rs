@@ -177,7 +177,9 @@ fn the_server_away_then_back_loses_nothing() {
     let want = expected(p.capture(5));
     let port = free_port();
     // The sensor starts with no server: everything waits in its spool.
+    let metrics = free_port();
     let child = sensor(&p, port, "id", &["--batch-kib", "32", "--drain-seconds", "120"])
+        .args(["--metrics", &format!("127.0.0.1:{metrics}")])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -193,6 +195,11 @@ fn the_server_away_then_back_loses_nothing() {
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_secs(2));
+    // Its metrics say what waits and that the server is not reached.
+    let scraped = scrape(metrics);
+    assert!(scraped.contains("canh_sensor_spool_batches "), "{scraped}");
+    assert!(!scraped.contains("canh_sensor_spool_batches 0\n"), "{scraped}");
+    assert!(!scraped.contains("canh_sensor_ship_failures_total 0\n"), "{scraped}");
     let _server = Server::start(p.data(), port);
     let out = child.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stderr);
@@ -434,4 +441,15 @@ fn a_renewed_certificate_replaces_the_old_one_at_once() {
     assert!(p.stored() > 300);
     let audit = ok(&["audit", "list", "--data", p.data()]);
     assert!(audit.contains("sensor.renew"), "{audit}");
+}
+
+/// `GET /metrics` of a sensor (plain HTTP on loopback).
+fn scrape(port: u16) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "GET /metrics HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    text
 }

@@ -66,6 +66,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "KIB", default_value_t = (canh_sensor::ship::wire::BATCH_BYTES >> 10) as u64,
           value_parser = clap::value_parser!(u64).range(1..=(canh_sensor::ship::wire::BATCH_BYTES >> 10) as u64))]
     pub batch_kib: u64,
+    /// Serve Prometheus metrics (OpenMetrics text, plain HTTP: keep it on loopback or a
+    /// management network) at http://ADDR/metrics.
+    #[arg(long, value_name = "ADDR:PORT", requires = "server")]
+    pub metrics: Option<std::net::SocketAddr>,
     /// Also write the records as logs in this directory (`-`: stdout).
     #[arg(long, value_name = "DIR")]
     pub out: Option<String>,
@@ -156,6 +160,63 @@ fn renew_when_due(identity: PathBuf, server: String) {
     });
 }
 
+/// The sensor's metrics: what its heartbeat says, as OpenMetrics text.
+fn sensor_metrics(health: &canh_sensor::ship::client::Health, spool: &SharedSpool, stats: &ShipStats) -> String {
+    use prometheus_client::metrics::counter::ConstCounter;
+    use prometheus_client::metrics::gauge::ConstGauge;
+    let h = health();
+    let n = |k: &str| h.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
+    let (batches, bytes) = spool.lock().depth();
+    let dropped = spool.lock().dropped();
+    let mut registry = prometheus_client::registry::Registry::with_prefix("canh_sensor");
+    let counters = [
+        ("received_packets", "Frames the kernel handed to the capture", n("received")),
+        ("kernel_dropped_packets", "Frames the kernel dropped (its buffer was full)", n("kernel_dropped")),
+        ("records_sealed", "Records and alerts sealed into batches", n("records")),
+        ("shipped_records", "Records the server acknowledged", stats.records.load(Ordering::Relaxed)),
+        ("shipped_batches", "Batches the server acknowledged", stats.batches.load(Ordering::Relaxed)),
+        ("ship_failures", "Failed attempts to reach the server", stats.failures.load(Ordering::Relaxed)),
+        ("spool_dropped_records", "Records the full spool dropped", dropped.records),
+    ];
+    for (name, help, v) in counters {
+        registry.register(name, help, ConstCounter::new(v));
+    }
+    registry.register("spool_batches", "Batches waiting for the server", ConstGauge::new(batches as i64));
+    registry.register("spool_bytes", "Bytes waiting for the server", ConstGauge::new(bytes as i64));
+    let mut out = String::new();
+    prometheus_client::encoding::text::encode(&mut out, &registry).expect("writing to a String");
+    out
+}
+
+/// Serves [`sensor_metrics`] at `addr` on a thread of its own.
+fn serve_metrics(
+    addr: std::net::SocketAddr,
+    health: canh_sensor::ship::client::Health,
+    spool: SharedSpool,
+    stats: Arc<ShipStats>,
+) -> Result<()> {
+    let listener = std::net::TcpListener::bind(addr).with_context(|| format!("metrics on {addr}"))?;
+    listener.set_nonblocking(true)?;
+    eprintln!("metrics: http://{}/metrics", listener.local_addr()?);
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("a listener");
+            let router = axum::Router::new().route(
+                "/metrics",
+                axum::routing::get(move || {
+                    let text = sensor_metrics(&health, &spool, &stats);
+                    async move { ([(axum::http::header::CONTENT_TYPE, crate::server::metrics::CONTENT_TYPE)], text) }
+                }),
+            );
+            if let Err(e) = axum::serve(listener, router).await {
+                tracing::warn!("metrics: {e}");
+            }
+        });
+    });
+    Ok(())
+}
+
 /// The rule packs as a heartbeat names them: each pack's name and version.
 fn rules_label(packs: &[PathBuf]) -> String {
     let label = |p: &PathBuf| {
@@ -233,6 +294,9 @@ impl Shipping {
         renew_when_due(args.identity.clone(), server.to_string());
         let batcher = Arc::new(Mutex::new(Batcher::new(spool.clone()).with_limit((args.batch_kib as usize) << 10)));
         shipper.health = Some(health(batcher.clone(), capture, rules_label(&args.rules), args.iface.clone()));
+        if let Some(addr) = args.metrics {
+            serve_metrics(addr, shipper.health.clone().expect("set above"), spool.clone(), stats.clone())?;
+        }
         let threads = vec![shipper.spawn(stop.clone()), seal_on_time(batcher.clone(), stop.clone())];
         Ok(Self { spool, batcher, stats, stop, threads })
     }

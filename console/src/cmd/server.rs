@@ -107,6 +107,7 @@ pub fn serve_until(
         // One writer of sensors' batches and host logs into the store.
         let committer = server::ingest::committer::Committer::start(canh_analyzer::store::Store::open(data)?, 1);
         let hostlogs = host_logs(sc, &app, &committer).await?;
+        let _ = app.hostlogs.set(hostlogs.clone());
         syslog_listeners(data, sc, &hostlogs).await?;
         let sensors = match sensor_listener(data, sc, &app, committer, hostlogs).await? {
             Some((listener, tls, router)) => {

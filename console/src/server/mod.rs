@@ -11,6 +11,7 @@ pub mod feed;
 pub mod hostlogs;
 pub mod i18n;
 pub mod ingest;
+pub mod metrics;
 pub mod openapi;
 pub mod permission;
 pub mod routes;

@@ -50,6 +50,8 @@ pub struct App {
     pub queue_cache: Mutex<HashMap<String, CachedQueue>>,
     /// When a sensor's health is a problem (`[server]` sensor limits).
     pub sensor_limits: Mutex<super::ingest::health::Limits>,
+    /// The host-log receivers, once started (their counts go to `/metrics`).
+    pub hostlogs: std::sync::OnceLock<Arc<super::hostlogs::HostLogs>>,
 }
 
 /// A queue's answer and the triage generation it was computed at.
@@ -85,6 +87,7 @@ impl App {
                 triage_generation: Default::default(),
                 queue_cache: Mutex::default(),
                 sensor_limits: Default::default(),
+                hostlogs: Default::default(),
             }
         })
     }
@@ -250,6 +253,7 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Verb::Get, "/cases/{id}/incident.docx", Permission::ReadAlerts),
     route(Verb::Get, "/incidents", Permission::ReadAlerts),
     route(Verb::Get, "/sensors", Permission::ReadAlerts),
+    route(Verb::Get, "/metrics", Permission::ReadAlerts),
     route(Verb::Get, "/api/v1/alerts/queue", Permission::ReadAlerts),
     route(Verb::Get, "/api/v1/alerts", Permission::ReadAlerts),
     route(Verb::Get, "/api/v1/alerts/{id}", Permission::ReadAlerts),
@@ -342,6 +346,7 @@ fn handler(spec: &RouteSpec) -> MethodRouter<Arc<App>> {
         (Verb::Get, "/cases/{id}/incident.docx") => get(compliance::incident::report_file),
         (Verb::Get, "/incidents") => get(compliance::incident::incidents_page),
         (Verb::Get, "/sensors") => get(super::sensors::sensors_page),
+        (Verb::Get, "/metrics") => get(super::metrics::metrics),
         (Verb::Get, "/api/v1/alerts/queue") => get(triage::api::api_queue),
         (Verb::Get, "/api/v1/alerts") => get(triage::api::api_list),
         (Verb::Get, "/api/v1/alerts/{id}") => get(triage::api::api_alert),
