@@ -35,7 +35,7 @@ for _ in $(seq "$RUNS"); do
   srv=$!
   until (exec 3<> "/dev/tcp/127.0.0.1/$sport") 2> /dev/null; do sleep 0.1; done
   s=$(seconds "$CANH" sensor --pcap "${FILES[@]}" --server "localhost:$sport" --identity "$W/id" --rules bundled:vn-gov)
-  held=$("$CANH" search '*' --json --limit 1 --data "$W/data" | awk -F': ' '/"total"/ {gsub(",", "", $2); print $2; exit}')
+  held=$("$CANH" search '*' --json --limit 1 --data "$W/data" 2> /dev/null | awk -F': ' '/"total"/ {gsub(",", "", $2); print $2; exit}')
   kill "$srv"; wait "$srv" 2> /dev/null || true
   [ "$held" = "$records" ] || { echo "the server holds $held of $records records" >&2; exit 1; }
   shipped+=("$(echo "$records / $s" | bc -l)")
@@ -61,7 +61,7 @@ for _ in $(seq "$RUNS"); do
   until (exec 3<> "/dev/tcp/127.0.0.1/$tport") 2> /dev/null; do sleep 0.1; done
   start=$(date +%s.%N)
   cat "$W/syslog.txt" > "/dev/tcp/127.0.0.1/$tport"
-  until [ "$("$CANH" search '_type:syslog' --json --limit 1 --data "$W/data" | awk -F': ' '/"total"/ {gsub(",", "", $2); print $2; exit}')" = "$LINES" ]; do sleep 0.05; done
+  until [ "$("$CANH" search '_type:syslog' --json --limit 1 --data "$W/data" 2> /dev/null | awk -F': ' '/"total"/ {gsub(",", "", $2); print $2; exit}')" = "$LINES" ]; do sleep 0.05; done
   end=$(date +%s.%N)
   kill "$srv"; wait "$srv" 2> /dev/null || true
   rates+=("$(echo "$LINES / ($end - $start)" | bc -l)")

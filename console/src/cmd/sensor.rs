@@ -226,7 +226,7 @@ fn status_row(s: &sensor::Status, now: i64, limits: &crate::server::ingest::heal
         h.drop_rate() * 100.0,
         h.records_per_s(),
         h.spool_batches(),
-        -h.clock_offset,
+        h.clock_ahead(),
         terminal(h.rules())
     )
 }

@@ -80,7 +80,7 @@ pub async fn sensors_page(
                 records: s.delivered.records,
                 spool: h.map_or(0, sensor::Health::spool_batches),
                 dropped_records: s.delivered.dropped_records,
-                clock: h.map(|h| format!("{:+.1} s", -h.clock_offset)).unwrap_or_default(),
+                clock: h.map(|h| format!("{:+.1} s", h.clock_ahead())).unwrap_or_default(),
                 rules: h.map(|h| h.rules().to_string()).unwrap_or_default(),
                 problems: problems.into_iter().map(|p| p.evidence).collect(),
             }

@@ -230,6 +230,12 @@ impl Health {
         self.data.get("records_per_s").and_then(serde_json::Value::as_f64).unwrap_or(0.0)
     }
 
+    /// Seconds the sensor's clock is ahead of the server's, to a tenth (never "-0.0").
+    pub fn clock_ahead(&self) -> f64 {
+        let tenths = (-self.clock_offset * 10.0).round();
+        if tenths == 0.0 { 0.0 } else { tenths / 10.0 }
+    }
+
     pub fn rules(&self) -> &str {
         self.data.get("rules").and_then(serde_json::Value::as_str).unwrap_or("")
     }
