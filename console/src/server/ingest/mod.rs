@@ -6,11 +6,10 @@
 //! issued to it (403 otherwise); the body is at most 16 MiB compressed and 64 MiB decompressed
 //! (413); every line must be a JSON object with a time, as many as the batch says (400, the
 //! line named); a sequence at or below the last one committed is a replay (409). The lines are
-//! stamped with the certificate's sensor and org ([`batch`]) and committed ([`committer`]);
+//! stamped with the certificate's sensor and org ([`canh_sensor::ship::batch`]) and committed ([`committer`]);
 //! the answer comes after the commit, and the sensor's totals are kept
 //! ([`crate::state::sensor::batch_committed`]).
 
-pub mod batch;
 pub mod committer;
 pub mod health;
 
@@ -137,7 +136,7 @@ async fn take_batch(
             wire::DecompressError::TooLarge => refuse(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
             wire::DecompressError::Malformed(_) => refuse(StatusCode::BAD_REQUEST, e.to_string()),
         })?;
-        batch::stamp(&ndjson, &name, &org, records)
+        canh_sensor::ship::batch::stamp(&ndjson, &name, &org, records)
             .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("batch {seq}: {e}")))
     })
     .await

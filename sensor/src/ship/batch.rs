@@ -1,10 +1,11 @@
-//! A sensor's batch, checked and stamped: every line a JSON object with a numeric `ts`, as
-//! many lines as the batch says, each carrying the `_sensor` and `_org` of the certificate that
-//! sent it — whatever the line said.
+//! A sensor's batch as the server checks and stamps it: every line a JSON object with a
+//! numeric `ts`, as many lines as the batch says, each carrying the `_sensor` and `_org` of the
+//! certificate that sent it — whatever the line said. Pure over bytes (the server's side of
+//! [`super::wire`]), and fuzzed.
 
 use serde_json::{Map, Value};
 
-use canh_sensor::record::names;
+use crate::record::names;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum BatchError {
@@ -14,8 +15,8 @@ pub enum BatchError {
     Count { said: u64, found: u64 },
 }
 
-/// The batch's lines, stamped with `sensor` and `org`; a line that names them already is kept
-/// byte for byte (so that its store id is the one a resend gets).
+/// The batch's lines, stamped with `sensor` and `org` and written anew (the same line gives the
+/// same text, so a resend gets the same store id).
 pub fn stamp(ndjson: &[u8], sensor: &str, org: &str, said: u64) -> Result<Vec<u8>, BatchError> {
     let mut out = Vec::with_capacity(ndjson.len() + ndjson.len() / 16);
     let mut found = 0u64;
@@ -32,14 +33,11 @@ pub fn stamp(ndjson: &[u8], sensor: &str, org: &str, said: u64) -> Result<Vec<u8
             return Err(bad("no numeric `ts`".into()));
         }
         found += 1;
-        let named = |k: &str, v: &str| object.get(k).and_then(Value::as_str) == Some(v);
-        if named(names::SENSOR, sensor) && named(names::ORG, org) {
-            out.extend_from_slice(line);
-        } else {
-            object.insert(names::SENSOR.into(), sensor.into());
-            object.insert(names::ORG.into(), org.into());
-            serde_json::to_writer(&mut out, &object).map_err(|e| bad(e.to_string()))?;
-        }
+        // Always written anew, never kept as sent: a line naming `_sensor` twice would keep
+        // the first for the store's reader and the last for this check.
+        object.insert(names::SENSOR.into(), sensor.into());
+        object.insert(names::ORG.into(), org.into());
+        serde_json::to_writer(&mut out, &object).map_err(|e| bad(e.to_string()))?;
         out.push(b'\n');
     }
     if found != said {
@@ -55,11 +53,18 @@ mod tests {
     #[test]
     fn the_certificate_names_the_sensor_not_the_line() {
         let good = br#"{"ts":1.5,"_sensor":"s1","_org":"so-a","_type":"conn"}"#;
+        // A key given twice: the store's reader would take the first.
+        let twice = br#"{"ts":3,"_sensor":"other","_sensor":"s1","_org":"so-a"}"#;
+        let out = String::from_utf8(stamp(twice, "s1", "so-a", 1).unwrap()).unwrap();
+        assert_eq!(out.matches("_sensor").count(), 1, "{out}");
+        assert!(!out.contains("other"), "{out}");
         let forged = br#"{"ts":2,"_sensor":"other","_org":"so-b","_type":"dns"}"#;
         let body = [&good[..], b"\n", forged, b"\n"].concat();
         let out = String::from_utf8(stamp(&body, "s1", "so-a", 2).unwrap()).unwrap();
         let lines: Vec<&str> = out.lines().collect();
-        assert_eq!(lines[0].as_bytes(), good, "a line already right is kept as it was");
+        let first: Value = serde_json::from_str(lines[0]).unwrap();
+        assert_eq!(first, serde_json::json!({"ts": 1.5, "_sensor": "s1", "_org": "so-a", "_type": "conn"}));
+        assert_eq!(stamp(&body, "s1", "so-a", 2).unwrap(), out.as_bytes(), "the same text each time");
         let v: Value = serde_json::from_str(lines[1]).unwrap();
         assert_eq!(
             (v["_sensor"].as_str(), v["_org"].as_str(), v["_type"].as_str()),
