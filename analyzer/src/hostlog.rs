@@ -169,12 +169,12 @@ impl HostLogDetector {
     pub fn detect(&self, fields: &Map<String, Value>, source: &Source, head: &EventHead, out: &mut Vec<Alert>) {
         for r in self.matching(fields, source) {
             let digest = <sha2::Sha256 as sha2::Digest>::digest(format!("{}\0{}", r.id, head.id).as_bytes());
-            let evidence = ["message", "CommandLine", "Image", "ScriptBlockText"]
+            let shown = ["message", "CommandLine", "Image", "ScriptBlockText"]
                 .iter()
                 .find_map(|k| fields.get(*k).and_then(Value::as_str))
                 .unwrap_or_default();
-            let mut evidence: String = evidence.chars().take(240).collect();
-            if evidence.len() < fields.get("message").and_then(Value::as_str).map_or(0, str::len) {
+            let mut evidence: String = shown.chars().take(240).collect();
+            if evidence.len() < shown.len() {
                 evidence.push('…');
             }
             out.push(Alert {
@@ -203,7 +203,7 @@ impl HostLogDetector {
 /// Where an event came from, for its alerts.
 #[derive(Debug, Clone)]
 pub struct EventHead {
-    /// What tells this event apart from every other (the receiver's sequence or time).
+    /// What tells this event apart from every other (its store id).
     pub id: String,
     pub ts: f64,
     pub sensor: String,

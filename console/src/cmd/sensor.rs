@@ -208,12 +208,7 @@ pub fn run(args: SensorArgs) -> Result<i32> {
 /// One sensor as `canh sensor status` shows it.
 fn status_row(s: &sensor::Status, now: i64, limits: &crate::server::ingest::health::Limits) -> String {
     let problems = crate::server::ingest::health::problems(s, now, limits);
-    let state = match (&s.sensor.revoked, &s.health, problems.first()) {
-        (Some(_), _, _) => "revoked".to_string(),
-        (None, None, _) => "not heard".to_string(),
-        (None, Some(_), Some(p)) => p.condition.to_string(),
-        (None, Some(_), None) => "ok".to_string(),
-    };
+    let state = crate::server::ingest::health::state(s, &problems);
     let Some(h) = &s.health else {
         return format!("{:<16} {:<12} {state:<10}", terminal(&s.sensor.name), terminal(&s.sensor.org));
     };

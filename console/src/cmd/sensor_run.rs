@@ -335,23 +335,14 @@ impl Shipping {
                 out.push_str(&format!("last error: {}\n", terminal(&e)));
             }
         }
-        let dropped = spool.dropped();
-        if dropped.batches > 0 {
-            out.push_str(&format!(
-                "dropped by the full spool: {} batches ({} records); see {}/dropped.ndjson\n",
-                dropped.batches,
-                dropped.records,
-                spool.dir().display()
-            ));
-        }
-        let rejected = spool.rejected();
-        if rejected.batches > 0 {
-            out.push_str(&format!(
-                "refused by the server: {} batches ({} records), kept in {}/rejected\n",
-                rejected.batches,
-                rejected.records,
-                spool.dir().display()
-            ));
+        let dir = spool.dir().display();
+        for (lost, what) in [
+            (spool.dropped(), format!("dropped by the full spool: see {dir}/dropped.ndjson")),
+            (spool.rejected(), format!("refused by the server: kept in {dir}/rejected")),
+        ] {
+            if lost.batches > 0 {
+                out.push_str(&format!("{what} ({} batches, {} records)\n", lost.batches, lost.records));
+            }
         }
         out
     }

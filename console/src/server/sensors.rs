@@ -62,12 +62,7 @@ pub async fn sensors_page(
         .iter()
         .map(|s| {
             let problems = super::ingest::health::problems(s, now, &limits);
-            let state = match (&s.sensor.revoked, &s.health, problems.first()) {
-                (Some(_), _, _) => "revoked",
-                (None, None, _) => "unheard",
-                (None, Some(_), Some(p)) => p.condition,
-                (None, Some(_), None) => "ok",
-            };
+            let state = super::ingest::health::state(s, &problems);
             let h = s.health.as_ref();
             Row {
                 name: s.sensor.name.clone(),

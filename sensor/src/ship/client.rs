@@ -52,14 +52,12 @@ pub struct ShipStats {
     pub duplicates: AtomicU64,
     /// Failed attempts (unreachable, 5xx, refused).
     pub failures: AtomicU64,
-    pub connected: AtomicBool,
     pub last_error: std::sync::Mutex<Option<String>>,
 }
 
 impl ShipStats {
     fn failed(&self, why: String) {
         self.failures.fetch_add(1, Ordering::Relaxed);
-        self.connected.store(false, Ordering::Relaxed);
         tracing::warn!("shipping: {why}");
         *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
     }
@@ -262,7 +260,6 @@ impl Shipper {
             };
             *broke.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
         });
-        self.stats.connected.store(true, Ordering::Relaxed);
         Ok(sender)
     }
 

@@ -286,15 +286,6 @@ impl SharedSpool {
         Ok(seq)
     }
 
-    /// The oldest batch to send, waiting up to `wait` for one.
-    pub fn next(&self, wait: Duration) -> io::Result<Option<(Entry, Vec<u8>)>> {
-        let mut spool = self.lock();
-        if spool.entries.is_empty() {
-            spool = self.inner.1.wait_timeout(spool, wait).unwrap_or_else(|p| p.into_inner()).0;
-        }
-        spool.take_oldest()
-    }
-
     /// Runs `f` on the spool and wakes whoever waits on it.
     pub fn update<T>(&self, f: impl FnOnce(&mut Spool) -> T) -> T {
         let out = f(&mut self.lock());

@@ -55,17 +55,20 @@ pub fn syslog(m: &Message<'_>, sender: IpAddr, transport: &str, received: f64) -
     Event { fields: f, source, ts, sender: Some(sender) }
 }
 
-/// A line that is not syslog: kept whole (as text), marked, counted by the caller.
-pub fn raw(line: &[u8], why: &str, sender: IpAddr, transport: &str, received: f64) -> Event {
+/// A line that is not syslog (or, from an agent, not JSON): kept whole (as text) under
+/// `kind`, marked, counted by the caller.
+pub fn raw(line: &[u8], why: &str, kind: &str, sender: Option<IpAddr>, transport: &str, received: f64) -> Event {
     let mut f = Map::new();
     put(&mut f, "ts", received);
-    put(&mut f, "_type", "syslog");
+    put(&mut f, "_type", kind);
     put(&mut f, "received", received);
-    put(&mut f, "sender", sender.to_string());
+    if let Some(s) = sender {
+        put(&mut f, "sender", s.to_string());
+    }
     put(&mut f, "transport", transport);
     put(&mut f, "malformed", why);
     put(&mut f, "message", String::from_utf8_lossy(line).into_owned());
-    Event { fields: f, source: Source::default(), ts: received, sender: Some(sender) }
+    Event { fields: f, source: Source::default(), ts: received, sender }
 }
 
 /// A JSON line an agent sent under `kind` (`winlog`, or a name of the agent's choosing). A

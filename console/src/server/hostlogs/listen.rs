@@ -29,7 +29,7 @@ pub fn to_event(line: &[u8], sender: std::net::IpAddr, transport: &str, logs: &H
         Ok(m) => event::syslog(&m, sender, transport, received),
         Err(e) => {
             logs.counts.malformed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            event::raw(line, &e.to_string(), sender, transport, received)
+            event::raw(line, &e.to_string(), "syslog", Some(sender), transport, received)
         }
     }
 }

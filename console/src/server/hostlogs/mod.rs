@@ -155,12 +155,17 @@ impl HostLogs {
             };
             e.fields.insert("_sensor".into(), sensor.clone().into());
             e.fields.insert("_org".into(), org.clone().into());
-            let id = format!("{}\0{}", e.ts, serde_json::Value::Object(e.fields.clone()));
+            // The record as stored; its store id tells its alerts apart.
+            let start = out.len();
+            if serde_json::to_writer(&mut *out, &e.fields).is_err() {
+                out.truncate(start);
+                continue;
+            }
+            let line = std::str::from_utf8(&out[start..]).unwrap_or_default();
+            let id = format!("{:032x}", canh_analyzer::store::writer::record_id(line));
+            out.push(b'\n');
             let head = EventHead { id, ts: e.ts, sensor, org, host: e.sender };
             self.detector.detect(&e.fields, &e.source, &head, &mut alerts);
-            if serde_json::to_writer(&mut *out, &e.fields).is_ok() {
-                out.push(b'\n');
-            }
         }
         for a in &alerts {
             if serde_json::to_writer(&mut *out, a).is_ok() {

@@ -123,6 +123,17 @@ pub fn problems(status: &Status, now: i64, limits: &Limits) -> Vec<Problem> {
     found
 }
 
+/// A sensor's state in one word, as the status command and the sensors page show it:
+/// `revoked`, `unheard` (no heartbeat yet), the first problem's condition, or `ok`.
+pub fn state(status: &Status, problems: &[Problem]) -> &'static str {
+    match (&status.sensor.revoked, &status.health, problems.first()) {
+        (Some(_), _, _) => "revoked",
+        (None, None, _) => "unheard",
+        (None, Some(_), Some(p)) => p.condition,
+        (None, Some(_), None) => "ok",
+    }
+}
+
 fn alert(status: &Status, p: &Problem, now: f64) -> Alert {
     let rule_id = format!("canh.sensor.{}", p.condition);
     let id_source = format!("{rule_id}\0{}\0{now}", status.sensor.name);

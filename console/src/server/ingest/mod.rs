@@ -204,17 +204,7 @@ async fn logs_handler(
                 Ok(e) => events.push(e),
                 Err(why) => {
                     malformed += 1;
-                    let mut raw = crate::server::hostlogs::event::raw(
-                        line,
-                        &why,
-                        std::net::Ipv4Addr::UNSPECIFIED.into(),
-                        "https",
-                        now,
-                    );
-                    raw.fields.insert("_type".into(), kind.clone().into());
-                    raw.fields.remove("sender");
-                    raw.sender = None;
-                    events.push(raw);
+                    events.push(crate::server::hostlogs::event::raw(line, &why, &kind, None, "https", now));
                 }
             }
         }
