@@ -76,7 +76,8 @@ pub async fn sensors_page(
                 spool: h.map_or(0, sensor::Health::spool_batches),
                 dropped_records: s.delivered.dropped_records,
                 clock: h.map(|h| format!("{:+.1} s", h.clock_ahead())).unwrap_or_default(),
-                rules: h.map(|h| h.rules().to_string()).unwrap_or_default(),
+                // A sensor says this: its controls and bidi overrides shown, not obeyed.
+                rules: h.map(|h| crate::escape::terminal(h.rules()).into_owned()).unwrap_or_default(),
                 problems: problems.into_iter().map(|p| p.evidence).collect(),
             }
         })
