@@ -105,7 +105,8 @@ enum Command {
     /// The province's certificate authority for its sensors.
     Ca(cmd::sensor::CaArgs),
     /// Sensors: enroll with a one-time token, certify, list, revoke.
-    Sensor(cmd::sensor::SensorArgs),
+    // Boxed: the sensor's flags are many, and every other command would carry their size.
+    Sensor(Box<cmd::sensor::SensorArgs>),
     /// The web console and its API over HTTPS.
     Server(cmd::server::ServerArgs),
 }
@@ -131,7 +132,7 @@ fn main() {
         Command::Dossier(a) => cmd::dossier::run(a),
         Command::Catalog(a) => cmd::catalog::run(a),
         Command::Ca(a) => cmd::sensor::run_ca(a),
-        Command::Sensor(a) => cmd::sensor::run(a),
+        Command::Sensor(a) => cmd::sensor::run(*a),
         Command::Calendar(a) => cmd::dossier::run_calendar(a),
         Command::User(a) => cmd::user::run(a),
         Command::Audit(a) => cmd::audit::run(a),

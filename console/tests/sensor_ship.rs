@@ -291,6 +291,17 @@ fn post(p: &Province, port: u16, headers: &[(&str, String)], body: Vec<u8>) -> (
 
 /// One request to the sensors' listener as sensor `s1`.
 fn request(p: &Province, port: u16, path: &str, headers: &[(&str, String)], body: Vec<u8>) -> (u16, String) {
+    exchange(p, port, "POST", path, headers, body)
+}
+
+fn exchange(
+    p: &Province,
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: Vec<u8>,
+) -> (u16, String) {
     use http_body_util::BodyExt as _;
     let id = Path::new(p.path("id"));
     let tls =
@@ -304,7 +315,7 @@ fn request(p: &Province, port: u16, path: &str, headers: &[(&str, String)], body
         let (mut send, conn) =
             hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
         tokio::spawn(conn);
-        let mut req = hyper::Request::post(path).header("host", "localhost");
+        let mut req = hyper::Request::builder().method(method).uri(path).header("host", "localhost");
         for (k, v) in headers {
             req = req.header(*k, v);
         }
@@ -452,4 +463,222 @@ fn scrape(port: u16) -> String {
     s.read_to_string(&mut text).unwrap();
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     text
+}
+
+/// The console's pages, in this process, over the data directory a `canh server` child
+/// serves: the same routes, state and store.
+struct Console {
+    router: axum::Router,
+    token: String,
+    csrf: String,
+}
+
+impl Console {
+    fn new(app: &std::sync::Arc<canh_console::server::routes::App>, user: &str) -> Self {
+        use canh_console::state::session::{self, Policy};
+        let opened = {
+            let mut state = app.state.lock().unwrap();
+            let now = canh_console::state::now_unix();
+            session::sign_in(&mut state, &Policy::default(), user, PASSWORD, None, "10.0.0.1", now).unwrap().unwrap()
+        };
+        Self { router: canh_console::server::routes::router(app.clone()), token: opened.token, csrf: opened.csrf }
+    }
+
+    fn send(&self, method: &str, uri: &str, body: String) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        use tower::ServiceExt as _;
+        let req = axum::http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "console.test")
+            .header("origin", "https://console.test")
+            .header("cookie", format!("{}={}", canh_console::server::routes::SESSION_COOKIE, self.token))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let res = self.router.clone().oneshot(req).await.unwrap();
+            let status = res.status().as_u16();
+            let headers =
+                res.headers().iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string())).collect();
+            let body = axum::body::to_bytes(res.into_body(), 64 << 20).await.unwrap().to_vec();
+            (status, headers, body)
+        })
+    }
+
+    fn get(&self, uri: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        self.send("GET", uri, String::new())
+    }
+
+    fn post(&self, uri: &str) -> u16 {
+        self.send("POST", uri, format!("csrf={}", self.csrf)).0
+    }
+}
+
+const PASSWORD: &str = "Canh@2026test";
+
+/// The frames of a capture whose flow has Community ID `cid`, within `[from, to]` seconds.
+fn frames_of_flow(capture: &[u8], cid: &str, from: f64, to: f64) -> Vec<(u64, Vec<u8>)> {
+    let mut reader =
+        canh_sensor::capture::CaptureReader::from_reader("capture", Box::new(std::io::Cursor::new(capture.to_vec())))
+            .unwrap();
+    let mut decoder = canh_sensor::decode::Decoder::default();
+    let mut frames = Vec::new();
+    while reader.advance().unwrap() {
+        let p = &reader.packet;
+        let t = p.ts as f64 / 1e6;
+        if let Ok(Some(d)) = decoder.decode(p.linktype, &p.data, p.ts)
+            && t >= from
+            && t <= to
+            && canh_sensor::community_id::community_id(d.src, d.dst, d.proto, d.sport, d.dport) == cid
+        {
+            frames.push((p.ts, p.data.clone()));
+        }
+    }
+    frames
+}
+
+/// "Download PCAP" on an alert: the analyst asks, the sensor that saw the flow answers from
+/// its packet store over its mutual-TLS channel, the analyst downloads exactly the flow's
+/// frames; an auditor may do neither; both steps are audited.
+#[test]
+fn the_packets_behind_an_alert_come_from_its_sensor() {
+    use canh_console::state::{Actor, State, packets, user};
+    let p = Province::new();
+    {
+        let mut state = State::open(Path::new(p.data())).unwrap();
+        let a = Actor { name: "cli:test".into(), org: String::new() };
+        state
+            .change(|tx| {
+                user::add(tx, &a, "an", user::Role::Analyst, "so-a", PASSWORD)?;
+                user::add(tx, &a, "kiem", user::Role::Auditor, "so-a", PASSWORD)
+            })
+            .unwrap();
+    }
+    let port = free_port();
+    let _server = Server::start(p.data(), port);
+    let mut sensor = sensor(&p, port, "id", &["--stay"]).stderr(Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(sensor.stderr.take().unwrap()).lines();
+    let mut said = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        said.push_str(&line);
+        said.push('\n');
+        if line.contains("answering the console's requests") {
+            break;
+        }
+    }
+    assert!(said.contains("answering the console's requests"), "{said}");
+    std::thread::spawn(move || lines.for_each(drop));
+    let on_disk = std::fs::read_dir(Path::new(p.path("id")).join("packets")).unwrap().count();
+    assert!(on_disk >= 1, "the sensor kept its packets");
+
+    let state = State::open(Path::new(p.data())).unwrap();
+    let app = canh_console::server::routes::App::new(state, Default::default());
+    let analyst = Console::new(&app, "an");
+    let auditor = Console::new(&app, "kiem");
+    // An alert of a flow, once the server has it in triage.
+    let mut alert = serde_json::Value::Null;
+    wait_for("an alert in triage", || {
+        let (status, _, body) = analyst.get("/api/v1/alerts?status=all");
+        assert_eq!(status, 200);
+        let list: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let found = list["alerts"].as_array().and_then(|a| {
+            a.iter()
+                .find(|x| x["community_id"].as_str().is_some_and(|c| !c.is_empty()) && x["engine"] == "sigma")
+                .cloned()
+        });
+        found.map(|f| alert = f).is_some()
+    });
+    let id = alert["id"].as_str().unwrap().to_string();
+    let cid = alert["community_id"].as_str().unwrap().to_string();
+
+    assert_eq!(auditor.post(&format!("/alerts/{id}/packets")), 403, "an auditor may not ask for packets");
+    assert_eq!(analyst.post(&format!("/alerts/{id}/packets")), 303);
+    let mut asked = None;
+    wait_for("the sensor's answer", || {
+        let reqs = packets::of_alert(State::open(Path::new(p.data())).unwrap().conn(), &id).unwrap();
+        assert_eq!(reqs.len(), 1);
+        asked = Some(reqs[0].clone());
+        reqs[0].state != packets::State::Waiting
+    });
+    let asked = asked.unwrap();
+    assert_eq!(asked.state, packets::State::Ready, "{asked:?}");
+    assert_eq!((asked.sensor.as_str(), asked.community_id.as_str()), ("s1", cid.as_str()));
+
+    let uri = format!("/alerts/{id}/packets/{}", asked.id);
+    assert_eq!(auditor.get(&uri).0, 403, "an auditor may not read packets");
+    let (status, headers, pcap) = analyst.get(&uri);
+    assert_eq!(status, 200);
+    assert!(headers.iter().any(|(k, v)| k == "content-type" && v == "application/vnd.tcpdump.pcap"), "{headers:?}");
+    assert!(headers.iter().any(|(k, v)| k == "content-disposition" && v.starts_with("attachment")), "{headers:?}");
+    // Exactly the flow's frames of the capture, in the window the console asked for.
+    let capture = std::fs::read(p.capture(5)).unwrap();
+    let want = frames_of_flow(&capture, &cid, asked.from, asked.to);
+    let got = frames_of_flow(&pcap, &cid, 0.0, f64::MAX);
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+    assert_eq!(asked.packets as usize, want.len());
+    // The alert's page offers the file; the audit trail holds both steps, and the refusals.
+    let (_, _, page) = analyst.get(&format!("/alerts/{id}"));
+    assert!(String::from_utf8_lossy(&page).contains(&uri), "the page links the capture");
+    let audit = ok(&["audit", "list", "--data", p.data()]);
+    assert!(audit.contains("packets.request") && audit.contains("packets.download"), "{audit}");
+    let _ = sensor.kill();
+    let _ = sensor.wait();
+}
+
+/// A sensor's answers are checked: only the sensor a request names may answer it, once, with
+/// a capture holding as many frames as it says.
+#[test]
+fn answers_to_packet_requests_are_checked() {
+    use canh_console::state::{State, packets};
+    let p = Province::new();
+    p.certify("s2", "so-a", "id2");
+    let port = free_port();
+    let _server = Server::start(p.data(), port);
+    let mut state = State::open(Path::new(p.data())).unwrap();
+    let ask = |sensor: &'static str| packets::Ask {
+        alert: "a1",
+        sensor,
+        org: "so-a",
+        community_id: "1:x=",
+        from: 1.0,
+        to: 2.0,
+        by: "an",
+    };
+    let (mine, _) = state.change(|tx| packets::request(tx, &ask("s1"))).unwrap();
+    let (theirs, _) = state.change(|tx| packets::request(tx, &packets::Ask { alert: "a2", ..ask("s2") })).unwrap();
+    // s1 is handed its own request only.
+    let (code, text) = exchange(&p, port, "GET", wire::PACKETS_PATH, &[], Vec::new());
+    assert_eq!(code, 200, "{text}");
+    let wanted: Vec<wire::PacketRequest> = serde_json::from_str(&text).unwrap();
+    assert_eq!(wanted.iter().map(|w| w.id).collect::<Vec<_>>(), vec![mine]);
+    let path = |id: i64| format!("{}/{id}", wire::PACKETS_PATH);
+    // Not a capture; a capture of 1 frame said to hold 2; another sensor's request.
+    let (code, text) = request(&p, port, &path(mine), &[(wire::PACKETS, "1".into())], b"not a pcap".to_vec());
+    assert_eq!(code, 400, "{text}");
+    let one = std::fs::read(common_capture()).unwrap();
+    let (code, text) = request(&p, port, &path(mine), &[(wire::PACKETS, "2".into())], one.clone());
+    assert_eq!(code, 400, "{text}");
+    let (code, text) = request(&p, port, &path(theirs), &[(wire::PACKETS, "1".into())], one.clone());
+    assert_eq!(code, 404, "{text}");
+    // Still waiting; then answered, once.
+    assert_eq!(packets::get(state.conn(), mine).unwrap().unwrap().state, packets::State::Waiting);
+    let (code, text) = request(&p, port, &path(mine), &[(wire::PACKETS, "1".into())], one.clone());
+    assert_eq!(code, 200, "{text}");
+    let (code, _) = request(&p, port, &path(mine), &[(wire::PACKETS, "1".into())], one.clone());
+    assert_eq!(code, 404, "answered already");
+    let r = packets::get(state.conn(), mine).unwrap().unwrap();
+    assert_eq!((r.state, r.packets), (packets::State::Ready, 1));
+    assert_eq!(std::fs::read(packets::file(Path::new(p.data()), mine)).unwrap(), one);
+}
+
+/// A capture of one frame.
+fn common_capture() -> PathBuf {
+    let path = std::env::temp_dir().join(format!("canh-one-frame-{}.pcap", std::process::id()));
+    let mut w = pcap_file::pcap::PcapWriter::new(std::fs::File::create(&path).unwrap()).unwrap();
+    let frame = [0u8; 60];
+    w.write_packet(&pcap_file::pcap::PcapPacket::new(Duration::from_secs(1_700_000_000), 60, &frame)).unwrap();
+    path
 }

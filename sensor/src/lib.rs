@@ -17,7 +17,8 @@
 //! - [`files`]: artifacts; [`record`]: the record types, each field's name and role declared
 //!   once ([`schema`]); [`output`]: NDJSON logs;
 //! - [`ids`]: the stable, specified ids (`uid`, `fuid`) records carry;
-//! - [`replay`]: all of it over capture files, on one thread or several (`canh replay`).
+//! - [`replay`]: all of it over capture files, on one thread or several (`canh replay`);
+//! - [`packets`]: the rolling packet store and the frames of one flow out of it.
 //!
 //! Every stage is bounded — fragments, flows, reassembly memory, HTTP heads, TLS buffers,
 //! decoded bodies — so that hostile traffic cannot exhaust the sensor.
@@ -34,6 +35,7 @@
 //!     engine: Default::default(),
 //!     inspector: None,
 //!     sink: None,
+//!     packets: None,
 //! };
 //! let summary = replay(&opts, &|_bytes_read| {}).expect("readable capture");
 //! println!("{} packets, {} flows", summary.stats.packets, summary.stats.flows);
@@ -50,6 +52,7 @@ pub mod flow;
 pub mod ids;
 pub mod live;
 pub mod output;
+pub mod packets;
 pub mod proto;
 pub mod reassembly;
 pub mod record;

@@ -15,6 +15,7 @@ use crossbeam_channel::bounded;
 use crate::capture::live::{CaptureCounts, LINKTYPE_ETHERNET, LiveOptions, LiveSocket, now_micros};
 use crate::engine::{Engine, EngineConfig, EngineStats};
 use crate::output::{Inspector, Serialized, SharedSink, Target, Writer, collect_rest, serialize};
+use crate::packets::ring::{PacketRing, RingConfig, RingStats};
 use crate::record::LogType;
 
 #[derive(Debug, Clone)]
@@ -26,6 +27,8 @@ pub struct LiveRun {
     pub extract_dir: Option<PathBuf>,
     pub inspector: Option<Arc<dyn Inspector>>,
     pub sink: Option<SharedSink>,
+    /// Each worker keeps its frames in this packet store (a share of its budget each).
+    pub packets: Option<RingConfig>,
 }
 
 /// One worker's counts, refreshed about once a second.
@@ -37,6 +40,8 @@ pub struct WorkerStats {
     pub bytes: u64,
     /// Whether every frame had the kernel's timestamp.
     pub kernel_timestamps: bool,
+    /// What the worker's part of the packet store took and removed.
+    pub packet_store: RingStats,
 }
 
 /// What a live run saw, when it stopped.
@@ -67,6 +72,14 @@ pub fn run(opts: &LiveRun, stop: &AtomicBool, stats: &Mutex<Vec<WorkerStats>>) -
             LiveSocket::open(&o)
         })
         .collect::<std::io::Result<Vec<_>>>()?;
+    let names: Vec<String> = (0..n).map(|w| format!("w{w}")).collect();
+    let mut rings = Vec::with_capacity(n);
+    for name in &names {
+        rings.push(match &opts.packets {
+            Some(config) => Some(PacketRing::open(config, name, &names)?),
+            None => None,
+        });
+    }
     if let Some(dir) = &opts.extract_dir {
         std::fs::create_dir_all(dir)?;
     }
@@ -77,7 +90,7 @@ pub fn run(opts: &LiveRun, stop: &AtomicBool, stats: &Mutex<Vec<WorkerStats>>) -
     let (out_tx, out_rx) = bounded::<Serialized>(4 * n);
     let engine_stats = thread::scope(|scope| -> std::io::Result<EngineStats> {
         let mut handles = Vec::new();
-        for (w, mut socket) in sockets.into_iter().enumerate() {
+        for (w, (mut socket, mut ring)) in sockets.into_iter().zip(rings).enumerate() {
             let out_tx = out_tx.clone();
             let cfg = opts.engine.clone();
             let extract = opts.extract_dir.clone();
@@ -97,6 +110,9 @@ pub fn run(opts: &LiveRun, stop: &AtomicBool, stats: &Mutex<Vec<WorkerStats>>) -
                 };
                 while !stop.load(Ordering::Relaxed) {
                     if let Some((ts, frame)) = socket.next_frame()? {
+                        if let Some(ring) = &mut ring {
+                            ring.write(ts, LINKTYPE_ETHERNET, frame, frame.len() as u32);
+                        }
                         engine.packet(ts, LINKTYPE_ETHERNET, frame, frame.len() as u32);
                         since_drain += 1;
                         if since_drain >= DRAIN_EVERY {
@@ -109,6 +125,9 @@ pub fn run(opts: &LiveRun, stop: &AtomicBool, stats: &Mutex<Vec<WorkerStats>>) -
                         engine.advance(now_micros());
                         since_drain = 0;
                         send(&mut engine)?;
+                        if let Some(ring) = &mut ring {
+                            ring.flush();
+                        }
                         let counts = socket.counts()?;
                         let mut all = stats.lock().unwrap_or_else(|p| p.into_inner());
                         all[w] = WorkerStats {
@@ -116,6 +135,7 @@ pub fn run(opts: &LiveRun, stop: &AtomicBool, stats: &Mutex<Vec<WorkerStats>>) -
                             packets: engine.stats.packets,
                             bytes: engine.stats.bytes,
                             kernel_timestamps: socket.kernel_timestamps,
+                            packet_store: ring.as_ref().map(|r| r.stats).unwrap_or_default(),
                         };
                     }
                 }
@@ -127,6 +147,7 @@ pub fn run(opts: &LiveRun, stop: &AtomicBool, stats: &Mutex<Vec<WorkerStats>>) -
                     packets: engine.stats.packets,
                     bytes: engine.stats.bytes,
                     kernel_timestamps: socket.kernel_timestamps,
+                    packet_store: ring.as_ref().map(|r| r.stats).unwrap_or_default(),
                 };
                 Ok(engine.stats)
             }));

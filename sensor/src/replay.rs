@@ -14,6 +14,7 @@ use crate::capture::{CaptureError, MergedReader};
 use crate::decode::address_hash;
 use crate::engine::{Engine, EngineConfig, EngineStats};
 use crate::output::{Inspector, Serialized, SharedSink, Target, Writer, collect_rest, serialize};
+use crate::packets::ring::{PacketRing, RingConfig};
 use crate::record::LogType;
 
 /// Where the logs go when no one says (`canh replay --out`).
@@ -32,6 +33,8 @@ pub struct ReplayOptions {
     pub inspector: Option<Arc<dyn Inspector>>,
     /// Also hands every line written to this sink (the event store, with `--index`).
     pub sink: Option<SharedSink>,
+    /// Also keeps every frame in this packet store (a sensor replaying files).
+    pub packets: Option<RingConfig>,
 }
 
 impl Default for ReplayOptions {
@@ -45,6 +48,7 @@ impl Default for ReplayOptions {
             engine: EngineConfig::default(),
             inspector: None,
             sink: None,
+            packets: None,
         }
     }
 }
@@ -118,12 +122,18 @@ pub fn replay(opts: &ReplayOptions, progress: &(dyn Fn(u64) + Sync)) -> Result<S
     let derived_log = opts.inspector.as_ref().map(|i| i.log_name().to_string());
     let mut writer =
         Writer::open(&opts.target, derived_log.as_deref(), opts.sink.clone()).map_err(ReplayError::Output)?;
+    // The reader stores every frame it reads: one writer, whatever the engine's threads.
+    let mut ring = match &opts.packets {
+        Some(config) => Some(PacketRing::open(config, "r", &["r".to_string()]).map_err(ReplayError::Output)?),
+        None => None,
+    };
     let started = Instant::now();
     let stats = if opts.workers <= 1 {
-        run_inline(&mut reader, opts, &mut writer, progress)?
+        run_inline(&mut reader, opts, &mut writer, ring.as_mut(), progress)?
     } else {
-        run_workers(&mut reader, opts, &mut writer, progress)?
+        run_workers(&mut reader, opts, &mut writer, ring.as_mut(), progress)?
     };
+    drop(ring);
     writer.finish().map_err(ReplayError::Output)?;
     Ok(Summary {
         stats,
@@ -176,11 +186,15 @@ fn run_inline(
     reader: &mut MergedReader,
     opts: &ReplayOptions,
     writer: &mut Writer,
+    mut ring: Option<&mut PacketRing>,
     progress: &dyn Fn(u64),
 ) -> Result<EngineStats, ReplayError> {
     let mut engine = Engine::new(opts.engine.clone());
     let mut n = 0u64;
     while let Some(p) = reader.next_packet() {
+        if let Some(ring) = ring.as_deref_mut() {
+            ring.write(p.ts, p.linktype, &p.data, p.orig_len);
+        }
         engine.packet(p.ts, p.linktype, &p.data, p.orig_len);
         n += 1;
         if n.is_multiple_of(DRAIN_EVERY) {
@@ -210,6 +224,7 @@ fn run_workers(
     reader: &mut MergedReader,
     opts: &ReplayOptions,
     writer: &mut Writer,
+    mut ring: Option<&mut PacketRing>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<EngineStats, ReplayError> {
     let n = opts.workers;
@@ -265,6 +280,9 @@ fn run_workers(
         let mut pending: Vec<Batch> = (0..n).map(|_| Batch::default()).collect();
         let mut count = 0u64;
         while let Some(p) = reader.next_packet() {
+            if let Some(ring) = ring.as_deref_mut() {
+                ring.write(p.ts, p.linktype, &p.data, p.orig_len);
+            }
             let w = (address_hash(p.linktype, &p.data) % n as u64) as usize;
             let batch = &mut pending[w];
             let start = batch.data.len();

@@ -75,6 +75,7 @@ fn alerts_are_the_same_whatever_the_threads() {
             engine,
             inspector: Some(log.clone() as Arc<dyn Inspector>),
             sink: None,
+            packets: None,
         };
         let summary = replay(&opts, &|_| {}).unwrap();
         let mut alerts: Vec<(String, String, Vec<String>)> = std::fs::read_to_string(out.path().join("alerts.json"))

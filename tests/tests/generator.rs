@@ -193,6 +193,7 @@ fn several_files_replay_in_time_order() {
         engine: EngineConfig::default(),
         inspector: None,
         sink: None,
+        packets: None,
     };
     let summary = canh_sensor::replay::replay(&opts, &|_| {}).expect("replay");
     let count = |t: canh_sensor::record::LogType| whole.records.iter().filter(|r| r.log_type() == t).count() as u64;
@@ -217,6 +218,7 @@ fn workers_give_the_same_records_as_one_thread() {
             engine: EngineConfig::default(),
             inspector: None,
             sink: None,
+            packets: None,
         };
         canh_sensor::replay::replay(&opts, &|_| {}).expect("replay");
         let mut lines: Vec<String> =

@@ -123,6 +123,7 @@ fn sigma(args: SigmaArgs) -> Result<i32> {
         engine: Default::default(),
         inspector: Some(keep.clone()),
         sink: None,
+        packets: None,
     };
     replay(&opts, &|_| {}).map_err(anyhow::Error::from)?;
     let records = std::mem::take(&mut *keep.0.lock().unwrap_or_else(|p| p.into_inner()));

@@ -125,7 +125,7 @@ pub fn run(args: DemoArgs) -> Result<i32> {
     let no_serve = args.no_serve;
     let data_for_sensor = data.clone();
     let streaming = std::thread::spawn(move || {
-        let outcome = stream(&sensor, sensor_port, syslog_port, &logs, &data_for_sensor);
+        let outcome = stream(sensor, sensor_port, syslog_port, &logs, &data_for_sensor, !no_serve);
         if outcome.is_ok() {
             tries();
         }
@@ -181,13 +181,15 @@ fn free_udp_port() -> Result<u16> {
 }
 
 /// The sensor's part of the demo: waits for the server, streams the capture through the
-/// mutual-TLS path, then sends the hosts' syslog.
+/// mutual-TLS path, then sends the hosts' syslog. While the console serves (`stay`), the
+/// sensor stays too, answering the console's requests for the packets behind an alert.
 fn stream(
-    sensor: &RunArgs,
+    sensor: RunArgs,
     sensor_port: u16,
     syslog_port: u16,
     logs: &std::path::Path,
     data: &std::path::Path,
+    stay: bool,
 ) -> Result<i32> {
     let started = std::time::Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", sensor_port)).is_err() {
@@ -195,7 +197,20 @@ fn stream(
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let origin = super::sensor_run::origin(&sensor.identity)?;
-    let code = super::sensor_run::run_files(sensor, origin)?;
+    let code = if stay {
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Never set: the demo's sensor lives as long as its server, until Ctrl-C.
+        let until = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        std::thread::spawn(move || {
+            let stay = super::sensor_run::Stay { until, drained: Some(tx) };
+            if let Err(e) = super::sensor_run::run_files(&sensor, origin, Some(stay)) {
+                eprintln!("the demo's sensor: {e:#}");
+            }
+        });
+        rx.recv().context("the demo's sensor stopped before the end of its capture")?
+    } else {
+        super::sensor_run::run_files(&sensor, origin, None)?
+    };
     eprintln!("logs: {}  (conn, dns, http, ssl, files, weird .ndjson; alerts.json)", logs.display());
     let sent = send_host_logs(syslog_port)?;
     eprintln!("host logs: {sent} syslog messages from the agency's servers sent to the server (UDP)");

@@ -128,6 +128,7 @@ impl ReplayArgs {
             engine,
             inspector: None,
             sink: None,
+            packets: None,
         }
     }
 

@@ -86,6 +86,43 @@ pub struct RunArgs {
     /// (what is left is sent by the next run).
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub drain_seconds: u64,
+    /// Where the sensor keeps the packets it saw, so that the console can fetch a flow's
+    /// frames behind an alert [default: IDENTITY/packets].
+    #[arg(long, value_name = "DIR", requires = "server")]
+    pub packets: Option<PathBuf>,
+    /// The packet store's size limit; past it the oldest packets are removed.
+    #[arg(long, value_name = "MIB", default_value_t = 2048)]
+    pub packets_max_mib: u64,
+    /// Packets older than this (counted back from the newest) are removed.
+    #[arg(long, value_name = "HOURS", default_value_t = 72)]
+    pub packets_max_hours: u64,
+    /// Keep no packets (the console cannot fetch any from this sensor).
+    #[arg(long, conflicts_with = "packets")]
+    pub no_packets: bool,
+    /// With --pcap: after the files, keep answering the console's requests for packets (and
+    /// sending heartbeats) until Ctrl-C or SIGTERM.
+    #[arg(long, requires = "server", requires = "pcap")]
+    pub stay: bool,
+}
+
+impl RunArgs {
+    /// The packet store, unless there is none: kept only by a sensor that has a server to
+    /// send packets to.
+    fn packet_store(&self) -> Option<canh_sensor::packets::ring::RingConfig> {
+        (self.server.is_some() && !self.no_packets).then(|| canh_sensor::packets::ring::RingConfig {
+            dir: self.packets.clone().unwrap_or_else(|| self.identity.join("packets")),
+            max_bytes: self.packets_max_mib << 20,
+            max_age: Duration::from_secs(self.packets_max_hours * 3600),
+        })
+    }
+}
+
+/// What keeps a `--pcap --stay` sensor running after its files: it stays until `until` is
+/// set, and tells `drained` (the capture's exit code) once the files are done and the spool
+/// drained.
+pub struct Stay {
+    pub until: Arc<AtomicBool>,
+    pub drained: Option<std::sync::mpsc::Sender<i32>>,
 }
 
 /// The sensor's name and organization, as its certificate says (its records say the same; the
@@ -291,6 +328,7 @@ impl Shipping {
         let stop = Arc::new(AtomicBool::new(false));
         let mut shipper = Shipper::new(spool.clone(), server.to_string(), tls, stats.clone());
         shipper.identity = Some([args.identity.join(CA), args.identity.join(CERT), args.identity.join(KEY)]);
+        shipper.packets = args.packet_store().map(|p| p.dir);
         renew_when_due(args.identity.clone(), server.to_string());
         let batcher = Arc::new(Mutex::new(Batcher::new(spool.clone()).with_limit((args.batch_kib as usize) << 10)));
         shipper.health = Some(health(batcher.clone(), capture, rules_label(&args.rules), args.iface.clone()));
@@ -308,11 +346,21 @@ impl Shipping {
     /// Waits up to `wait` for the spool to drain, stops, and tells what happened.
     fn finish(self, wait: Duration) -> String {
         let drained = self.spool.drained(wait);
+        self.stop(drained)
+    }
+
+    /// Stops shipping, and tells what happened (`drained`: the spool was empty at the end).
+    fn stop(mut self, drained: bool) -> String {
         self.stop.store(true, Ordering::Relaxed);
         self.spool.close();
-        for t in self.threads {
+        for t in std::mem::take(&mut self.threads) {
             let _ = t.join();
         }
+        self.report(drained)
+    }
+
+    /// What was shipped, and what waits or was lost.
+    fn report(&self, drained: bool) -> String {
         let spool = self.spool.lock();
         let sealed = self.batcher.lock().map(|b| b.sealed).unwrap_or_default();
         let s = &self.stats;
@@ -373,7 +421,16 @@ pub fn run(args: RunArgs) -> Result<i32> {
     } else {
         Origin::default()
     };
-    let Some(iface) = &args.iface else { return run_files(&args, origin) };
+    let Some(iface) = &args.iface else {
+        let stay = args.stay.then(|| -> Result<Stay> {
+            let until = Arc::new(AtomicBool::new(false));
+            for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+                signal_hook::flag::register(signal, until.clone()).context("a signal handler")?;
+            }
+            Ok(Stay { until, drained: None })
+        });
+        return run_files(&args, origin, stay.transpose()?);
+    };
     run_live(&args, iface, origin)
 }
 
@@ -416,6 +473,7 @@ fn run_live(args: &RunArgs, iface: &str, origin: Origin) -> Result<i32> {
         extract_dir: None,
         inspector: opts.inspector,
         sink: shipping.as_ref().map(Shipping::sink),
+        packets: args.packet_store(),
     };
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -476,7 +534,7 @@ fn run_live(args: &RunArgs, iface: &str, origin: Origin) -> Result<i32> {
     Ok(code)
 }
 
-pub fn run_files(args: &RunArgs, origin: Origin) -> Result<i32> {
+pub fn run_files(args: &RunArgs, origin: Origin, stay: Option<Stay>) -> Result<i32> {
     let mut replay = ReplayArgs::of(args.pcap.clone(), args.out.clone().unwrap_or_else(|| "-".into()));
     replay.rules = args.rules.clone();
     replay.workers = args.workers;
@@ -492,6 +550,7 @@ pub fn run_files(args: &RunArgs, origin: Origin) -> Result<i32> {
         None => None,
     };
     opts.sink = shipping.as_ref().map(Shipping::sink);
+    opts.packets = args.packet_store();
     eprintln!("sensor {} of {}", terminal(&origin.sensor), terminal(&origin.org));
     let summary = run_replay(&opts)?;
     eprint!("{}", render_summary(&summary));
@@ -503,7 +562,19 @@ pub fn run_files(args: &RunArgs, origin: Origin) -> Result<i32> {
         eprintln!("error: {e}");
     }
     if let Some(shipping) = shipping {
-        let told = shipping.finish(Duration::from_secs(args.drain_seconds));
+        let mut drained = shipping.spool.drained(Duration::from_secs(args.drain_seconds));
+        if let Some(stay) = stay {
+            eprint!("{}", shipping.report(drained));
+            eprintln!("the capture is done; answering the console's requests for packets until stopped");
+            if let Some(tx) = stay.drained {
+                let _ = tx.send(if drained { code } else { code.max(3) });
+            }
+            while !stay.until.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            drained = shipping.spool.drained(Duration::ZERO);
+        }
+        let told = shipping.stop(drained);
         if told.contains("waiting in") {
             code = code.max(3);
         }

@@ -330,6 +330,27 @@ const STEPS: &[&str] = &[
          data TEXT NOT NULL,
          raised TEXT NOT NULL DEFAULT ''
      );",
+    // 12: console users' requests for the packets behind an alert, each answered by the
+    // sensor that saw the flow (the pcap itself is a file under `packets/`).
+    "CREATE TABLE packet_requests (
+         id INTEGER PRIMARY KEY,
+         alert TEXT NOT NULL,
+         sensor TEXT NOT NULL,
+         org TEXT NOT NULL,
+         community_id TEXT NOT NULL,
+         from_ts REAL NOT NULL,
+         to_ts REAL NOT NULL,
+         requested_by TEXT NOT NULL,
+         requested_at INTEGER NOT NULL,
+         state TEXT NOT NULL,
+         detail TEXT NOT NULL DEFAULT '',
+         packets INTEGER NOT NULL DEFAULT 0,
+         bytes INTEGER NOT NULL DEFAULT 0,
+         truncated INTEGER NOT NULL DEFAULT 0,
+         answered_at INTEGER
+     );
+     CREATE INDEX packet_requests_by_alert ON packet_requests(alert);
+     CREATE INDEX packet_requests_waiting ON packet_requests(sensor, state);",
 ];
 
 pub fn run(conn: &mut Connection) -> Result<(), StateError> {

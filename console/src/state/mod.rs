@@ -19,6 +19,7 @@ pub mod incident;
 pub mod inventory;
 mod migrate;
 pub mod org;
+pub mod packets;
 pub mod password;
 pub mod saved;
 pub mod sensor;

@@ -52,6 +52,8 @@ pub struct ShipStats {
     pub duplicates: AtomicU64,
     /// Failed attempts (unreachable, 5xx, refused).
     pub failures: AtomicU64,
+    /// Requests for packets answered (with frames or with why there are none).
+    pub packet_requests: AtomicU64,
     pub last_error: std::sync::Mutex<Option<String>>,
 }
 
@@ -77,6 +79,9 @@ pub struct Shipper {
     /// The identity's files (CA, certificate, key), read again at each connection: a
     /// certificate renewed meanwhile is used from the next one on.
     pub identity: Option<[std::path::PathBuf; 3]>,
+    /// The packet store, from which console users' requests for a flow's frames are answered;
+    /// none: no requests are asked for.
+    pub packets: Option<std::path::PathBuf>,
 }
 
 /// The capture's part of a heartbeat, asked for each time one is sent.
@@ -84,7 +89,7 @@ pub type Health = Arc<dyn Fn() -> serde_json::Value + Send + Sync>;
 
 impl Shipper {
     pub fn new(spool: SharedSpool, server: String, tls: Arc<rustls::ClientConfig>, stats: Arc<ShipStats>) -> Self {
-        Self { spool, server, tls, stats, broke: Arc::default(), health: None, identity: None }
+        Self { spool, server, tls, stats, broke: Arc::default(), health: None, identity: None, packets: None }
     }
 }
 
@@ -115,7 +120,17 @@ impl Shipper {
         let mut conn: Option<SendRequest<Full<Bytes>>> = None;
         let mut backoff = Duration::from_secs(1);
         let mut heartbeat_due = tokio::time::Instant::now();
+        let mut packets_due = tokio::time::Instant::now();
         while !stop.load(Ordering::Relaxed) {
+            if let Some(dir) = &self.packets
+                && tokio::time::Instant::now() >= packets_due
+            {
+                packets_due = tokio::time::Instant::now() + wire::PACKETS_POLL_EVERY;
+                if let Err(e) = self.answer_packet_requests(&mut conn, dir).await {
+                    conn = None;
+                    self.stats.failed(format!("packet requests: {e}"));
+                }
+            }
             if self.health.is_some() && tokio::time::Instant::now() >= heartbeat_due {
                 heartbeat_due = tokio::time::Instant::now() + wire::HEARTBEAT_EVERY;
                 if let Err(e) = self.heartbeat(&mut conn).await {
@@ -201,28 +216,112 @@ impl Shipper {
     }
 
     async fn heartbeat(&self, conn: &mut Option<SendRequest<Full<Bytes>>>) -> Result<(), String> {
-        if conn.as_ref().is_none_or(|c| c.is_closed()) {
-            *conn = Some(self.connect().await?);
-        }
-        let sender = conn.as_mut().expect("connected");
-        sender.ready().await.map_err(|e| format!("{}: {e}", self.server))?;
         let body = serde_json::to_vec(&self.heartbeat_body()).map_err(|e| e.to_string())?;
         let request = hyper::Request::post(wire::HEARTBEAT_PATH)
             .header(hyper::header::HOST, self.server.as_str())
             .header(hyper::header::CONTENT_TYPE, "application/json")
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| e.to_string())?;
-        let response = tokio::time::timeout(CONNECT, sender.send_request(request))
-            .await
-            .map_err(|_| format!("{}: no answer to the heartbeat", self.server))?;
-        let response = match response {
-            Ok(r) => r,
-            Err(e) => return Err(format!("{}: {e}{}", self.server, self.why_broke().await)),
-        };
-        let status = response.status();
-        let _ = response.into_body().collect().await;
+        let (status, _) = self.exchange(conn, request, CONNECT, "the heartbeat").await?;
         if !status.is_success() {
             return Err(format!("{}: heartbeat answered {status}", self.server));
+        }
+        Ok(())
+    }
+
+    /// One request on the kept connection (made first if there is none): the answer's status
+    /// and body, or why there is none (`what` names the request in it).
+    async fn exchange(
+        &self,
+        conn: &mut Option<SendRequest<Full<Bytes>>>,
+        request: hyper::Request<Full<Bytes>>,
+        within: Duration,
+        what: &str,
+    ) -> Result<(hyper::StatusCode, Bytes), String> {
+        if conn.as_ref().is_none_or(|c| c.is_closed()) {
+            *conn = Some(self.connect().await?);
+        }
+        let sender = conn.as_mut().expect("connected");
+        sender.ready().await.map_err(|e| format!("{}: {e}", self.server))?;
+        let answer = tokio::time::timeout(within, async {
+            let response = sender.send_request(request).await?;
+            let status = response.status();
+            let body = response.into_body().collect().await?.to_bytes();
+            Ok::<_, hyper::Error>((status, body))
+        })
+        .await
+        .map_err(|_| format!("{}: no answer to {what} within {within:?}", self.server))?;
+        match answer {
+            Ok(a) => Ok(a),
+            Err(e) => Err(format!("{}: {what}: {e}{}", self.server, self.why_broke().await)),
+        }
+    }
+
+    /// Asks the server for the packets console users want of this sensor, and answers each
+    /// from the packet store (the extraction on a blocking thread).
+    async fn answer_packet_requests(
+        &self,
+        conn: &mut Option<SendRequest<Full<Bytes>>>,
+        dir: &Path,
+    ) -> Result<(), String> {
+        let request = hyper::Request::get(wire::PACKETS_PATH)
+            .header(hyper::header::HOST, self.server.as_str())
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| e.to_string())?;
+        let (status, body) = self.exchange(conn, request, CONNECT, "the packet requests").await?;
+        if !status.is_success() {
+            return Err(format!("{}: packet requests answered {status}", self.server));
+        }
+        let wanted: Vec<wire::PacketRequest> =
+            serde_json::from_slice(&body).map_err(|e| format!("{}: packet requests: {e}", self.server))?;
+        for w in wanted {
+            let ask = crate::packets::extract::Wanted {
+                community_id: w.community_id.clone(),
+                from: secs_to_micros(w.from),
+                to: secs_to_micros(w.to),
+            };
+            let dir = dir.to_path_buf();
+            let found = tokio::task::spawn_blocking(move || {
+                let x = crate::packets::extract::extract(&dir, &ask, wire::MAX_PACKETS)?;
+                let compressed = wire::compress(&x.pcap)?;
+                Ok::<_, std::io::Error>((x, compressed))
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            let mut answer = hyper::Request::post(format!("{}/{}", wire::PACKETS_PATH, w.id))
+                .header(hyper::header::HOST, self.server.as_str())
+                .header(hyper::header::CONTENT_TYPE, "application/vnd.tcpdump.pcap");
+            let body = match found {
+                Ok((x, compressed)) if x.packets > 0 => {
+                    answer = answer
+                        .header(hyper::header::CONTENT_ENCODING, "zstd")
+                        .header(wire::PACKETS, x.packets)
+                        .header(wire::TRUNCATED, u16::from(x.truncated));
+                    compressed
+                }
+                Ok(_) => {
+                    answer = answer.header(
+                        wire::PACKETS_ERROR,
+                        "no frame of that flow in the packet store at that time (past its size or age limit, or not seen by this sensor)",
+                    );
+                    Vec::new()
+                }
+                Err(e) => {
+                    answer = answer.header(wire::PACKETS_ERROR, header_text(&format!("the packet store: {e}")));
+                    Vec::new()
+                }
+            };
+            let answer = answer.body(Full::new(Bytes::from(body))).map_err(|e| e.to_string())?;
+            let (status, text) = self.exchange(conn, answer, ANSWER, "packets").await?;
+            if status.is_success() {
+                self.stats.packet_requests.fetch_add(1, Ordering::Relaxed);
+            } else {
+                tracing::warn!(
+                    "packet request {}: the server answered {status}: {}",
+                    w.id,
+                    String::from_utf8_lossy(&text[..text.len().min(300)])
+                );
+            }
         }
         Ok(())
     }
@@ -270,11 +369,6 @@ impl Shipper {
         records: u64,
         body: Vec<u8>,
     ) -> Result<Outcome, String> {
-        if conn.as_ref().is_none_or(|c| c.is_closed()) {
-            *conn = Some(self.connect().await?);
-        }
-        let sender = conn.as_mut().expect("connected");
-        sender.ready().await.map_err(|e| format!("{}: {e}", self.server))?;
         let dropped = self.spool.lock().dropped();
         let request = hyper::Request::post(wire::PATH)
             .header(hyper::header::HOST, self.server.as_str())
@@ -286,18 +380,7 @@ impl Shipper {
             .header(wire::DROPPED_RECORDS, dropped.records)
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| e.to_string())?;
-        let answer = tokio::time::timeout(ANSWER, async {
-            let response = sender.send_request(request).await?;
-            let status = response.status();
-            let text = response.into_body().collect().await?.to_bytes();
-            Ok::<_, hyper::Error>((status, text))
-        })
-        .await
-        .map_err(|_| format!("{}: no answer to batch {seq} within {ANSWER:?}", self.server))?;
-        let (status, text) = match answer {
-            Ok(a) => a,
-            Err(e) => return Err(format!("{}: batch {seq}: {e}{}", self.server, self.why_broke().await)),
-        };
+        let (status, text) = self.exchange(conn, request, ANSWER, &format!("batch {seq}")).await?;
         let text = String::from_utf8_lossy(&text[..text.len().min(500)]).into_owned();
         Ok(match status.as_u16() {
             200 => Outcome::Delivered,
@@ -311,6 +394,16 @@ impl Shipper {
             _ => Outcome::Retry(format!("{}: batch {seq}: {status}: {text}", self.server)),
         })
     }
+}
+
+/// Unix seconds as microseconds (negative and non-numbers as 0).
+fn secs_to_micros(s: f64) -> u64 {
+    (s * 1e6).max(0.0) as u64
+}
+
+/// Text fit for an HTTP header: visible ASCII, at most 500 characters.
+fn header_text(s: &str) -> String {
+    s.chars().take(500).map(|c| if c == ' ' || c.is_ascii_graphic() { c } else { '?' }).collect()
 }
 
 /// One request to `server` on a connection of its own (a renewal, a tool): the status and the

@@ -24,6 +24,29 @@ pub const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(
 /// A sensor's certificate renewed before it expires: the body is a certificate signing
 /// request (PEM) for a new key; the answer, the certificate (PEM) for the same sensor and org.
 pub const RENEW_PATH: &str = "/v1/renew";
+/// The packets behind an alert ([`crate::packets`]). The sensor asks `GET /v1/packets` every
+/// [`PACKETS_POLL_EVERY`] (the server cannot reach a sensor behind an agency's NAT): the answer
+/// is a JSON array of [`PacketRequest`]s, those console users made for this sensor and it has
+/// not answered. It answers each with `POST /v1/packets/{id}`: the pcap, zstd-compressed,
+/// [`PACKETS`] the number of frames and [`TRUNCATED`] `1` when [`MAX_PACKETS`] cut it; or an
+/// empty body with [`PACKETS_ERROR`] saying why there is none.
+pub const PACKETS_PATH: &str = "/v1/packets";
+pub const PACKETS_POLL_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+pub const PACKETS: &str = "canh-packets";
+pub const TRUNCATED: &str = "canh-truncated";
+pub const PACKETS_ERROR: &str = "canh-error";
+/// Largest pcap a sensor sends for one request (uncompressed; under [`MAX_DECOMPRESSED`]).
+pub const MAX_PACKETS: usize = 32 << 20;
+
+/// One request for the frames of a flow: its Community ID and the window, in Unix seconds.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PacketRequest {
+    pub id: i64,
+    pub community_id: String,
+    pub from: f64,
+    pub to: f64,
+}
+
 /// Largest heartbeat the server reads.
 pub const MAX_HEARTBEAT: usize = 64 << 10;
 pub const SEQUENCE: &str = "canh-sequence";

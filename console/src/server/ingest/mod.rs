@@ -12,6 +12,7 @@
 
 pub mod committer;
 pub mod health;
+pub mod packets;
 
 use std::sync::Arc;
 
@@ -45,6 +46,12 @@ pub fn router(ingest: Arc<Ingest>) -> Router {
         .route(wire::HEARTBEAT_PATH, post(health::heartbeat_handler))
         .route("/v1/logs/{kind}", post(logs_handler))
         .route(wire::RENEW_PATH, post(renew_handler))
+        .route(wire::PACKETS_PATH, axum::routing::get(packets::wanted_handler))
+        .route(
+            &format!("{}/{{id}}", wire::PACKETS_PATH),
+            // A flow's pcap compresses little when its traffic is encrypted.
+            post(packets::answer_handler).layer(DefaultBodyLimit::max(wire::MAX_PACKETS + (1 << 20))),
+        )
         .layer(DefaultBodyLimit::max(wire::MAX_COMPRESSED))
         .with_state(ingest)
 }

@@ -3,6 +3,7 @@
 //! caller's organization scope) and the audit entry happen in one place that no face can skip.
 
 pub mod api;
+pub mod packets;
 pub mod pages;
 
 use std::sync::Arc;

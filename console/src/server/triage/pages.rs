@@ -195,6 +195,19 @@ struct AlertPage {
     pivots: Vec<Pivot>,
     back: String,
     verdicts: Vec<&'static str>,
+    /// The requests for the alert's packets, and whether this user may make one.
+    packets: Vec<PacketRow>,
+    may_fetch_packets: bool,
+}
+
+/// One request for an alert's packets, as the alert's page lists it.
+struct PacketRow {
+    id: i64,
+    requested: String,
+    by: String,
+    state: String,
+    ready: bool,
+    detail: String,
 }
 
 pub async fn alert_page(
@@ -206,8 +219,37 @@ pub async fn alert_page(
     let zone = p.zone();
     let csrf = csrf_of(&p);
     let t = Tr(lang);
-    match blocking(&app, move |app| detail(app, &p, &id)).await {
-        Ok(mut d) => {
+    let may_triage = crate::server::permission::Permission::Triage.granted_to(p.role());
+    let found = blocking(&app, move |app| {
+        let d = detail(app, &p, &id)?;
+        let asked = crate::state::packets::of_alert(&*app.read()?, &d.alert.id)?;
+        Ok((d, asked))
+    })
+    .await;
+    match found {
+        Ok((mut d, asked)) => {
+            let packets = asked
+                .into_iter()
+                .map(|r| {
+                    let ready = r.state == crate::state::packets::State::Ready;
+                    let detail = if ready {
+                        let cut =
+                            if r.truncated { format!(" · {}", t.get("packets-truncated")) } else { String::new() };
+                        format!("{} {} · {} B{cut}", r.packets, t.get("packets-frames"), r.bytes)
+                    } else {
+                        r.detail
+                    };
+                    PacketRow {
+                        id: r.id,
+                        requested: zone.micros(r.requested_at * 1_000_000),
+                        by: r.requested_by,
+                        state: t.get(&format!("packets-{}", r.state.as_str())),
+                        ready,
+                        detail,
+                    }
+                })
+                .collect();
+            let may_fetch_packets = may_triage && !d.alert.sensor.is_empty() && !d.alert.community_id.is_empty();
             d.history.iter_mut().for_each(|h| h.ts = zone.text(&h.ts));
             let a = &d.alert;
             let minutes = |m: i64| zone.micros(a.ts + m * 60_000_000);
@@ -270,6 +312,8 @@ pub async fn alert_page(
                 pivots,
                 back,
                 verdicts: verdicts(),
+                packets,
+                may_fetch_packets,
                 d,
             })
         }
