@@ -123,6 +123,26 @@ fn live(ns: &Namespace, pcap: &str, out: &Path, extra: &[&str]) -> (BTreeMap<Str
     (logs(out), said)
 }
 
+/// The frames of a capture (its bytes) by the Community ID of their flow, in capture order.
+fn frames_by_flow(capture: &[u8]) -> BTreeMap<String, Vec<Vec<u8>>> {
+    let mut flows: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
+    if capture.is_empty() {
+        return flows;
+    }
+    let mut reader =
+        canh_sensor::capture::CaptureReader::from_reader("capture", Box::new(std::io::Cursor::new(capture.to_vec())))
+            .unwrap();
+    let mut decoder = canh_sensor::decode::Decoder::default();
+    while reader.advance().unwrap() {
+        let p = &reader.packet;
+        if let Ok(Some(d)) = decoder.decode(p.linktype, &p.data, p.ts) {
+            let cid = canh_sensor::community_id::community_id(d.src, d.dst, d.proto, d.sport, d.dport);
+            flows.entry(cid).or_default().push(p.data.clone());
+        }
+    }
+    flows
+}
+
 #[test]
 fn live_capture_gives_what_replay_gives() {
     if !root() {
@@ -144,10 +164,23 @@ fn live_capture_gives_what_replay_gives() {
     assert!(!said.contains("host clock"), "kernel timestamps: {said}");
     assert_eq!(got, want, "{said}");
 
-    // Two workers, flows hashed by the kernel: the same records.
-    let (got, said) = live(&ns, &pcap, &dir.path().join("two"), &["--workers", "2"]);
+    // Two workers, flows hashed by the kernel: the same records. Each keeps its frames in the
+    // packet store, where every flow's frames are found whole.
+    let store = dir.path().join("packets");
+    let (got, said) =
+        live(&ns, &pcap, &dir.path().join("two"), &["--workers", "2", "--packets", store.to_str().unwrap()]);
     assert!(said.contains("worker 1: received"), "{said}");
     assert_eq!(got, want, "{said}");
+    let sent = frames_by_flow(&std::fs::read(&pcap).unwrap());
+    let mut checked = 0;
+    // The conn log's keys are its Community IDs.
+    for cid in want["conn"].iter().take(40) {
+        let wanted = canh_sensor::packets::extract::Wanted { community_id: cid.clone(), from: 0, to: u64::MAX };
+        let got = canh_sensor::packets::extract::extract(&store, &wanted, 256 << 20).unwrap();
+        assert_eq!(frames_by_flow(&got.pcap).remove(cid), sent.get(cid).cloned(), "{cid}");
+        checked += 1;
+    }
+    assert_eq!(checked, 40);
 
     // A filter keeps DNS out.
     let (got, said) = live(&ns, &pcap, &dir.path().join("filtered"), &["--filter", "not port 53"]);

@@ -87,8 +87,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub drain_seconds: u64,
     /// Where the sensor keeps the packets it saw, so that the console can fetch a flow's
-    /// frames behind an alert [default: IDENTITY/packets].
-    #[arg(long, value_name = "DIR", requires = "server")]
+    /// frames behind an alert [default, with --server: IDENTITY/packets].
+    #[arg(long, value_name = "DIR")]
     pub packets: Option<PathBuf>,
     /// The packet store's size limit; past it the oldest packets are removed.
     #[arg(long, value_name = "MIB", default_value_t = 2048)]
@@ -106,11 +106,17 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    /// The packet store, unless there is none: kept only by a sensor that has a server to
-    /// send packets to.
+    /// The packet store, unless there is none: kept by default by a sensor that has a server
+    /// to send packets to, and wherever --packets says.
     fn packet_store(&self) -> Option<canh_sensor::packets::ring::RingConfig> {
-        (self.server.is_some() && !self.no_packets).then(|| canh_sensor::packets::ring::RingConfig {
-            dir: self.packets.clone().unwrap_or_else(|| self.identity.join("packets")),
+        let dir = match &self.packets {
+            _ if self.no_packets => return None,
+            Some(dir) => dir.clone(),
+            None if self.server.is_some() => self.identity.join("packets"),
+            None => return None,
+        };
+        Some(canh_sensor::packets::ring::RingConfig {
+            dir,
             max_bytes: self.packets_max_mib << 20,
             max_age: Duration::from_secs(self.packets_max_hours * 3600),
         })

@@ -193,7 +193,8 @@ impl PacketRing {
             }
         };
         let mut out = BufWriter::with_capacity(256 << 10, file);
-        let bytes = super::pcap_header(linktype).write_to(&mut out).map_err(|e| std::io::Error::other(e.to_string()))? as u64;
+        let bytes =
+            super::pcap_header(linktype).write_to(&mut out).map_err(|e| std::io::Error::other(e.to_string()))? as u64;
         self.open = Some(Open { path, first, linktype, out, bytes });
         Ok(())
     }
