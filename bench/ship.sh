@@ -15,10 +15,7 @@ for seed in 1 2 3 4; do
 done
 W="$DIR/ship"
 rm -rf "$W" && mkdir -p "$W"
-"$CANH" org add so-a --name "Sở A" --data "$W/data" > /dev/null
-"$CANH" ca init --data "$W/data" > /dev/null
-token=$("$CANH" sensor enroll s1 --org so-a --data "$W/data" | tail -1)
-"$CANH" sensor certify --token "$token" --out "$W/id" --data "$W/data" > /dev/null
+province "$W"
 port=$((20000 + RANDOM % 20000)); sport=$((port + 1))
 
 records=$("$CANH" replay "${FILES[@]}" --out - --rules bundled:vn-gov 2> /dev/null | wc -l)

@@ -109,6 +109,8 @@ enum Command {
     Sensor(Box<cmd::sensor::SensorArgs>),
     /// The web console and its API over HTTPS.
     Server(cmd::server::ServerArgs),
+    /// Take sensors' batches from NATS JetStream into an event store (one of a consumer group).
+    Indexer(cmd::indexer::IndexerArgs),
 }
 
 fn main() {
@@ -138,6 +140,7 @@ fn main() {
         Command::Audit(a) => cmd::audit::run(a),
         Command::Token(a) => cmd::token::run(a),
         Command::Server(a) => cmd::server::run(a),
+        Command::Indexer(a) => cmd::indexer::run(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

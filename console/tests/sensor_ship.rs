@@ -682,3 +682,142 @@ fn common_capture() -> PathBuf {
     w.write_packet(&pcap_file::pcap::PcapPacket::new(Duration::from_secs(1_700_000_000), 60, &frame)).unwrap();
     path
 }
+
+/// A NATS JetStream cluster of three nodes on loopback, removed on drop.
+struct NatsCluster {
+    nodes: Vec<Option<Child>>,
+    urls: String,
+    _dir: tempfile::TempDir,
+}
+
+impl NatsCluster {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let client: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let route: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let mut nodes = Vec::new();
+        for i in 0..3 {
+            let routes: Vec<String> =
+                (0..3).filter(|j| *j != i).map(|j| format!("nats-route://127.0.0.1:{}", route[j])).collect();
+            let conf = dir.path().join(format!("n{i}.conf"));
+            std::fs::write(
+                &conf,
+                format!(
+                    "server_name: n{i}\nlisten: 127.0.0.1:{}\nmax_payload: 8MB\n\
+                     jetstream {{ store_dir: \"{}\" }}\n\
+                     cluster {{ name: canh, listen: 127.0.0.1:{}, routes: [{}] }}\n",
+                    client[i],
+                    dir.path().join(format!("n{i}")).display(),
+                    route[i],
+                    routes.join(", ")
+                ),
+            )
+            .unwrap();
+            let child = Command::new("nats-server")
+                .args(["-c", conf.to_str().unwrap()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("nats-server (Debian's package nats-server; .ci/run installs it)");
+            nodes.push(Some(child));
+        }
+        let urls = client.iter().map(|p| format!("nats://127.0.0.1:{p}")).collect::<Vec<_>>().join(",");
+        Self { nodes, urls, _dir: dir }
+    }
+
+    /// SIGKILL of node `i`.
+    fn kill(&mut self, i: usize) {
+        let mut node = self.nodes[i].take().unwrap();
+        node.kill().unwrap();
+        node.wait().unwrap();
+    }
+}
+
+impl Drop for NatsCluster {
+    fn drop(&mut self) {
+        for node in self.nodes.iter_mut().flatten() {
+            let _ = node.kill();
+            let _ = node.wait();
+        }
+    }
+}
+
+fn stored_in(data: &str) -> u64 {
+    let out = canh().args(["search", "*", "--json", "--limit", "1", "--data", data]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str::<serde_json::Value>(&text).map_or(0, |v| v["total"].as_u64().unwrap_or(0))
+}
+
+/// The scale-out transport: a sensor publishes to a three-node JetStream cluster, two
+/// indexers consume it as one group, one node is killed mid-stream — and every record is
+/// stored exactly once across the two indexers' stores.
+#[test]
+fn through_a_jetstream_cluster_with_a_node_killed_every_record_is_stored_once() {
+    let p = Province::new();
+    let capture = p.capture(20);
+    let want = expected(capture);
+    let mut cluster = NatsCluster::start();
+    let indexers: Vec<(Child, &str)> = ["i1", "i2"]
+        .iter()
+        .map(|name| {
+            let data = p.path(name);
+            let child = canh()
+                .args(["indexer", "--nats", &cluster.urls, "--data", data, "--name", name, "--fetch", "16"])
+                // What the killed node held unacknowledged comes again within 5 s.
+                .args(["--ack-wait", "5"])
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(format!("{data}.log")).unwrap())
+                .spawn()
+                .unwrap();
+            (child, data)
+        })
+        .collect();
+    let mut sensor = canh()
+        .args(["sensor", "--pcap", capture, "--nats", &cluster.urls, "--identity", p.path("id")])
+        // Small batches: a thousand, published while the node goes.
+        .args(["--rules", "bundled:vn-gov", "--batch-kib", "1"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Mid-stream: once the indexers have stored something, a node goes.
+    let mut at_kill = 0;
+    wait_for("the first records stored", || {
+        at_kill = indexers.iter().map(|(_, d)| stored_in(d)).sum::<u64>();
+        at_kill > 0
+    });
+    cluster.kill(0);
+    let sensor_running = sensor.try_wait().unwrap().is_none();
+    eprintln!("node 0 killed with {at_kill} of {want} records stored; the sensor still publishing: {sensor_running}");
+    assert!(at_kill < want, "the node is killed mid-stream");
+    let mut said = String::new();
+    use std::io::Read as _;
+    sensor.stderr.take().unwrap().read_to_string(&mut said).unwrap();
+    assert!(sensor.wait().unwrap().success(), "{said}");
+    let started = Instant::now();
+    let total = || indexers.iter().map(|(_, d)| stored_in(d)).sum::<u64>();
+    while total() < want && started.elapsed() < Duration::from_secs(90) {
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // Whatever is delivered again after the kill arrives within the consumer's wait: nothing
+    // may come twice.
+    std::thread::sleep(Duration::from_secs(3));
+    let each: Vec<u64> = indexers.iter().map(|(_, d)| stored_in(d)).collect();
+    assert_eq!(each.iter().sum::<u64>(), want, "stored by each indexer: {each:?}; the sensor said:\n{said}");
+    // Which indexer takes what is the consumer's choice (one that talked to the killed node
+    // may get nothing until it reconnects); both must still be serving.
+    eprintln!("stored by each indexer: {each:?}");
+    for (_, data) in &indexers {
+        let text = ok(&["search", "NOT _sensor:s1 OR NOT _org:so-a", "--json", "--data", data]);
+        assert!(text.contains("\"total\": 0"), "{text}");
+    }
+    for (mut child, data) in indexers {
+        assert!(child.try_wait().unwrap().is_none(), "an indexer stopped");
+        // SAFETY: a signal to a child process of this test.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        assert!(child.wait().unwrap().success());
+        let said = std::fs::read_to_string(format!("{data}.log")).unwrap();
+        let summary = said.lines().find(|l| l.contains("batches (")).unwrap_or_else(|| panic!("{said}"));
+        eprintln!("{summary}");
+        assert!(summary.ends_with(" 0 refused"), "{said}");
+    }
+}

@@ -10,6 +10,7 @@ pub mod demo_compliance;
 pub mod demo_province;
 pub mod dossier;
 pub mod generate;
+pub mod indexer;
 pub mod ingest;
 pub mod org;
 pub mod replay;

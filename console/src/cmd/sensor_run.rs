@@ -52,6 +52,14 @@ pub struct RunArgs {
     /// The server's sensor listener.
     #[arg(long, env = "CANH_SENSOR_SERVER", value_name = "HOST:PORT")]
     pub server: Option<String>,
+    /// Publish the batches to these NATS JetStream servers (comma-separated; `tls://` shows the
+    /// sensor's certificate) instead of sending them to --server: the scale-out transport,
+    /// taken by `canh indexer`s.
+    #[arg(long, env = "CANH_SENSOR_NATS", value_name = "URLS", conflicts_with = "server")]
+    pub nats: Option<String>,
+    /// Replicas of the JetStream stream, when this sensor is the first to declare it.
+    #[arg(long, default_value_t = 3, requires = "nats")]
+    pub nats_replicas: usize,
     /// The sensor's identity directory: sensor.crt, sensor.key, ca.crt.
     #[arg(long, env = "CANH_SENSOR_IDENTITY", value_name = "DIR", default_value = "canh-sensor")]
     pub identity: PathBuf,
@@ -68,7 +76,7 @@ pub struct RunArgs {
     pub batch_kib: u64,
     /// Serve Prometheus metrics (OpenMetrics text, plain HTTP: keep it on loopback or a
     /// management network) at http://ADDR/metrics.
-    #[arg(long, value_name = "ADDR:PORT", requires = "server")]
+    #[arg(long, value_name = "ADDR:PORT")]
     pub metrics: Option<std::net::SocketAddr>,
     /// Also write the records as logs in this directory (`-`: stdout).
     #[arg(long, value_name = "DIR")]
@@ -316,9 +324,25 @@ struct Shipping {
 }
 
 impl Shipping {
+    /// The shipping a sensor's flags ask for: to the server, through NATS, or none.
+    fn of(
+        args: &RunArgs,
+        origin: &Origin,
+        when_full: WhenFull,
+        capture: Option<Arc<Mutex<Vec<WorkerStats>>>>,
+    ) -> Result<Option<Self>> {
+        Ok(match (&args.server, &args.nats) {
+            (Some(server), _) => Some(Self::start(args, Ok(server), origin, when_full, capture)?),
+            (None, Some(urls)) => Some(Self::start(args, Err(urls), origin, when_full, capture)?),
+            (None, None) => None,
+        })
+    }
+
+    /// Starts shipping to `to`: the server (`Ok`), or the NATS servers (`Err`).
     fn start(
         args: &RunArgs,
-        server: &str,
+        to: Result<&String, &String>,
+        origin: &Origin,
         when_full: WhenFull,
         capture: Option<Arc<Mutex<Vec<WorkerStats>>>>,
     ) -> Result<Self> {
@@ -332,11 +356,31 @@ impl Shipping {
         let tls = client_config(&args.identity.join(CA), &args.identity.join(CERT), &args.identity.join(KEY))?;
         let stats = Arc::new(ShipStats::default());
         let stop = Arc::new(AtomicBool::new(false));
+        let batcher = Arc::new(Mutex::new(Batcher::new(spool.clone()).with_limit((args.batch_kib as usize) << 10)));
+        let server = match to {
+            Ok(server) => server,
+            Err(urls) => {
+                let shipper = canh_sensor::ship::nats::NatsShipper {
+                    spool: spool.clone(),
+                    urls: urls.clone(),
+                    tls: urls.contains("tls://").then(|| (*tls).clone()),
+                    replicas: args.nats_replicas,
+                    org: origin.org.to_string(),
+                    sensor: origin.sensor.to_string(),
+                    stats: stats.clone(),
+                };
+                let health = health(batcher.clone(), capture, rules_label(&args.rules), args.iface.clone());
+                if let Some(addr) = args.metrics {
+                    serve_metrics(addr, health, spool.clone(), stats.clone())?;
+                }
+                let threads = vec![shipper.spawn(stop.clone()), seal_on_time(batcher.clone(), stop.clone())];
+                return Ok(Self { spool, batcher, stats, stop, threads });
+            }
+        };
         let mut shipper = Shipper::new(spool.clone(), server.to_string(), tls, stats.clone());
         shipper.identity = Some([args.identity.join(CA), args.identity.join(CERT), args.identity.join(KEY)]);
         shipper.packets = args.packet_store().map(|p| p.dir);
         renew_when_due(args.identity.clone(), server.to_string());
-        let batcher = Arc::new(Mutex::new(Batcher::new(spool.clone()).with_limit((args.batch_kib as usize) << 10)));
         shipper.health = Some(health(batcher.clone(), capture, rules_label(&args.rules), args.iface.clone()));
         if let Some(addr) = args.metrics {
             serve_metrics(addr, shipper.health.clone().expect("set above"), spool.clone(), stats.clone())?;
@@ -419,10 +463,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
     if args.pcap.is_empty() && args.iface.is_none() {
         bail!("give --iface IF or --pcap FILE (or a subcommand: enroll, certify, list, revoke)");
     }
-    if args.server.is_none() && args.out.is_none() {
-        bail!("give --server HOST:PORT (the province's server), --out DIR (local logs), or both");
+    if args.server.is_none() && args.nats.is_none() && args.out.is_none() {
+        bail!("give --server HOST:PORT (the province's server) or --nats URLS, --out DIR (local logs), or both");
     }
-    let origin = if args.server.is_some() || args.identity.join(CERT).is_file() {
+    let origin = if args.server.is_some() || args.nats.is_some() || args.identity.join(CERT).is_file() {
         origin(&args.identity)?
     } else {
         Origin::default()
@@ -462,10 +506,7 @@ fn run_live(args: &RunArgs, iface: &str, origin: Origin) -> Result<i32> {
     replay.org = origin.org.to_string();
     let (opts, alerts) = replay.options_with_rules()?;
     let stats = Arc::new(Mutex::new(Vec::<WorkerStats>::new()));
-    let shipping = match &args.server {
-        Some(server) => Some(Shipping::start(args, server, WhenFull::DropOldest, Some(stats.clone()))?),
-        None => None,
-    };
+    let shipping = Shipping::of(args, &origin, WhenFull::DropOldest, Some(stats.clone()))?;
     let run = LiveRun {
         capture: LiveOptions {
             iface: iface.to_string(),
@@ -551,10 +592,7 @@ pub fn run_files(args: &RunArgs, origin: Origin, stay: Option<Stay>) -> Result<i
     if args.out.is_none() {
         opts.target = Target::Discard;
     }
-    let shipping = match &args.server {
-        Some(server) => Some(Shipping::start(args, server, WhenFull::Wait, None)?),
-        None => None,
-    };
+    let shipping = Shipping::of(args, &origin, WhenFull::Wait, None)?;
     opts.sink = shipping.as_ref().map(Shipping::sink);
     opts.packets = args.packet_store();
     eprintln!("sensor {} of {}", terminal(&origin.sensor), terminal(&origin.org));

@@ -58,7 +58,7 @@ pub struct ShipStats {
 }
 
 impl ShipStats {
-    fn failed(&self, why: String) {
+    pub(crate) fn failed(&self, why: String) {
         self.failures.fetch_add(1, Ordering::Relaxed);
         tracing::warn!("shipping: {why}");
         *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
