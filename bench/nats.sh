@@ -22,6 +22,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null || true; done; }
 trap cleanup EXIT
 
+measure() {
 direct=() nats=()
 for run in $(seq "$RUNS"); do
   # Direct: sensor -> mutual TLS -> server.
@@ -29,7 +30,7 @@ for run in $(seq "$RUNS"); do
   "$CANH" server --data "$W/data" --listen "127.0.0.1:$base" --sensor-listen "127.0.0.1:$((base + 1))" > /dev/null 2>&1 &
   srv=$!
   until (exec 3<> "/dev/tcp/127.0.0.1/$((base + 1))") 2> /dev/null; do sleep 0.1; done
-  s=$(seconds "$CANH" sensor --pcap "$f" --server "localhost:$((base + 1))" --identity "$W/id" --rules bundled:vn-gov --no-packets)
+  s=$(seconds "$CANH" sensor "${INPUT[@]}" --server "localhost:$((base + 1))" --identity "$W/id" --no-packets)
   [ "$(held "$W/data")" = "$records" ] || { echo "the server holds $(held "$W/data") of $records" >&2; exit 1; }
   kill "$srv"; wait "$srv" 2> /dev/null || true
   direct+=("$(echo "$records / $s" | bc -l)")
@@ -39,7 +40,7 @@ for run in $(seq "$RUNS"); do
   for i in 0 1 2; do
     routes=""
     for j in 0 1 2; do [ "$i" = "$j" ] || routes="$routes nats-route://127.0.0.1:$((base + 20 + j)),"; done
-    mkdir -p "$W/n$i-$run"
+    rm -rf "$W/n$i-$run" && mkdir -p "$W/n$i-$run"
     cat > "$W/n$i.conf" << EOF
 server_name: n$i
 listen: 127.0.0.1:$((base + 10 + i))
@@ -59,7 +60,7 @@ EOF
     pids+=($!)
     stores+=("$W/idx$k")
   done
-  "$CANH" sensor --pcap "$f" --nats "$urls" --identity "$W/id" --rules bundled:vn-gov > /dev/null 2>&1
+  "$CANH" sensor "${INPUT[@]}" --nats "$urls" --identity "$W/id" > /dev/null 2>&1
   while :; do
     total=0
     for d in "${stores[@]}"; do total=$((total + $(held "$d" || echo 0))); done
@@ -72,6 +73,30 @@ EOF
   cleanup; pids=()
   sleep 1
 done
+}
+
+INPUT=(--pcap "$f" --rules bundled:vn-gov)
+measure
 d=$(printf '%s\n' "${direct[@]}" | median); n=$(printf '%s\n' "${nats[@]}" | median)
-printf 'sensor -> mTLS -> server: %.0f records/s\n' "$d"
-printf 'sensor -> JetStream (3 nodes, R3) -> %s indexers: %.0f records/s (%.2fx of mTLS)\n' "$INDEXERS" "$n" "$(echo "$n / $d" | bc -l)"
+printf 'capture: sensor -> mTLS -> server: %.0f records/s\n' "$d"
+printf 'capture: sensor -> JetStream (3 nodes, R3) -> %s indexers: %.0f records/s (%.2fx of mTLS)\n' "$INDEXERS" "$n" "$(echo "$n / $d" | bc -l)"
+
+# Transport-bound: records already made (NDJSON), so that no packet analysis paces the
+# stream; the baseline is `canh ingest` of the same file straight into a store.
+EVENTS=${EVENTS:-1000000}
+ev="$DIR/nats-events-$EVENTS.ndjson"
+[ -f "$ev" ] || "$CANH" bench events --records "$EVENTS" --out "$ev" > /dev/null 2>&1
+records=$(wc -l < "$ev")
+echo "== $records records (canh bench events), shipped as they are (--records)"
+ing=()
+for _ in $(seq "$RUNS"); do
+  rm -rf "$W/ingest"
+  s=$(seconds "$CANH" ingest "$ev" --data "$W/ingest")
+  ing+=("$(echo "$records / $s" | bc -l)")
+done
+INPUT=(--records "$ev")
+measure
+i=$(printf '%s\n' "${ing[@]}" | median); d=$(printf '%s\n' "${direct[@]}" | median); n=$(printf '%s\n' "${nats[@]}" | median)
+printf 'records: canh ingest (straight into a store): %.0f records/s\n' "$i"
+printf 'records: sensor -> mTLS -> server: %.0f records/s (%.2fx of ingest)\n' "$d" "$(echo "$d / $i" | bc -l)"
+printf 'records: sensor -> JetStream (3 nodes, R3) -> %s indexers: %.0f records/s (%.2fx of ingest)\n' "$INDEXERS" "$n" "$(echo "$n / $i" | bc -l)"

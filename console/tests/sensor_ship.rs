@@ -171,6 +171,27 @@ fn a_capture_is_stored_once_through_mutual_tls() {
     assert!(text.contains("\"total\": 0"), "{text}");
 }
 
+/// Records written earlier (a sensor's logs) shipped as they are: stored once each, with the
+/// certificate's sensor and org.
+#[test]
+fn records_files_ship_as_they_are() {
+    let p = Province::new();
+    let logs = p.path("logs");
+    ok(&["replay", p.capture(5), "--out", logs]);
+    let files: Vec<String> = ["conn", "dns", "http"].iter().map(|t| format!("{logs}/{t}.ndjson")).collect();
+    let want: usize = files.iter().map(|f| std::fs::read_to_string(f).unwrap().lines().count()).sum();
+    let port = free_port();
+    let _server = Server::start(p.data(), port);
+    let mut c = canh();
+    c.args(["sensor", "--server", &format!("localhost:{port}"), "--identity", p.path("id"), "--records"]).args(&files);
+    let (code, text) = output(c);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains(&format!("{want} records from 3 files")), "{text}");
+    assert_eq!(p.stored(), want as u64);
+    let text = ok(&["search", "NOT _sensor:s1", "--json", "--data", p.data()]);
+    assert!(text.contains("\"total\": 0"), "{text}");
+}
+
 #[test]
 fn the_server_away_then_back_loses_nothing() {
     let p = Province::new();

@@ -30,6 +30,10 @@ pub struct RunArgs {
     /// Capture files, replayed through the sensor's path (instead of --iface).
     #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "iface")]
     pub pcap: Vec<String>,
+    /// NDJSON records (a sensor's logs written with --out, say) shipped as they are, each
+    /// line one record with a `ts`, instead of packets.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["pcap", "iface"])]
+    pub records: Vec<PathBuf>,
     /// The interface to capture on (a span port or a tap), promiscuous.
     #[arg(long, value_name = "IF")]
     pub iface: Option<String>,
@@ -460,8 +464,8 @@ impl RunArgs {
 }
 
 pub fn run(args: RunArgs) -> Result<i32> {
-    if args.pcap.is_empty() && args.iface.is_none() {
-        bail!("give --iface IF or --pcap FILE (or a subcommand: enroll, certify, list, revoke)");
+    if args.pcap.is_empty() && args.iface.is_none() && args.records.is_empty() {
+        bail!("give --iface IF, --pcap FILE or --records FILE (or a subcommand: enroll, certify, list, revoke)");
     }
     if args.server.is_none() && args.nats.is_none() && args.out.is_none() {
         bail!("give --server HOST:PORT (the province's server) or --nats URLS, --out DIR (local logs), or both");
@@ -471,6 +475,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
     } else {
         Origin::default()
     };
+    if !args.records.is_empty() {
+        return run_records(&args, origin);
+    }
     let Some(iface) = &args.iface else {
         let stay = args.stay.then(|| -> Result<Stay> {
             let until = Arc::new(AtomicBool::new(false));
@@ -579,6 +586,49 @@ fn run_live(args: &RunArgs, iface: &str, origin: Origin) -> Result<i32> {
         eprint!("{told}");
     }
     Ok(code)
+}
+
+/// Ships NDJSON records as they are (`--records`): the spool, batches and transport of a
+/// capture's records, without the capture.
+fn run_records(args: &RunArgs, origin: Origin) -> Result<i32> {
+    use std::io::BufRead as _;
+    let Some(shipping) = Shipping::of(args, &origin, WhenFull::Wait, None)? else {
+        bail!("--records ships records: give --server HOST:PORT or --nats URLS");
+    };
+    let sink = shipping.sink();
+    let mut lines = 0u64;
+    let mut chunk = Vec::with_capacity(1 << 20);
+    let flush = |chunk: &mut Vec<u8>| -> Result<()> {
+        sink.lock().map_err(|_| anyhow::anyhow!("the batcher failed"))?.write(chunk)?;
+        chunk.clear();
+        Ok(())
+    };
+    for path in &args.records {
+        let file = std::fs::File::open(path).with_context(|| path.display().to_string())?;
+        for line in std::io::BufReader::with_capacity(1 << 20, file).split(b'\n') {
+            let line = line.with_context(|| path.display().to_string())?;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            chunk.extend_from_slice(&line);
+            chunk.push(b'\n');
+            lines += 1;
+            if chunk.len() >= 1 << 20 {
+                flush(&mut chunk)?;
+            }
+        }
+    }
+    flush(&mut chunk)?;
+    sink.lock().map_err(|_| anyhow::anyhow!("the batcher failed"))?.finish()?;
+    eprintln!(
+        "sensor {} of {}: {lines} records from {} files",
+        terminal(&origin.sensor),
+        terminal(&origin.org),
+        args.records.len()
+    );
+    let told = shipping.finish(Duration::from_secs(args.drain_seconds));
+    eprint!("{told}");
+    Ok(if told.contains("waiting in") { 3 } else { 0 })
 }
 
 pub fn run_files(args: &RunArgs, origin: Origin, stay: Option<Stay>) -> Result<i32> {
