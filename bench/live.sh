@@ -36,8 +36,8 @@ for w in $WORKERS; do
     if [ "$rate" = topspeed ]; then speed=(-t); else speed=(--mbps "$rate"); fi
     in_ns tcpreplay -i va "${speed[@]}" "$f" > "$W/tcpreplay.out" 2>&1
     sleep 1
-    # The sensor is `time`'s child: signal it, not time.
-    pkill -TERM -f "sensor --iface vb --workers $w" || true
+    # The sensor is `time`'s child: signal it (by its name), not time.
+    pkill -TERM -x canh || true
     wait "$pid" 2> /dev/null || true
     sent=$(awk '/Rated:/ {for (i = 1; i <= NF; i++) if ($i == "Mbps,") print $(i - 1)}' "$W/tcpreplay.out" | head -1)
     read -r received dropped bytes < <(python3 -c '
@@ -45,7 +45,7 @@ import json, sys
 s = json.load(open(sys.argv[1]))
 print(sum(w["capture"]["received"] for w in s["workers"]), sum(w["capture"]["kernel_dropped"] for w in s["workers"]), s["bytes"])
 ' "$W/stats.json")
-    cpu=$(awk '{print $1 + $2}' "$W/cpu")
+    cpu=$(tail -1 "$W/cpu" | awk '{print $1 + $2}')
     gbit=$(echo "$bytes * 8 / 1000000000" | bc -l)
     printf '%-8s %-9s %10s %10s %12s %8.3f%% %8.1f %9.2f %10.2f\n' "$w" "$rate" "$sent" "$received" "$dropped" \
       "$(echo "100 * $dropped / ($received + $dropped)" | bc -l)" "$cpu" "$gbit" "$(echo "$cpu / $gbit" | bc -l)"

@@ -53,13 +53,17 @@ EOF
     urls="$urls${urls:+,}nats://127.0.0.1:$((base + 10 + i))"
   done
   stores=()
-  start=$(date +%s.%N)
   for k in $(seq "$INDEXERS"); do
     rm -rf "$W/idx$k"
-    "$CANH" indexer --nats "$urls" --data "$W/idx$k" --name "idx$k" > /dev/null 2>&1 &
+    "$CANH" indexer --nats "$urls" --data "$W/idx$k" --name "idx$k" > /dev/null 2> "$W/idx$k.log" &
     pids+=($!)
     stores+=("$W/idx$k")
   done
+  # The clock starts once the cluster has elected its leaders and the indexers consume.
+  for k in $(seq "$INDEXERS"); do
+    until grep -q consuming "$W/idx$k.log"; do sleep 0.1; done
+  done
+  start=$(date +%s.%N)
   "$CANH" sensor "${INPUT[@]}" --nats "$urls" --identity "$W/id" > /dev/null 2>&1
   while :; do
     total=0
