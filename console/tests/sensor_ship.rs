@@ -704,7 +704,9 @@ fn common_capture() -> PathBuf {
     path
 }
 
-/// A NATS JetStream cluster of three nodes on loopback, removed on drop.
+/// A NATS JetStream cluster of three nodes on loopback, its clients' port requiring mutual
+/// TLS with certificates of the province CA (the nodes' own certificate signed by it), removed
+/// on drop.
 struct NatsCluster {
     nodes: Vec<Option<Child>>,
     urls: String,
@@ -712,7 +714,9 @@ struct NatsCluster {
 }
 
 impl NatsCluster {
-    fn start() -> Self {
+    fn start(p: &Province) -> Self {
+        let (cert, key) = canh_console::server::ca::listener_pair(Path::new(p.data()), &[]).unwrap();
+        let ca = Path::new(p.path("id")).join("ca.crt");
         let dir = tempfile::tempdir().unwrap();
         let client: Vec<u16> = (0..3).map(|_| free_port()).collect();
         let route: Vec<u16> = (0..3).map(|_| free_port()).collect();
@@ -725,9 +729,13 @@ impl NatsCluster {
                 &conf,
                 format!(
                     "server_name: n{i}\nlisten: 127.0.0.1:{}\nmax_payload: 8MB\n\
+                     tls {{ cert_file: \"{}\", key_file: \"{}\", ca_file: \"{}\", verify: true }}\n\
                      jetstream {{ store_dir: \"{}\" }}\n\
                      cluster {{ name: canh, listen: 127.0.0.1:{}, routes: [{}] }}\n",
                     client[i],
+                    cert.display(),
+                    key.display(),
+                    ca.display(),
                     dir.path().join(format!("n{i}")).display(),
                     route[i],
                     routes.join(", ")
@@ -742,7 +750,7 @@ impl NatsCluster {
                 .expect("nats-server (Debian's package nats-server; .ci/run installs it)");
             nodes.push(Some(child));
         }
-        let urls = client.iter().map(|p| format!("nats://127.0.0.1:{p}")).collect::<Vec<_>>().join(",");
+        let urls = client.iter().map(|p| format!("tls://localhost:{p}")).collect::<Vec<_>>().join(",");
         Self { nodes, urls, _dir: dir }
     }
 
@@ -777,7 +785,22 @@ fn through_a_jetstream_cluster_with_a_node_killed_every_record_is_stored_once() 
     let p = Province::new();
     let capture = p.capture(20);
     let want = expected(capture);
-    let mut cluster = NatsCluster::start();
+    // The indexers' client certificate (the CA's, as a sensor's is).
+    p.certify("indexers", "so-a", "idx-id");
+    let mut cluster = NatsCluster::start(&p);
+    // Without a certificate of the CA, no client gets in (it keeps trying, and never consumes).
+    let log = p.path("outsider.log");
+    let mut outsider = canh()
+        .args(["indexer", "--nats", &cluster.urls, "--data", p.path("x")])
+        .env("CANH_LOG", "warn")
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let _ = outsider.kill();
+    let _ = outsider.wait();
+    let said = std::fs::read_to_string(log).unwrap();
+    assert!(!said.contains("consuming"), "{said}");
     let indexers: Vec<(Child, &str)> = ["i1", "i2"]
         .iter()
         .map(|name| {
@@ -785,7 +808,7 @@ fn through_a_jetstream_cluster_with_a_node_killed_every_record_is_stored_once() 
             let child = canh()
                 .args(["indexer", "--nats", &cluster.urls, "--data", data, "--name", name, "--fetch", "16"])
                 // What the killed node held unacknowledged comes again within 5 s.
-                .args(["--ack-wait", "5"])
+                .args(["--ack-wait", "5", "--identity", p.path("idx-id")])
                 .stdout(Stdio::null())
                 .stderr(std::fs::File::create(format!("{data}.log")).unwrap())
                 .spawn()
@@ -835,8 +858,9 @@ fn through_a_jetstream_cluster_with_a_node_killed_every_record_is_stored_once() 
         assert!(child.try_wait().unwrap().is_none(), "an indexer stopped");
         // SAFETY: a signal to a child process of this test.
         unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-        assert!(child.wait().unwrap().success());
+        let status = child.wait().unwrap();
         let said = std::fs::read_to_string(format!("{data}.log")).unwrap();
+        assert!(status.success(), "{said}");
         let summary = said.lines().find(|l| l.contains("batches (")).unwrap_or_else(|| panic!("{said}"));
         eprintln!("{summary}");
         assert!(summary.ends_with(" 0 refused"), "{said}");

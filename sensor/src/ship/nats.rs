@@ -8,13 +8,13 @@
 //! - a sensor publishes batch `seq` with the message id `ORG.SENSOR.SEQ` and forgets it only
 //!   when JetStream acknowledges it stored (on every replica the stream's quorum needs); a
 //!   resend after a lost acknowledgement is dropped by the stream's duplicate window;
-//! - an indexer stores a batch, commits, then marks its id done in a replicated stream that
-//!   keeps one message per batch id ([`DONE_STREAM`]: a key-value bucket in all but name; the
-//!   client's key-value API needs a newer server than Debian's 2.9 to make one) before it
-//!   acknowledges the message; a batch delivered again (an
-//!   acknowledgement lost with a node, a consumer's leader moved) is found done there and only
-//!   acknowledged, whichever indexer gets it; and each indexer's store keeps a record once
-//!   anyway (its content id).
+//! - an indexer claims a batch in a replicated stream that keeps one message per batch id
+//!   ([`DONE_STREAM`]: a key-value bucket in all but name; the client's key-value API needs a
+//!   newer server than Debian's 2.9 to make one) by a compare-and-set publish, stores it,
+//!   commits, and marks it done there before it acknowledges the message; a batch delivered
+//!   again (an acknowledgement lost with a node, a consumer's leader moved) is put back while
+//!   another indexer holds its claim and only acknowledged once it is done, whichever indexer
+//!   gets it; and each indexer's store keeps a record once anyway (its content id).
 //!
 //! The subject says whose batch it is (`canh.batches.ORG.SENSOR`): who may publish on which
 //! subject is the NATS server's authorization (a sensor's certificate mapped to its user, its
