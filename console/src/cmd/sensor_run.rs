@@ -318,6 +318,14 @@ fn health(
     })
 }
 
+/// Where a sensor's batches go.
+enum To<'a> {
+    /// The server's sensor listener (`host:port`), over mutual TLS.
+    Server(&'a str),
+    /// NATS servers (comma-separated URLs).
+    Nats(&'a str),
+}
+
 /// The spool, the batcher in front of it and the shipper behind it.
 struct Shipping {
     spool: SharedSpool,
@@ -335,17 +343,17 @@ impl Shipping {
         when_full: WhenFull,
         capture: Option<Arc<Mutex<Vec<WorkerStats>>>>,
     ) -> Result<Option<Self>> {
-        Ok(match (&args.server, &args.nats) {
-            (Some(server), _) => Some(Self::start(args, Ok(server), origin, when_full, capture)?),
-            (None, Some(urls)) => Some(Self::start(args, Err(urls), origin, when_full, capture)?),
-            (None, None) => None,
-        })
+        let to = match (&args.server, &args.nats) {
+            (Some(server), _) => To::Server(server),
+            (None, Some(urls)) => To::Nats(urls),
+            (None, None) => return Ok(None),
+        };
+        Self::start(args, to, origin, when_full, capture).map(Some)
     }
 
-    /// Starts shipping to `to`: the server (`Ok`), or the NATS servers (`Err`).
     fn start(
         args: &RunArgs,
-        to: Result<&String, &String>,
+        to: To<'_>,
         origin: &Origin,
         when_full: WhenFull,
         capture: Option<Arc<Mutex<Vec<WorkerStats>>>>,
@@ -362,11 +370,11 @@ impl Shipping {
         let stop = Arc::new(AtomicBool::new(false));
         let batcher = Arc::new(Mutex::new(Batcher::new(spool.clone()).with_limit((args.batch_kib as usize) << 10)));
         let server = match to {
-            Ok(server) => server,
-            Err(urls) => {
+            To::Server(server) => server,
+            To::Nats(urls) => {
                 let shipper = canh_sensor::ship::nats::NatsShipper {
                     spool: spool.clone(),
-                    urls: urls.clone(),
+                    urls: urls.to_string(),
                     tls: urls.contains("tls://").then(|| (*tls).clone()),
                     replicas: args.nats_replicas,
                     org: origin.org.to_string(),

@@ -78,10 +78,7 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 pub async fn metrics(AxState(app): AxState<Arc<App>>, Extension(p): Extension<Principal>) -> Response {
     let found = blocking(&app, move |app| {
         let scope = scope(app, &p)?;
-        let all: Vec<sensor::Status> = sensor::statuses(&*app.read()?)?
-            .into_iter()
-            .filter(|s| scope.as_ref().is_none_or(|orgs| orgs.contains(&s.sensor.org)))
-            .collect();
+        let all = super::sensors::statuses_in_scope(app, &scope)?;
         // Host logs are the province's: counted for those who see every organization.
         let hostlogs = if scope.is_none() { app.hostlogs.get().cloned() } else { None };
         Ok(render(&all, hostlogs.as_ref().map(|h| &h.counts), crate::state::now_unix()))

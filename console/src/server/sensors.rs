@@ -9,7 +9,7 @@ use axum::response::Response;
 
 use crate::server::i18n::{Lang, Tr};
 use crate::server::routes::{App, Principal, page};
-use crate::server::triage::{blocking, scope};
+use crate::server::triage::{Failure, blocking, scope};
 use crate::state::{audit, sensor};
 
 #[derive(askama::Template)]
@@ -44,11 +44,7 @@ pub async fn sensors_page(
     let zone = p.zone();
     let limits = *app.sensor_limits.lock().unwrap_or_else(|p| p.into_inner());
     let found = blocking(&app, move |app| {
-        let scope = scope(app, &p)?;
-        let all: Vec<sensor::Status> = sensor::statuses(&*app.read()?)?
-            .into_iter()
-            .filter(|s| scope.as_ref().is_none_or(|orgs| orgs.contains(&s.sensor.org)))
-            .collect();
+        let all = statuses_in_scope(app, &scope(app, &p)?)?;
         app.audit(audit::Entry::done(&p.actor(), "sensor.status", "all"))?;
         Ok(all)
     })
@@ -83,4 +79,12 @@ pub async fn sensors_page(
         })
         .collect();
     page(&SensorsPage { t: Tr(lang), rows })
+}
+
+/// The sensors of the organizations `scope` holds (`None`: all), with their health.
+pub(crate) fn statuses_in_scope(app: &App, scope: &Option<Vec<String>>) -> Result<Vec<sensor::Status>, Failure> {
+    Ok(sensor::statuses(&*app.read()?)?
+        .into_iter()
+        .filter(|s| scope.as_ref().is_none_or(|orgs| orgs.contains(&s.sensor.org)))
+        .collect())
 }

@@ -39,7 +39,10 @@ pub(crate) fn parse_segment_name(name: &str) -> Option<(crate::time::Micros, &st
         && first.bytes().all(|b| b.is_ascii_digit())
         && !writer.is_empty()
         && writer.bytes().all(|b| b.is_ascii_alphanumeric());
-    valid.then(|| Some((first.parse().ok()?, writer)))?
+    if !valid {
+        return None;
+    }
+    Some((first.parse().ok()?, writer))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use byteorder_slice::LittleEndian;
@@ -170,11 +170,6 @@ impl PacketRing {
         }
     }
 
-    /// Bytes of this writer's segments on disk.
-    pub fn bytes_kept(&self) -> u64 {
-        self.closed_bytes + self.open.as_ref().map_or(0, |o| o.bytes)
-    }
-
     fn start(&mut self, ts: Micros, linktype: u32) -> std::io::Result<()> {
         // Names sort in the order segments were made, which is the order frames came in: a
         // segment named earlier than the last one (the clock stepped back, a capture file's
@@ -243,10 +238,6 @@ impl PacketRing {
             );
         }
     }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
 }
 
 impl Drop for PacketRing {
@@ -257,6 +248,8 @@ impl Drop for PacketRing {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     fn frame(n: u8) -> Vec<u8> {

@@ -52,8 +52,6 @@ pub struct ShipStats {
     pub duplicates: AtomicU64,
     /// Failed attempts (unreachable, 5xx, refused).
     pub failures: AtomicU64,
-    /// Requests for packets answered (with frames or with why there are none).
-    pub packet_requests: AtomicU64,
     pub last_error: std::sync::Mutex<Option<String>>,
 }
 
@@ -313,9 +311,7 @@ impl Shipper {
             };
             let answer = answer.body(Full::new(Bytes::from(body))).map_err(|e| e.to_string())?;
             let (status, text) = self.exchange(conn, answer, ANSWER, "packets").await?;
-            if status.is_success() {
-                self.stats.packet_requests.fetch_add(1, Ordering::Relaxed);
-            } else {
+            if !status.is_success() {
                 tracing::warn!(
                     "packet request {}: the server answered {status}: {}",
                     w.id,
