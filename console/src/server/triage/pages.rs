@@ -237,12 +237,13 @@ pub async fn alert_page(
                             if r.truncated { format!(" · {}", t.get("packets-truncated")) } else { String::new() };
                         format!("{} {} · {} B{cut}", r.packets, t.get("packets-frames"), r.bytes)
                     } else {
-                        r.detail
+                        // The sensor's words: its controls and bidi overrides shown, not obeyed.
+                        crate::escape::terminal(&r.detail).into_owned()
                     };
                     PacketRow {
                         id: r.id,
                         requested: zone.micros(r.requested_at * 1_000_000),
-                        by: r.requested_by,
+                        by: crate::escape::terminal(&r.requested_by).into_owned(),
                         state: t.get(&format!("packets-{}", r.state.as_str())),
                         ready,
                         detail,
